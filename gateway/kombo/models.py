@@ -1,0 +1,282 @@
+"""Typed payloads of ``GET /ats/interviews``, parsed tolerantly from Kombo's JSON.
+
+Where the spec is loose we are too: an extra field is ignored, an unknown ``outcome`` becomes
+``None`` (logged once per value), a malformed optional timestamp becomes ``None``. What we cannot
+do without (an object that is not an object, an interview without ``id`` or ``changed_at``) raises
+:class:`~gateway.kombo.errors.KomboMalformedResponse`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from gateway.kombo.errors import KomboMalformedResponse
+
+log = logging.getLogger(__name__)
+
+
+class ApplicationOutcome(Enum):
+    """Kombo's parsed status of an application."""
+
+    PENDING = "PENDING"
+    HIRED = "HIRED"
+    DECLINED = "DECLINED"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    city: str | None
+    country: str | None
+    raw: str | None
+    state: str | None
+    street_1: str | None
+    street_2: str | None
+    zip_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    remote_id: str | None
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAddress:
+    email_address: str | None
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: str
+    remote_id: str
+    first_name: str | None
+    last_name: str | None
+    email_addresses: tuple[EmailAddress, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: str
+    remote_id: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    id: str
+    remote_id: str | None
+    outcome: ApplicationOutcome | None
+    rejection_reason_name: str | None
+    candidate: Candidate | None
+    job: Job | None
+
+
+@dataclass(frozen=True, slots=True)
+class Interview:
+    id: str
+    remote_id: str | None
+    title: str | None
+    starting_at: datetime | None
+    ending_at: datetime | None
+    location: Location | None
+    video_conferencing_url: str | None
+    application_id: str | None
+    stage_id: str | None
+    canceled: bool | None
+    remote_created_at: datetime | None
+    remote_updated_at: datetime | None
+    remote_data: dict[str, Any] | None
+    changed_at: datetime
+    remote_deleted_at: datetime | None
+    users: tuple[User, ...]
+    application: Application | None
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewPage:
+    """One upstream page: its results in upstream order and the cursor of the next page."""
+
+    results: tuple[Interview, ...]
+    next: str | None
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+_unknown_outcomes_logged: set[str] = set()
+
+
+def _object(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise KomboMalformedResponse(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _optional_object(value: Any, where: str) -> Mapping[str, Any] | None:
+    return None if value is None else _object(value, where)
+
+
+def _required_str(obj: Mapping[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise KomboMalformedResponse(f"{where}.{key}: expected a non-empty string")
+    return value
+
+
+def _str(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    # Numbers where strings are promised (remote ids, zip codes) are kept as text.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """Kombo's ``2023-06-26T14:30:00.000Z`` (or any ISO-8601) as an aware datetime, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _outcome(value: Any) -> ApplicationOutcome | None:
+    if value is None:
+        return None
+    try:
+        return ApplicationOutcome(value)
+    except ValueError:
+        key = repr(value)
+        if key not in _unknown_outcomes_logged:
+            _unknown_outcomes_logged.add(key)
+            log.warning("unknown application outcome %s from Kombo; exposed as null", key)
+        return None
+
+
+def _location(raw: Any) -> Location | None:
+    obj = _optional_object(raw, "location")
+    if obj is None:
+        return None
+    return Location(
+        city=_str(obj, "city"),
+        country=_str(obj, "country"),
+        raw=_str(obj, "raw"),
+        state=_str(obj, "state"),
+        street_1=_str(obj, "street_1"),
+        street_2=_str(obj, "street_2"),
+        zip_code=_str(obj, "zip_code"),
+    )
+
+
+def _user(raw: Any) -> User:
+    obj = _object(raw, "users[]")
+    return User(
+        id=_required_str(obj, "id", "users[]"),
+        remote_id=_str(obj, "remote_id"),
+        first_name=_str(obj, "first_name"),
+        last_name=_str(obj, "last_name"),
+        email=_str(obj, "email"),
+    )
+
+
+def _candidate(raw: Any) -> Candidate | None:
+    obj = _optional_object(raw, "application.candidate")
+    if obj is None:
+        return None
+    emails = obj.get("email_addresses") or []
+    if not isinstance(emails, list):
+        raise KomboMalformedResponse("application.candidate.email_addresses: expected a list")
+    return Candidate(
+        id=_required_str(obj, "id", "application.candidate"),
+        remote_id=_str(obj, "remote_id") or "",
+        first_name=_str(obj, "first_name"),
+        last_name=_str(obj, "last_name"),
+        email_addresses=tuple(
+            EmailAddress(email_address=_str(e, "email_address"), type=_str(e, "type"))
+            for e in (_object(e, "email_addresses[]") for e in emails)
+        ),
+    )
+
+
+def _job(raw: Any) -> Job | None:
+    obj = _optional_object(raw, "application.job")
+    if obj is None:
+        return None
+    return Job(
+        id=_required_str(obj, "id", "application.job"),
+        remote_id=_str(obj, "remote_id") or "",
+        name=_str(obj, "name"),
+    )
+
+
+def _application(raw: Any) -> Application | None:
+    obj = _optional_object(raw, "application")
+    if obj is None:
+        return None
+    return Application(
+        id=_required_str(obj, "id", "application"),
+        remote_id=_str(obj, "remote_id"),
+        outcome=_outcome(obj.get("outcome")),
+        rejection_reason_name=_str(obj, "rejection_reason_name"),
+        candidate=_candidate(obj.get("candidate")),
+        job=_job(obj.get("job")),
+    )
+
+
+def parse_interview(raw: Any) -> Interview:
+    """One element of ``data.results``."""
+    obj = _object(raw, "interview")
+    changed_at = parse_datetime(obj.get("changed_at"))
+    if changed_at is None:
+        raise KomboMalformedResponse("interview.changed_at: expected a date-time")
+    users = obj.get("users") or []
+    if not isinstance(users, list):
+        raise KomboMalformedResponse("interview.users: expected a list")
+    remote_data = obj.get("remote_data")
+    canceled = obj.get("canceled")
+    return Interview(
+        id=_required_str(obj, "id", "interview"),
+        remote_id=_str(obj, "remote_id"),
+        title=_str(obj, "title"),
+        starting_at=parse_datetime(obj.get("starting_at")),
+        ending_at=parse_datetime(obj.get("ending_at")),
+        location=_location(obj.get("location")),
+        video_conferencing_url=_str(obj, "video_conferencing_url"),
+        application_id=_str(obj, "application_id"),
+        stage_id=_str(obj, "stage_id"),
+        canceled=canceled if isinstance(canceled, bool) else None,
+        remote_created_at=parse_datetime(obj.get("remote_created_at")),
+        remote_updated_at=parse_datetime(obj.get("remote_updated_at")),
+        remote_data=remote_data if isinstance(remote_data, dict) else None,
+        changed_at=changed_at,
+        remote_deleted_at=parse_datetime(obj.get("remote_deleted_at")),
+        users=tuple(_user(u) for u in users),
+        application=_application(obj.get("application")),
+    )
+
+
+def parse_interview_page(body: Any) -> InterviewPage:
+    """The whole success body: ``{"status": "success", "data": {"next": ..., "results": [...]}}``."""
+    obj = _object(body, "body")
+    if obj.get("status") != "success":
+        raise KomboMalformedResponse("body.status: expected 'success'")
+    data = _object(obj.get("data"), "body.data")
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise KomboMalformedResponse("body.data.results: expected a list")
+    next_cursor = data.get("next")
+    if next_cursor is not None and (not isinstance(next_cursor, str) or not next_cursor):
+        raise KomboMalformedResponse("body.data.next: expected a string or null")
+    return InterviewPage(results=tuple(parse_interview(r) for r in results), next=next_cursor)
