@@ -21,7 +21,21 @@ install: $(STAMPS)/venv assets
 
 # GraphiQL's JS/CSS, installed from the npm lock file and copied into gateway/graphiql/static/.
 assets: $(STAMPS)/venv
-	@echo "assets: TODO"
+	@test -d $(GRAPHIQL)/node_modules || rm -f $(STAMPS)/graphiql-npm
+	@test -f $(GRAPHIQL)/static/graphiql.min.js || rm -f $(STAMPS)/graphiql-assets
+	@$(MAKE) --no-print-directory $(STAMPS)/graphiql-assets
+
+GRAPHIQL := gateway/graphiql
+
+# `npm ci` again only when the lock file (or package.json, which it must match) changes.
+$(STAMPS)/graphiql-npm: $(GRAPHIQL)/package-lock.json $(GRAPHIQL)/package.json | $(STAMPS)
+	cd $(GRAPHIQL) && npm ci --no-audit --no-fund
+	touch $@
+
+# build.mjs copies the installed builds and our own init.js/page.css into $(GRAPHIQL)/static/.
+$(STAMPS)/graphiql-assets: $(STAMPS)/graphiql-npm $(GRAPHIQL)/build.mjs $(GRAPHIQL)/init.js $(GRAPHIQL)/page.css
+	cd $(GRAPHIQL) && npm run --silent build
+	touch $@
 
 # Debian's chromium for the browser tests (never `playwright install`: it downloads its own browser).
 chromium:
