@@ -1,0 +1,35 @@
+"""The GraphQL schema, assembled in one place. Only GraphQL lives in this package."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from gateway.schema.context import GatewayContext
+from gateway.schema.error_handling import ContractErrors
+from gateway.schema.query import Query
+from gateway.schema.scalars import DateTimeScalar
+from gateway.schema.types import Interview
+
+
+class GatewaySchema(strawberry.Schema):
+    """Strawberry's schema, minus its default error logging (:class:`ContractErrors` logs bugs)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        return None
+
+
+def build_schema() -> GatewaySchema:
+    """The schema of CONTRACT.md §1."""
+    return GatewaySchema(
+        query=Query,
+        types=[Interview],
+        extensions=[ContractErrors],
+        scalar_overrides={datetime: DateTimeScalar},
+    )
+
+
+__all__ = ["GatewayContext", "GatewaySchema", "build_schema"]

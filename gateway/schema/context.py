@@ -1,0 +1,104 @@
+"""Per-request state: the caller's integration, the Kombo client, the loaders and a page memo.
+
+One :class:`GatewayContext` per GraphQL request, created inside the running event loop (the
+DataLoader binds the loop it is created in). Everything a resolver needs comes from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from aiodataloader import DataLoader
+
+from gateway.errors import BadUserInput, GatewayError, UpstreamError, UpstreamUnavailable
+from gateway.kombo import (
+    MAX_PAGE_SIZE,
+    InterviewPage,
+    InterviewQuery,
+    KomboAPIError,
+    KomboClient,
+    KomboError,
+)
+from gateway.kombo.models import Interview
+
+_INTEGRATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_\-.]{0,199}$")
+
+
+def validate_integration_id(value: str, source: str) -> str:
+    """An integration id as Kombo shapes them (``tool:XXXX``); anything else is refused early."""
+    if not _INTEGRATION_ID.match(value):
+        raise BadUserInput(f"{source} is not a valid Kombo integration id")
+    return value
+
+
+def gateway_error(exc: KomboError) -> GatewayError:
+    """What a Kombo failure looks like to a GraphQL client (CONTRACT.md §1 Errors)."""
+    if isinstance(exc, KomboAPIError):
+        return UpstreamError(
+            exc.message, code=exc.code, title=exc.title, log_url=exc.log_url, status=exc.status
+        )
+    return UpstreamUnavailable(f"Kombo gave no usable answer: {exc}")
+
+
+@dataclass
+class GatewayContext:
+    """What resolvers see as ``info.context``."""
+
+    kombo: KomboClient
+    cursor_key: bytes
+    integration_id: str | None
+    request_id: str
+    _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
+        field(default_factory=dict, repr=False)
+    )
+
+    def integration(self) -> str:
+        """The integration this request reads; a clear error when none was given or configured."""
+        if self.integration_id is None:
+            raise BadUserInput(
+                "No integration: send the X-Integration-Id header, or configure "
+                "KOMBO_INTEGRATION_ID on the gateway"
+            )
+        return self.integration_id
+
+    @cached_property
+    def interview_loader(self) -> DataLoader[str, Interview | None]:
+        """Every id lookup of this request, batched into ``ids=`` calls of at most 250."""
+        integration = self.integration()
+
+        async def load(ids: list[str]) -> list[Interview | None]:
+            # include_deleted: a known id is found; remoteDeletedAt says it is gone.
+            query = InterviewQuery(ids=tuple(ids), include_deleted=True)
+            try:
+                page = await self.kombo.list_interviews(integration, query, page_size=len(ids))
+            except KomboError as exc:
+                raise gateway_error(exc) from exc
+            by_id = {interview.id: interview for interview in page.results}
+            return [by_id.get(i) for i in ids]
+
+        return DataLoader(load, max_batch_size=MAX_PAGE_SIZE)
+
+    async def fetch_page(
+        self, query: InterviewQuery, page_size: int, cursor: str | None
+    ) -> InterviewPage:
+        """One upstream page; the same page asked twice in one request is fetched once."""
+        integration = self.integration()
+        key = (integration, query, page_size, cursor)
+        pending = self._pages.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch(integration, query, page_size, cursor))
+            self._pages[key] = pending
+        return await asyncio.shield(pending)
+
+    async def _fetch(
+        self, integration: str, query: InterviewQuery, page_size: int, cursor: str | None
+    ) -> InterviewPage:
+        try:
+            return await self.kombo.list_interviews(
+                integration, query, page_size=page_size, cursor=cursor
+            )
+        except KomboError as exc:
+            raise gateway_error(exc) from exc

@@ -1,0 +1,107 @@
+"""Opaque, signed edge cursors.
+
+Every edge of a connection gets its own cursor saying where the items *after* that edge begin:
+which upstream page (its upstream cursor, or none for the first page), how many items of that page
+come before, the page size that page was fetched with, and a fingerprint of the filters. An
+upstream cursor is only valid with the exact parameters that produced it, so the page size and
+filters travel with it and are replayed verbatim.
+
+The payload is signed (HMAC-SHA256) with a key derived from the API key and bound to the
+integration: a cursor the gateway did not issue, one altered by a client, or one issued for
+another integration fails :meth:`EdgeCursor.decode` with :class:`InvalidCursor`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+VERSION = 1
+_MAC_BYTES = 16
+
+
+class InvalidCursor(ValueError):
+    """The text is not a cursor this gateway issued for this integration."""
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a connection resumes: skip ``skip`` items of the upstream page at ``upstream_cursor``.
+
+    ``upstream_cursor`` is None for the first page. ``exhausted`` marks the end of the results.
+    """
+
+    upstream_cursor: str | None
+    skip: int = 0
+    exhausted: bool = False
+
+
+END = Position(upstream_cursor=None, skip=0, exhausted=True)
+START = Position(upstream_cursor=None, skip=0)
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeCursor:
+    """What an edge's cursor carries: where to resume, and the parameters to replay."""
+
+    position: Position
+    page_size: int
+    query_digest: str
+
+    def encode(self, key: bytes, integration_id: str) -> str:
+        """The opaque, URL-safe text handed to clients."""
+        p = self.position
+        payload = json.dumps(
+            [VERSION, self.page_size, self.query_digest, p.upstream_cursor, p.skip, p.exhausted],
+            separators=(",", ":"),
+        ).encode()
+        mac = _mac(key, integration_id, payload)
+        return _b64encode(payload) + "." + _b64encode(mac)
+
+    @classmethod
+    def decode(cls, text: str, key: bytes, integration_id: str) -> EdgeCursor:
+        """Verify and unpack a cursor; raise :class:`InvalidCursor` for anything else."""
+        if not isinstance(text, str) or len(text) > 8192 or text.count(".") != 1:
+            raise InvalidCursor("not a cursor issued by this gateway")
+        payload_text, mac_text = text.split(".")
+        try:
+            payload = _b64decode(payload_text)
+            mac = _b64decode(mac_text)
+        except (binascii.Error, ValueError):
+            raise InvalidCursor("not a cursor issued by this gateway") from None
+        if not hmac.compare_digest(mac, _mac(key, integration_id, payload)):
+            raise InvalidCursor("not a cursor issued by this gateway for this integration")
+        try:
+            version, page_size, digest, upstream, skip, exhausted = json.loads(payload)
+        except (ValueError, TypeError):
+            raise InvalidCursor("not a cursor issued by this gateway") from None
+        if version != VERSION:
+            raise InvalidCursor("cursor from an incompatible gateway version")
+        if (
+            not isinstance(page_size, int)
+            or not isinstance(digest, str)
+            or not (upstream is None or isinstance(upstream, str))
+            or not isinstance(skip, int)
+            or not isinstance(exhausted, bool)
+        ):
+            raise InvalidCursor("not a cursor issued by this gateway")
+        return cls(Position(upstream, skip, exhausted), page_size, digest)
+
+
+def _mac(key: bytes, integration_id: str, payload: bytes) -> bytes:
+    message = integration_id.encode() + b"\x00" + payload
+    return hmac.new(key, message, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64decode(text: str) -> bytes:
+    if not text or not text.isascii():
+        raise ValueError("empty or non-ascii")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
