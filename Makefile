@@ -43,7 +43,15 @@ chromium:
 
 # npm's graphql-http audit, used by tests/e2e/test_graphql_over_http.py.
 audit-deps:
-	@echo "audit-deps: TODO"
+	@test -d $(HTTP_AUDIT)/node_modules/graphql-http || rm -f $(STAMPS)/http-audit-npm
+	@$(MAKE) --no-print-directory $(STAMPS)/http-audit-npm
+
+HTTP_AUDIT := tests/e2e/http_audit
+
+# `npm ci` again only when the lock file (or package.json, which it must match) changes.
+$(STAMPS)/http-audit-npm: $(HTTP_AUDIT)/package-lock.json $(HTTP_AUDIT)/package.json | $(STAMPS)
+	cd $(HTTP_AUDIT) && npm ci --no-audit --no-fund
+	touch $@
 
 run: install
 	$(PY) -m gateway serve
