@@ -93,6 +93,7 @@ class UpstreamError(GatewayError):
     Kombo's is null; `status` is the upstream HTTP status.
     """
 
+    code = "UPSTREAM_ERROR"
     http_status = 502
     default_message = "The upstream API returned an error."
 

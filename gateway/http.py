@@ -34,7 +34,15 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from gateway.errors import GatewayError
+from gateway.errors import (
+    BadUserInput,
+    Forbidden,
+    GatewayError,
+    QueryTooComplex,
+    Unauthenticated,
+    UpstreamError,
+    UpstreamUnavailable,
+)
 
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
@@ -327,15 +335,15 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
 
 
 def _result_response(result: ExecutionResult, media_type: str) -> Response:
-    errors = result.errors or []
+    errors = [format_error(error) for error in result.errors or ()]
     if _never_executed(result):
         # No `data` key at all: the spec's signal that execution did not start.
         status = 200 if media_type == JSON else _pre_execution_status(errors)
-        return _json_response(media_type, status, {"errors": [format_error(e) for e in errors]})
+        return _json_response(media_type, status, {"errors": errors}, _auth_challenge(status))
 
     body: dict[str, Any] = {}
     if errors:
-        body["errors"] = [format_error(e) for e in errors]
+        body["errors"] = errors
     body["data"] = result.data
     if result.extensions:
         body["extensions"] = result.extensions
@@ -355,16 +363,34 @@ def _never_executed(result: ExecutionResult) -> bool:
     )
 
 
-def _pre_execution_status(errors: Sequence[GraphQLError]) -> int:
-    """The 4xx/5xx for a response without `data` (only with graphql-response+json)."""
-    status = 400
-    for error in errors:
-        cause = _root_cause(error)
-        if isinstance(cause, GatewayError):
-            status = max(status, cause.http_status)
-        elif cause is not None and not (error.extensions and "code" in error.extensions):
-            status = 500  # an unexpected exception before execution: our fault, not theirs
-    return status
+# The HTTP status each contract code means when it stops a request before execution. Codes not
+# listed here are Kombo's own (an `UpstreamError`).
+_STATUS_BY_CODE: dict[str, int] = {
+    **{
+        error_class.code: error_class.http_status
+        for error_class in (
+            BadUserInput,
+            Unauthenticated,
+            Forbidden,
+            QueryTooComplex,
+            UpstreamUnavailable,
+        )
+    },
+    _INTERNAL_ERROR_CODE: 500,
+}
+
+
+def _pre_execution_status(errors: Sequence[Mapping[str, Any]]) -> int:
+    """The 4xx/5xx of a response without `data` (graphql-response+json only): the gravest
+    status among its errors' codes, judged after `format_error` so that errors shaped by a
+    schema extension count the same as raw ones."""
+    return max(
+        (
+            _STATUS_BY_CODE.get(error.get("extensions", {}).get("code"), UpstreamError.http_status)
+            for error in errors
+        ),
+        default=400,
+    )
 
 
 def _request_error_response(media_type: str, message: str) -> Response:
@@ -382,10 +408,14 @@ def _error_response(
     extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     error = {"message": message, "extensions": dict(extensions or {"code": _USER_ERROR_CODE})}
-    all_headers = dict(headers or {})
-    if status == 401:
-        all_headers.setdefault("WWW-Authenticate", "Bearer")
-    return _json_response(media_type, status, {"errors": [error]}, all_headers)
+    return _json_response(
+        media_type, status, {"errors": [error]}, {**_auth_challenge(status), **(headers or {})}
+    )
+
+
+def _auth_challenge(status: int) -> dict[str, str]:
+    # RFC 9110 §11.6.1: a 401 must say which scheme would be accepted.
+    return {"WWW-Authenticate": "Bearer"} if status == 401 else {}
 
 
 def _json_response(
