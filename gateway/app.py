@@ -1,0 +1,153 @@
+"""``create_app(settings)``: routes, middleware and a lifespan owning the one upstream client."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+
+from gateway import graphiql
+from gateway.http import GraphQLEndpoint
+from gateway.kombo import KomboClient, KomboConfig
+from gateway.schema import GatewayContext, build_schema
+from gateway.schema.context import validate_integration_id
+from gateway.settings import SANDBOX_BASE_URL, Settings
+
+log = logging.getLogger("gateway")
+
+SANDBOX_API_KEY = "sandbox-key"
+
+EXAMPLE_QUERY = """\
+# Welcome to kombo-gateway. Press the ▶ button (or Ctrl-Enter) to run this query.
+# Interviews come from Kombo's GET /ats/interviews; `first`/`after` page through them.
+query Interviews($after: String) {
+  interviews(first: 5, after: $after) {
+    edges {
+      cursor
+      node {
+        id
+        title
+        startingAt
+        canceled
+        users { id firstName lastName email }
+        application {
+          outcome
+          candidate { firstName lastName }
+          job { id name }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def default_integration(settings: Settings) -> str | None:
+    """The integration used when a request names none (the sandbox has a default of its own)."""
+    if settings.kombo_integration_id or not settings.sandbox:
+        return settings.kombo_integration_id
+    from gateway.sandbox.data import INTEGRATIONS
+
+    return INTEGRATIONS[0]
+
+
+def kombo_config(settings: Settings) -> KomboConfig:
+    """The upstream client's configuration: Kombo itself, or the in-process sandbox."""
+    t = settings.timeouts
+    common = {
+        "connect_timeout": t.connect,
+        "read_timeout": t.read,
+        "write_timeout": t.write,
+        "pool_timeout": t.pool,
+    }
+    if settings.kombo_api_key is not None:
+        return KomboConfig(
+            api_key=settings.kombo_api_key, base_url=settings.kombo_base_url, **common
+        )
+    from gateway.sandbox.app import create_sandbox_app
+
+    # No API key: the embedded sandbox answers in-process, through the same HTTP client code.
+    transport = httpx.ASGITransport(app=create_sandbox_app(api_key=SANDBOX_API_KEY))
+    return KomboConfig(
+        api_key=SANDBOX_API_KEY, base_url=SANDBOX_BASE_URL, transport=transport, **common
+    )
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client."""
+    schema = build_schema()
+    fallback_integration = default_integration(settings)
+    cursor_key = settings.cursor_key
+    state: dict[str, KomboClient] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        client = KomboClient.open(kombo_config(settings))
+        state["kombo"] = client
+        try:
+            yield
+        finally:
+            state.pop("kombo", None)
+            await client.aclose()
+
+    async def context_getter(request: Request) -> GatewayContext:
+        header = request.headers.get("x-integration-id")
+        integration = (
+            validate_integration_id(header.strip(), "X-Integration-Id")
+            if header is not None
+            else fallback_integration
+        )
+        return GatewayContext(
+            kombo=state["kombo"],
+            cursor_key=cursor_key,
+            integration_id=integration,
+            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        )
+
+    page = graphiql.render_page("/graphql", EXAMPLE_QUERY)
+
+    def graphiql_page(_request: Request) -> Response:
+        return HTMLResponse(
+            page, headers={"Content-Security-Policy": graphiql.CONTENT_SECURITY_POLICY}
+        )
+
+    async def healthz(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(_request: Request) -> Response:
+        if "kombo" not in state:
+            return PlainTextResponse("starting", status_code=503)
+        return PlainTextResponse("ready")
+
+    endpoint = GraphQLEndpoint(schema, context_getter, graphiql=graphiql_page)
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Content-Type", "Authorization", "X-Integration-Id", "X-Request-Id"],
+                allow_credentials=False,
+            )
+        )
+    return Starlette(
+        routes=[
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Mount(graphiql.STATIC_MOUNT, app=graphiql.static_files(), name="graphiql-static"),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )

@@ -1,0 +1,85 @@
+"""Commands: ``serve`` (the gateway), ``schema`` (the SDL), ``sandbox`` (the fake upstream)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from gateway.settings import Settings, SettingsError
+
+log = logging.getLogger("gateway")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app, default_integration
+
+    env = dict(os.environ)
+    if args.host:
+        env["HOST"] = args.host
+    if args.port is not None:
+        env["PORT"] = str(args.port)
+    try:
+        settings = Settings.from_env(env)
+    except SettingsError as exc:
+        print(f"kombo-gateway: configuration error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings)
+    if settings.sandbox:
+        log.warning(
+            "KOMBO_API_KEY is not set: serving the embedded sandbox upstream (fake data, "
+            "default integration %s)",
+            default_integration(settings),
+        )
+    else:
+        log.info("upstream %s, auth %s", settings.kombo_base_url, settings.auth)
+    log.info("GraphiQL at http://%s:%s/graphql", settings.host, settings.port)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    return 0
+
+
+def _schema(_args: argparse.Namespace) -> int:
+    from gateway.schema import build_schema
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.sandbox.app import create_sandbox_app
+
+    app = create_sandbox_app(api_key=args.api_key, latency=args.latency)
+    log.info("sandbox upstream at http://%s:%s/v1", args.host, args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kombo-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL gateway")
+    serve.add_argument("--host", help="listen address (env HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="listen port (env PORT, default 8000)")
+    serve.set_defaults(run=_serve)
+
+    schema = commands.add_parser("schema", help="print the GraphQL SDL")
+    schema.set_defaults(run=_schema)
+
+    sandbox = commands.add_parser("sandbox", help="run the sandbox upstream alone (tests, benches)")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8100)
+    sandbox.add_argument("--api-key", help="the bearer key to require (default: any)")
+    sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per answer")
+    sandbox.set_defaults(run=_sandbox)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return int(args.run(args))
