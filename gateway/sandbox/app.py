@@ -10,7 +10,8 @@ Checks, in this order (the first failure answers):
        non-empty bearer token is accepted.
     2. ``X-Integration-Id``: missing or empty → 400 ``PLATFORM.INPUT_INVALID``; unknown → 404
        ``PLATFORM.INTEGRATION_NOT_FOUND``;
-       :data:`~gateway.sandbox.data.MODEL_NOT_AVAILABLE_INTEGRATION` → 403 ``INTEGRATION.MODEL_NOT_AVAILABLE``.
+       :data:`~gateway.sandbox.data.MODEL_NOT_AVAILABLE_INTEGRATION` → 403
+       ``INTEGRATION.MODEL_NOT_AVAILABLE``.
     3. Query parameters → 400 ``PLATFORM.INPUT_INVALID`` with a message naming the parameter:
        an unknown or repeated parameter; ``page_size`` not an integer in 1..250 (default 100);
        ``updated_after`` not matching ``^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?)?Z?$``
@@ -49,7 +50,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import dataclasses
 import hashlib
 import hmac
 import json
@@ -175,26 +175,20 @@ def _parse_query(
 
     bound = sorted((k, v) for k, v in params.items() if k != "cursor")
     binding = json.dumps([integration_id, bound], ensure_ascii=False).encode()
+    page_size = params.get("page_size")
     updated_after = params.get("updated_after")
-    query = _Query(
-        page_size=_parse_page_size(params["page_size"])
-        if "page_size" in params
-        else DEFAULT_PAGE_SIZE,
-        offset=0,
-        updated_after=None
-        if raw_updated_after is None
-        else _parse_updated_after(raw_updated_after),
+    cursor = params.get("cursor")
+    return _Query(
+        page_size=DEFAULT_PAGE_SIZE if page_size is None else _parse_page_size(page_size),
+        updated_after=None if updated_after is None else _parse_updated_after(updated_after),
         include_deleted=_parse_bool("include_deleted", params.get("include_deleted", "false")),
         ignore_unsupported_filters=_parse_bool(
             "ignore_unsupported_filters", params.get("ignore_unsupported_filters", "false")
         ),
         lists={n: _parse_list(n, params[n]) for n in _LIST_PARAMETERS if n in params},
         binding=binding,
+        offset=0 if cursor is None else cursors.decode(cursor, binding),
     )
-    if "cursor" in params:
-        offset = cursors.decode(params["cursor"], binding)
-        query = dataclasses.replace(query, offset=offset)
-    return query
 
 
 class _CursorCodec:
