@@ -1,0 +1,76 @@
+"""Session fixtures: the sandbox upstream and the gateway as real processes on loopback.
+
+``gateway_url`` is a gateway with an API key, pointed at a sandbox server that requires that key
+(as production points at Kombo). ``sandbox_mode_gateway_url`` is ``make run``'s gateway: no key,
+the sandbox in-process.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.sandbox.data import INTEGRATIONS
+from tests.servers import Gateway, Sandbox, free_port, run_server
+
+# A distinctive secret: tests scan responses (and logs) for it.
+API_KEY = "kombo-test-key-" + secrets.token_hex(12)
+DEFAULT_INTEGRATION = INTEGRATIONS[0]
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server-logs")
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(server_logs: Path) -> Iterator[str]:
+    port = free_port()
+    with run_server(
+        ["sandbox", "--port", str(port), "--api-key", API_KEY],
+        {},
+        "/healthz",
+        port,
+        server_logs / "sandbox.log",
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gateway_url(sandbox_url: str, server_logs: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        "KOMBO_API_KEY": API_KEY,
+        "KOMBO_BASE_URL": sandbox_url + "/v1",
+        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+    }
+    with run_server(["serve"], env, "/readyz", port, server_logs / "gateway.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sandbox_mode_gateway_url(server_logs: Path) -> Iterator[str]:
+    port = free_port()
+    env = {"KOMBO_API_KEY": "", "PORT": str(port), "HOST": "127.0.0.1"}
+    with run_server(
+        ["serve"], env, "/readyz", port, server_logs / "gateway-sandbox-mode.log"
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gateway(gateway_url: str) -> Gateway:
+    return Gateway(gateway_url)
+
+
+@pytest.fixture
+def sandbox(sandbox_url: str) -> Sandbox:
+    """The sandbox's controls, with its request log and fault queue cleared for this test."""
+    controls = Sandbox(sandbox_url)
+    controls.clear()
+    return controls
