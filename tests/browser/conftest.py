@@ -1,0 +1,91 @@
+"""Browser fixtures: Debian's Chromium, driven by Playwright, that may reach only this machine.
+
+Never `playwright install`: it downloads a browser of its own. `make test` installs Debian's
+chromium (the Makefile's `chromium` target); if it is missing, these fixtures fail, never skip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+
+# Without the background-networking flags Chromium keeps dialling Google's hosts on this network.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+# Runs before the page's own scripts, and is not subject to the page's CSP.
+_RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const blocked = event.blockedURI || "inline";
+  window.__cspViolations.push(`${event.effectiveDirective} blocked ${blocked}`);
+});
+"""
+
+
+@dataclass
+class OfflinePage:
+    """A fresh page whose requests beyond this machine are aborted, with what went wrong on it."""
+
+    page: Page
+    blocked_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def csp_violations(self) -> list[str]:
+        """The Content-Security-Policy violations the page has reported so far."""
+        violations: list[str] = self.page.evaluate("() => window.__cspViolations ?? []")
+        return violations
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, for the whole session."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def offline_page(browser: Browser) -> Iterator[OfflinePage]:
+    """A page in a new context (empty storage) that may reach only 127.0.0.1/localhost."""
+    context = browser.new_context(service_workers="block")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    watched = OfflinePage(page=page)
+
+    def only_local(route: Route) -> None:
+        url = route.request.url
+        if urlsplit(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            watched.blocked_requests.append(url)
+            route.abort("blockedbyclient")
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            watched.console_errors.append(message.text)
+
+    page.route("**/*", only_local)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: watched.page_errors.append(str(error)))
+    page.add_init_script(_RECORD_CSP_VIOLATIONS)
+    yield watched
+    context.close()

@@ -1,0 +1,108 @@
+"""GraphiQL at GET /graphql works in a real browser with no internet, under the gateway's CSP.
+
+The README promises one command that opens GraphiQL on the embedded sandbox; these tests open it
+the way a person would, in headless Chromium that may reach only this machine.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from gateway.graphiql import CONTENT_SECURITY_POLICY
+
+if TYPE_CHECKING:  # the fixtures live in conftest.py, which pytest imports itself
+    from tests.browser.conftest import OfflinePage
+
+pytestmark = pytest.mark.browser
+
+
+def _editor_text(page: Page, container: str) -> str:
+    """The whole text of the CodeMirror editor inside ``container`` (not only its visible lines)."""
+    editor = page.locator(f"{container} .CodeMirror").first
+    text: str = editor.evaluate("element => element.CodeMirror.getValue()")
+    return text
+
+
+def _ids(value: Any) -> list[str]:
+    """Every ``id`` in a GraphQL result, depth first, in document order."""
+    if isinstance(value, dict):
+        found = [value["id"]] if isinstance(value.get("id"), str) else []
+        for key, child in value.items():
+            if key != "id":
+                found += _ids(child)
+        return found
+    if isinstance(value, list):
+        return [found for child in value for found in _ids(child)]
+    return []
+
+
+def _assert_clean(watched: OfflinePage) -> None:
+    assert watched.blocked_requests == [], "the page tried to leave this machine"
+    assert watched.csp_violations() == []
+    assert watched.console_errors == []
+    assert watched.page_errors == []
+
+
+def _open_graphiql(watched: OfflinePage, gateway_url: str) -> Page:
+    page = watched.page
+    response = page.goto(f"{gateway_url}/graphql")
+    assert response is not None
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers.get("content-security-policy") == CONTENT_SECURITY_POLICY
+    expect(page).to_have_title("kombo-gateway · GraphiQL")
+    expect(page.locator(".graphiql-execute-button")).to_be_visible()
+    return page
+
+
+def test_graphiql_runs_the_preloaded_query_offline(
+    gateway_url: str, offline_page: OfflinePage
+) -> None:
+    page = _open_graphiql(offline_page, gateway_url)
+
+    # The default query is in the editor, and the headers editor is open for X-Integration-Id.
+    config = json.loads(page.locator("script#graphiql-config").text_content() or "")
+    preloaded = _editor_text(page, ".graphiql-query-editor")
+    assert preloaded == config["defaultQuery"]
+    expect(page.locator(".graphiql-editor-tools button.active")).to_have_text("Headers")
+    expect(page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden)")).to_be_visible()
+
+    # What the same query returns when posted straight to the gateway.
+    direct = httpx.post(f"{gateway_url}/graphql", json={"query": preloaded}, timeout=30)
+    assert direct.status_code == 200, direct.text
+    assert "errors" not in direct.json(), direct.text
+    expected_ids = _ids(direct.json()["data"])
+    assert expected_ids, f"the default query should show interview ids: {direct.text}"
+
+    page.locator(".graphiql-execute-button").click()
+
+    result = page.locator(".result-window")
+    expect(result).to_contain_text(expected_ids[0])
+    shown = json.loads(_editor_text(page, ".result-window"))
+    assert "errors" not in shown
+    assert _ids(shown["data"]) == expected_ids
+    _assert_clean(offline_page)
+
+
+def test_graphiql_docs_and_dialogs_work_under_the_csp(
+    gateway_url: str, offline_page: OfflinePage
+) -> None:
+    page = _open_graphiql(offline_page, gateway_url)
+
+    # The docs come from the gateway's own schema, by introspection.
+    page.get_by_label("Show Documentation Explorer").click()
+    docs = page.locator(".graphiql-plugin")
+    expect(docs).to_contain_text("Root Types")
+    expect(docs.get_by_text("Interview", exact=True).first).to_be_visible()
+
+    # A dialog adds GraphiQL's one inline <style> (scroll lock), allowed by hash in the CSP.
+    page.get_by_label("Open settings dialog").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Settings")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    _assert_clean(offline_page)
