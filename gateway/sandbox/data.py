@@ -448,14 +448,16 @@ class _Generator:
         stages = [self.new_id("stage") for _ in range(8)]
         candidates: list[dict[str, Any]] = []
         interviews: list[SandboxInterview] = []
-        app_index = 0
+        app_index = orphans = 0
         while len(interviews) < self.shape.interviews:
             index = len(interviews)
-            if index >= 40 and self.rng.random() < 0.05:
+            if (orphans < 2 and index >= 24) or (index >= 40 and self.rng.random() < 0.05):
                 # An interview without its application: either none at all, or one Kombo
                 # knows only by id (the application itself is outside the synced scope).
-                known_id = self.new_id("application") if self.rng.random() < 0.5 else None
+                known = orphans == 1 or (orphans > 1 and self.rng.random() < 0.5)
+                known_id = self.new_id("application") if known else None
                 interviews.append(self.interview(index, None, known_id, users, stages))
+                orphans += 1
                 continue
             if candidates and app_index >= len(_PINNED_CANDIDATES) and self.rng.random() < 0.2:
                 candidate = self.rng.choice(candidates)  # a second application of one person
