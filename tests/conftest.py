@@ -65,7 +65,7 @@ def sandbox_mode_gateway_url(server_logs: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def gateway(gateway_url: str) -> Gateway:
-    return Gateway(gateway_url)
+    return Gateway(gateway_url, secrets=(API_KEY,))
 
 
 @pytest.fixture

@@ -91,9 +91,10 @@ class Sandbox:
 class Gateway:
     """A client of a running gateway, as a frontend would use it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, secrets: tuple[str, ...] = ()) -> None:
         self.url = url
         self.http = httpx.Client(base_url=url, timeout=30)
+        self.secrets = secrets
 
     def post(
         self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any
@@ -102,7 +103,11 @@ class Gateway:
         if variables is not None:
             body["variables"] = variables
         headers = {"Accept": "application/graphql-response+json", **kwargs.pop("headers", {})}
-        return self.http.post("/graphql", json=body, headers=headers, **kwargs)
+        response = self.http.post("/graphql", json=body, headers=headers, **kwargs)
+        # Every response of the suite is checked: none may ever carry the API key.
+        for secret in self.secrets:
+            assert secret not in response.text, "a response contains the Kombo API key"
+        return response
 
     def query(
         self, query: str, variables: dict[str, Any] | None = None, **kwargs: Any

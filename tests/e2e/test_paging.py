@@ -1,0 +1,126 @@
+"""Relay paging through every sandbox interview, over real HTTP: complete, ordered, resumable."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEFAULT_INTEGRATION
+from tests.e2e.truth import ids, visible
+from tests.servers import Gateway, Sandbox
+
+PAGE = """
+query Page($first: Int, $after: String) {
+  interviews(first: $first, after: $after) {
+    edges { cursor node { id } }
+    nodes { id }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+def page(gateway: Gateway, first: int, after: str | None) -> dict[str, Any]:
+    return dict(gateway.query(PAGE, {"first": first, "after": after})["interviews"])
+
+
+def walk(gateway: Gateway, firsts: itertools.cycle[int] | list[int]) -> tuple[list[str], int]:
+    """Page to the end with `after: endCursor`, `first` taken in turn from `firsts`."""
+    seen: list[str] = []
+    after = None
+    for pages, first in enumerate(itertools.cycle(firsts), start=1):
+        connection = page(gateway, first, after)
+        edges = connection["edges"]
+        info = connection["pageInfo"]
+        assert len(edges) <= first
+        assert [e["node"]["id"] for e in edges] == [n["id"] for n in connection["nodes"]]
+        assert info["hasPreviousPage"] is False
+        if edges:
+            assert info["startCursor"] == edges[0]["cursor"]
+            assert info["endCursor"] == edges[-1]["cursor"]
+        seen += [e["node"]["id"] for e in edges]
+        if not info["hasNextPage"]:
+            return seen, pages
+        assert len(edges) == first, "a page that is not the last one is full"
+        after = info["endCursor"]
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("first", [1, 7, 100, 250])
+def test_paging_with_constant_first_yields_every_interview_once_in_upstream_order(
+    gateway: Gateway, sandbox: Sandbox, first: int
+) -> None:
+    truth = ids(visible(DEFAULT_INTEGRATION))
+    seen, pages = walk(gateway, [first])
+    assert seen == truth
+    # Exactly one upstream request per GraphQL page when `first` stays the same.
+    requests = sandbox.requests()
+    assert len(requests) == pages == -(-len(truth) // first)
+    assert {r["params"]["page_size"] for r in requests} == {str(first)}
+
+
+def test_paging_with_first_changing_between_pages_yields_every_interview_once(
+    gateway: Gateway,
+) -> None:
+    truth = ids(visible(DEFAULT_INTEGRATION))
+    seen, _ = walk(gateway, [3, 50, 1, 250, 7, 100, 2])
+    assert seen == truth
+
+
+def test_resuming_from_any_edge_continues_with_no_gap_or_duplicate(gateway: Gateway) -> None:
+    truth = ids(visible(DEFAULT_INTEGRATION))
+    # Edges from a few differently-sized pages, including stitched ones.
+    first_page = page(gateway, 20, None)
+    second_page = page(gateway, 9, first_page["pageInfo"]["endCursor"])
+    edges = first_page["edges"] + second_page["edges"]
+    assert [e["node"]["id"] for e in edges] == truth[:29]
+    for index, edge in enumerate(edges):
+        for first in (1, 5, 33):
+            resumed = page(gateway, first, edge["cursor"])
+            got = [e["node"]["id"] for e in resumed["edges"]]
+            assert got == truth[index + 1 : index + 1 + first], (index, first)
+
+
+def test_resuming_from_the_last_edge_of_the_result_is_empty_with_no_next_page(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    truth = ids(visible(DEFAULT_INTEGRATION))
+    last = page(gateway, 250, None)
+    if last["pageInfo"]["hasNextPage"]:
+        last = page(gateway, 250, last["pageInfo"]["endCursor"])
+    assert last["edges"][-1]["node"]["id"] == truth[-1]
+    sandbox.clear()
+    after_end = page(gateway, 10, last["pageInfo"]["endCursor"])
+    assert after_end["edges"] == []
+    assert after_end["pageInfo"] == {
+        "hasNextPage": False,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": None,
+    }
+    assert sandbox.requests() == [], "the end of the results is known without asking upstream"
+
+
+def test_resuming_at_a_page_end_goes_straight_to_the_next_upstream_page(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    first = page(gateway, 10, None)
+    sandbox.clear()
+    page(gateway, 10, first["pageInfo"]["endCursor"])
+    (request,) = sandbox.requests()
+    assert "cursor" in request["params"], "the next page is fetched with the upstream cursor"
+
+
+def test_resuming_mid_page_refetches_that_page_with_its_own_parameters(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    truth = ids(visible(DEFAULT_INTEGRATION))
+    first = page(gateway, 10, None)
+    sandbox.clear()
+    resumed = page(gateway, 3, first["edges"][4]["cursor"])
+    assert [e["node"]["id"] for e in resumed["edges"]] == truth[5:8]
+    (request,) = sandbox.requests()
+    assert request["params"]["page_size"] == "10"
+    assert "cursor" not in request["params"]
