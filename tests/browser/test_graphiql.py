@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
 from gateway.graphiql import CONTENT_SECURITY_POLICY
+from gateway.sandbox.data import INTEGRATIONS
 
 if TYPE_CHECKING:  # the fixtures live in conftest.py, which pytest imports itself
     from tests.browser.conftest import OfflinePage
@@ -106,3 +107,30 @@ def test_graphiql_docs_and_dialogs_work_under_the_csp(
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     _assert_clean(offline_page)
+
+
+def test_graphiql_sends_the_headers_editor_headers(
+    gateway_url: str, offline_page: OfflinePage
+) -> None:
+    page = _open_graphiql(offline_page, gateway_url)
+    integration = INTEGRATIONS[1]  # not the gateway's default one
+
+    # Pasted into the headers editor, which the page opens from the start; run with Ctrl-Enter.
+    page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").click()
+    page.keyboard.insert_text(json.dumps({"X-Integration-Id": integration}))
+    page.locator(".graphiql-query-editor .CodeMirror").click()
+    with page.expect_request(_is_query_run) as sent:
+        page.keyboard.press("Control+Enter")
+
+    assert sent.value.headers.get("x-integration-id") == integration
+    result = page.locator(".result-window")
+    expect(result).to_contain_text('"interviews"')
+    shown = json.loads(_editor_text(page, ".result-window"))
+    assert "errors" not in shown
+    assert _ids(shown["data"])
+    _assert_clean(offline_page)
+
+
+def _is_query_run(request: Request) -> bool:
+    """A POST of the editor's query (not GraphiQL's own schema introspection)."""
+    return request.method == "POST" and "__schema" not in (request.post_data or "")
