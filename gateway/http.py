@@ -136,7 +136,12 @@ class GraphQLEndpoint:
             )
         except Exception:
             logger.exception("building the GraphQL context failed")
-            return _error_response(media_type, 500, _INTERNAL_ERROR_MESSAGE)
+            return _error_response(
+                media_type,
+                500,
+                _INTERNAL_ERROR_MESSAGE,
+                extensions={"code": _INTERNAL_ERROR_CODE},
+            )
 
         return await self._execute(request.method, params, context, media_type)
 
