@@ -48,7 +48,9 @@ __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "JSON",
     "GraphQLEndpoint",
+    "GraphQLParams",
     "format_error",
+    "negotiate",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,13 +112,9 @@ class GraphQLEndpoint:
         media_type = negotiate(request.headers.get("accept"), offers)
         if media_type is None:
             return _error_response(
-                JSON,
-                406,
-                f"Acceptable media types: {GRAPHQL_RESPONSE_JSON}, {JSON}.",
-                {"Vary": "Accept"},
+                JSON, 406, f"Acceptable media types: {GRAPHQL_RESPONSE_JSON}, {JSON}."
             )
-        if media_type == _HTML:
-            assert self._graphiql is not None  # only offered when set
+        if media_type == _HTML and self._graphiql is not None:
             page = self._graphiql(request)
             page.headers.add_vary_header("Accept")
             return page
