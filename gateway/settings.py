@@ -78,7 +78,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Read and validate the contract's variables; raise :class:`SettingsError` on the first bad one."""
+        """Read and validate the variables; raise :class:`SettingsError` on the first bad one."""
 
         def get(name: str) -> str | None:
             value = env.get(name)
@@ -113,9 +113,13 @@ class Settings:
             try:
                 ipaddress.ip_address(host)
             except ValueError:
-                raise SettingsError(f"HOST must be an IP address or 'localhost', got {host!r}") from None
+                raise SettingsError(
+                    f"HOST must be an IP address or 'localhost', got {host!r}"
+                ) from None
 
-        origins = tuple(o.strip() for o in (get("GATEWAY_CORS_ORIGINS") or "").split(",") if o.strip())
+        origins = tuple(
+            o.strip() for o in (get("GATEWAY_CORS_ORIGINS") or "").split(",") if o.strip()
+        )
 
         return cls(
             kombo_api_key=api_key,

@@ -1,4 +1,4 @@
-"""Kombo's ATS REST API: a client, its config, its errors and its typed payloads. No GraphQL here."""
+"""Kombo's ATS REST API: a client, its config, its errors, its typed payloads. No GraphQL."""
 
 from gateway.kombo.client import KomboClient, KomboConfig
 from gateway.kombo.errors import (

@@ -268,7 +268,7 @@ def parse_interview(raw: Any) -> Interview:
 
 
 def parse_interview_page(body: Any) -> InterviewPage:
-    """The whole success body: ``{"status": "success", "data": {"next": ..., "results": [...]}}``."""
+    """The whole success body: ``{"status": "success", "data": {"next", "results"}}``."""
     obj = _object(body, "body")
     if obj.get("status") != "success":
         raise KomboMalformedResponse("body.status: expected 'success'")

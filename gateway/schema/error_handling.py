@@ -23,7 +23,9 @@ log = logging.getLogger("gateway.errors")
 def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     """One GraphQL error as the client should see it."""
     original = error.original_error
-    if original is None:
+    if original is None or error.path is None:
+        # Not raised by a resolver: parsing, validation or variable coercion (whose message
+        # carries our scalar's explanation). The client's request is at fault.
         if error.extensions and "code" in error.extensions:
             return error
         extensions: dict[str, Any] = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
