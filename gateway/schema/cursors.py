@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 VERSION = 1
 _MAC_BYTES = 16
+MAX_CURSOR_CHARS = 65536
+"""Longest cursor `EdgeCursor.decode` looks at; `EdgeCursor.encode` issues none longer."""
 
 
 class InvalidCursor(ValueError):
@@ -60,12 +62,15 @@ class EdgeCursor:
             separators=(",", ":"),
         ).encode()
         mac = _mac(key, integration_id, payload)
-        return _b64encode(payload) + "." + _b64encode(mac)
+        text = _b64encode(payload) + "." + _b64encode(mac)
+        if len(text) > MAX_CURSOR_CHARS:
+            raise ValueError("the upstream cursor is too long to carry in an edge cursor")
+        return text
 
     @classmethod
     def decode(cls, text: str, key: bytes, integration_id: str) -> EdgeCursor:
         """Verify and unpack a cursor; raise :class:`InvalidCursor` for anything else."""
-        if not isinstance(text, str) or len(text) > 8192 or text.count(".") != 1:
+        if not isinstance(text, str) or len(text) > MAX_CURSOR_CHARS or text.count(".") != 1:
             raise InvalidCursor("not a cursor issued by this gateway")
         payload_text, mac_text = text.split(".")
         try:
@@ -102,6 +107,11 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
+    """Only the one text :func:`_b64encode` gives: the lenient stdlib decoder also takes ``+/``,
+    padding, skipped characters and unused trailing bits, which would make cursors malleable."""
     if not text or not text.isascii():
         raise ValueError("empty or non-ascii")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64encode(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
