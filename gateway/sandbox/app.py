@@ -97,6 +97,7 @@ _CURSOR_KEY = b"kombo-gateway sandbox cursor v1"
 _CURSOR_VERSION = 1
 _CURSOR_MAC_BYTES = 15  # 20 bytes in all: one "=" of padding, like Kombo's example
 _LOG_URL = "https://app.kombo.dev/sandbox/logs?interactionId={}"
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class _InputInvalid(Exception):
@@ -495,7 +496,7 @@ def create_sandbox_app(api_key: str | None = None, latency: float = 0.0) -> Star
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/v1/ats/interviews", sandbox.interviews, methods=["GET"]),
-        Route("/v1/{path:path}", sandbox.unknown_route),
+        Route("/v1/{path:path}", sandbox.unknown_route, methods=_ALL_METHODS),
         Route("/__sandbox/requests", sandbox.list_requests, methods=["GET"]),
         Route("/__sandbox/requests", sandbox.clear_requests, methods=["DELETE"]),
         Route("/__sandbox/faults", sandbox.add_fault, methods=["POST"]),
