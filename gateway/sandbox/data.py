@@ -367,12 +367,12 @@ class _Generator:
         mode = self.rng.choice(("onsite", "video", "video", "phone"))
         created = self.instant(_EPOCH, 120)
         remote_updated = self.instant(created, 10)
-        starting: datetime | None = created + timedelta(
+        # Interviews start on a quarter hour, between 08:00 and 18:00 UTC.
+        day = created.replace(hour=0, minute=0, second=0, microsecond=0)
+        starting = day + timedelta(
             days=self.rng.randint(1, 21), minutes=15 * self.rng.randint(32, 72)
         )
-        ending: datetime | None = starting + timedelta(
-            minutes=self.rng.choice((30, 45, 60, 90, 240))
-        )
+        ending = starting + timedelta(minutes=self.rng.choice((30, 45, 60, 90, 240)))
         candidate = application["candidate"] if application else None
         who = (candidate or {}).get("first_name") or "candidate"
         kind = self.rng.choice(_INTERVIEW_KINDS)
