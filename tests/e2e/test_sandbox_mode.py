@@ -1,0 +1,42 @@
+"""`make run`'s gateway: no API key, the embedded sandbox in-process, GraphiQL ready."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from gateway.sandbox.data import INTEGRATIONS
+from tests.e2e.truth import ids, visible
+from tests.servers import Gateway
+
+
+def test_without_an_api_key_the_gateway_serves_the_sandbox_and_says_so(
+    sandbox_mode_gateway_url: str, server_logs: Path
+) -> None:
+    gateway = Gateway(sandbox_mode_gateway_url)
+    data = gateway.query("{ interviews(first: 250) { nodes { id } } }")
+    assert [n["id"] for n in data["interviews"]["nodes"]] == ids(visible(INTEGRATIONS[0]))[:250]
+    log = (server_logs / "gateway-sandbox-mode.log").read_text()
+    assert "KOMBO_API_KEY is not set: serving the embedded sandbox" in log
+
+
+def test_sandbox_mode_reads_the_integration_from_the_header(sandbox_mode_gateway_url: str) -> None:
+    gateway = Gateway(sandbox_mode_gateway_url)
+    data = gateway.query(
+        "{ interviews(first: 250) { nodes { id } } }",
+        headers={"X-Integration-Id": INTEGRATIONS[2]},
+    )
+    assert [n["id"] for n in data["interviews"]["nodes"]] == ids(visible(INTEGRATIONS[2]))
+
+
+def test_health_readiness_and_graphiql_routes(sandbox_mode_gateway_url: str) -> None:
+    with httpx.Client(base_url=sandbox_mode_gateway_url) as http:
+        assert http.get("/healthz").status_code == 200
+        assert http.get("/readyz").status_code == 200
+        page = http.get("/graphql", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert "GraphiQL" in page.text
+        assert "https://" not in page.text.split("<body")[0], "no asset from a CDN"
+        assert "default-src" in page.headers["content-security-policy"]
