@@ -308,7 +308,8 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
       and `extensions()`;
     - errors that already carry an `extensions.code` were shaped on purpose and pass unchanged;
     - GraphQL request errors (parse, validation, variable coercion: no `path`) get
-      `BAD_USER_INPUT`;
+      `BAD_USER_INPUT`, including those caused by a scalar refusing a value (graphql-core
+      keeps the scalar's exception as the cause and its text in the message, on purpose);
     - everything else is a bug: message replaced, code `INTERNAL_SERVER_ERROR`. The original
       stays in the server log (Strawberry's `process_errors` logs it with its traceback).
     """
@@ -326,7 +327,9 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         formatted["extensions"] = {**(error.extensions or {}), **cause.extensions()}
     elif error.extensions and "code" in error.extensions:
         formatted["extensions"] = dict(error.extensions)
-    elif cause is None and error.path is None:
+    elif error.path is None and (cause is None or error.locations):
+        # A request error points into the document. A pathless error with a foreign cause and
+        # no location is Strawberry reporting an exception raised before execution: a bug.
         formatted["extensions"] = {**(error.extensions or {}), "code": _USER_ERROR_CODE}
     else:
         formatted["message"] = _INTERNAL_ERROR_MESSAGE

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, NewType
 
 import httpx
 import pytest
 import strawberry
-from graphql import GraphQLError, parse, validate
+from graphql import GraphQLError, build_schema, parse, validate
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 
 from gateway.errors import (
     BadUserInput,
@@ -141,8 +142,7 @@ def test_format_error_finds_a_gateway_error_behind_graphql_errors() -> None:
 
 
 def test_format_error_marks_validation_errors_as_bad_user_input() -> None:
-    schema = strawberry.Schema(Query)._schema
-    [error] = validate(schema, parse("{ nope }"))
+    [error] = validate(build_schema("type Query { hello: String }"), parse("{ nope }"))
 
     formatted = format_error(error)
 
@@ -171,11 +171,25 @@ def test_format_error_masks_everything_else() -> None:
 # --- the endpoint over a toy schema ----------------------------------------------------------
 
 
+def _parse_even(value: object) -> int:
+    if not isinstance(value, int) or value % 2:
+        raise ValueError(f"{value!r} is not an even integer")
+    return value
+
+
+Even = NewType("Even", int)
+EVEN = strawberry.scalar(name="Even", serialize=int, parse_value=_parse_even)
+
+
 @strawberry.type
 class Query:
     @strawberry.field
     def hello(self) -> str:
         return "world"
+
+    @strawberry.field
+    def half(self, n: Even) -> int:
+        return n // 2
 
     @strawberry.field
     def broken(self) -> str | None:
@@ -213,7 +227,11 @@ class RejectOnValidate(SchemaExtension):
 
 
 SCHEMA = strawberry.Schema(
-    Query, mutation=Mutation, subscription=Subscription, extensions=[RejectOnValidate]
+    Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=[RejectOnValidate],
+    config=StrawberryConfig(scalar_map={Even: EVEN}),
 )
 
 
@@ -397,3 +415,27 @@ def test_json_is_compact_utf8(client: Client) -> None:
     )
 
     assert response.content == b'{"data":{"__type":null}}'
+
+
+@pytest.mark.parametrize(("accept", "status"), [(GRAPHQL_RESPONSE_JSON, 400), (JSON, 200)])
+def test_a_scalar_refusing_a_variable_is_bad_user_input(
+    client: Client, accept: str, status: int
+) -> None:
+    response = client.post(
+        "/graphql",
+        json={"query": "query ($n: Even!) { half(n: $n) }", "variables": {"n": 3}},
+        headers={"Accept": accept},
+    )
+
+    assert response.status_code == status
+    [error] = response.json()["errors"]
+    assert "data" not in response.json()
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "3 is not an even integer" in error["message"]
+
+
+def test_a_scalar_refusing_a_literal_is_bad_user_input(client: Client) -> None:
+    response = post(client, "{ half(n: 3) }")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
