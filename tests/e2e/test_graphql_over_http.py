@@ -259,6 +259,10 @@ REQUEST_ERRORS = {
         "query": "query ($first: Int!) { interviews(first: $first) { nodes { id } } }",
         "variables": {"first": "ten"},
     },
+    "scalar refuses a variable": {
+        "query": "query ($f: InterviewFilter) { interviews(filter: $f) { nodes { id } } }",
+        "variables": {"f": {"updatedAfter": "yesterday"}},
+    },
     "missing variable": {
         "query": "query ($first: Int!) { interviews(first: $first) { nodes { id } } }",
     },
