@@ -77,10 +77,14 @@ def static_files() -> StaticFiles:
     """
     missing = [name for name in _PAGE_ASSETS if not (_STATIC_DIR / name).is_file()]
     if missing:
+        what = (
+            f"{_STATIC_DIR} does not exist"
+            if not _STATIC_DIR.is_dir()
+            else f"{', '.join(missing)} missing from {_STATIC_DIR}"
+        )
         raise RuntimeError(
-            f"GraphiQL's assets are not built: {', '.join(missing)} missing from {_STATIC_DIR}. "
-            "Run `make assets` (it needs Node.js and npm) or build the Docker image, "
-            "which builds them."
+            f"GraphiQL's assets are not built ({what}). Run `make assets` (it needs Node.js "
+            "and npm), or build the Docker image, which builds them."
         )
     return StaticFiles(directory=_STATIC_DIR)
 

@@ -13,13 +13,11 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from gateway.graphiql import CONTENT_SECURITY_POLICY
+from gateway.graphiql import CONTENT_SECURITY_POLICY, render_page
 from gateway.sandbox.data import INTEGRATIONS
 
 if TYPE_CHECKING:  # the fixtures live in conftest.py, which pytest imports itself
     from tests.browser.conftest import OfflinePage
-
-pytestmark = pytest.mark.browser
 
 
 def _editor_text(page: Page, container: str) -> str:
@@ -61,6 +59,7 @@ def _open_graphiql(watched: OfflinePage, gateway_url: str) -> Page:
     return page
 
 
+@pytest.mark.browser
 def test_graphiql_runs_the_preloaded_query_offline(
     gateway_url: str, offline_page: OfflinePage
 ) -> None:
@@ -90,6 +89,7 @@ def test_graphiql_runs_the_preloaded_query_offline(
     _assert_clean(offline_page)
 
 
+@pytest.mark.browser
 def test_graphiql_docs_and_dialogs_work_under_the_csp(
     gateway_url: str, offline_page: OfflinePage
 ) -> None:
@@ -109,6 +109,7 @@ def test_graphiql_docs_and_dialogs_work_under_the_csp(
     _assert_clean(offline_page)
 
 
+@pytest.mark.browser
 def test_graphiql_sends_the_headers_editor_headers(
     gateway_url: str, offline_page: OfflinePage
 ) -> None:
@@ -129,6 +130,17 @@ def test_graphiql_sends_the_headers_editor_headers(
     assert "errors" not in shown
     assert _ids(shown["data"])
     _assert_clean(offline_page)
+
+
+def test_the_page_config_cannot_close_its_script_element() -> None:
+    query = '{ interviews { nodes { id } } } # </script><script src="/evil.js"></script><!--'
+    page = render_page("/graphql?a=1&b=</script>", query)
+
+    _, _, rest = page.partition('<script type="application/json" id="graphiql-config">')
+    block, _, _ = rest.partition("</script>")
+    assert json.loads(block) == {"graphqlPath": "/graphql?a=1&b=</script>", "defaultQuery": query}
+    assert "evil.js" not in page.replace(block, "")
+    assert "<script>" not in page
 
 
 def _is_query_run(request: Request) -> bool:
