@@ -23,18 +23,29 @@ log = logging.getLogger("gateway.errors")
 def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     """One GraphQL error as the client should see it."""
     original = error.original_error
-    if original is None or error.path is None:
-        # Not raised by a resolver: parsing, validation or variable coercion (whose message
-        # carries our scalar's explanation). The client's request is at fault.
-        if error.extensions and "code" in error.extensions:
-            return error
-        extensions: dict[str, Any] = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
-        message = error.message
-    elif isinstance(original, GatewayError):
-        extensions = original.extensions()
+    # graphql-core may wrap a resolver's GraphQLError in another; the inner one says what happened.
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    if isinstance(original, GatewayError):
+        extensions: dict[str, Any] = original.extensions()
         message = original.message
+    elif error.extensions and "code" in error.extensions:
+        return error
+    elif error.path is None and (
+        original is None or error.locations or isinstance(original, GraphQLError)
+    ):
+        # Parsing, validation or variable coercion (whose message carries our scalar's
+        # explanation): the request is at fault, and nothing ran.
+        extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        message = error.message
     elif isinstance(original, GraphQLError):
-        return translate_error(original, request_id)
+        extensions = {**(original.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
+        message = original.message
+    elif original is None:
+        # graphql-core's own execution errors (e.g. null for a non-null field): ours to fix.
+        log.error("execution error at %s (request %s): %s", error.path, request_id, error.message)
+        extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        message = error.message
     else:
         log.error(
             "unexpected error in %s (request %s)",
