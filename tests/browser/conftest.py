@@ -54,9 +54,11 @@ class OfflinePage:
         return violations
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open it holds an asyncio loop as the
+# thread's running loop, which would break the async tests that pytest runs after these.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's headless Chromium, for the whole session."""
+    """Debian's headless Chromium, for the tests of one module."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
