@@ -8,6 +8,7 @@ is only valid with the exact filters *and* page size that produced it.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,11 +17,14 @@ MAX_PAGE_SIZE = 250
 
 
 def format_updated_after(value: datetime) -> str:
-    """``YYYY-MM-DDTHH:mm:ss.sssZ`` in UTC, as the spec asks (sub-millisecond digits truncated)."""
+    """``YYYY-MM-DDTHH:mm:ss.sssZ`` in UTC, as the spec asks (sub-millisecond digits truncated).
+
+    Not ``strftime("%Y")``: it does not pad years before 1000 to four digits on every platform.
+    """
     if value.tzinfo is None:
         raise ValueError("updated_after needs a timezone")
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +62,11 @@ class InterviewQuery:
         return params
 
     def digest(self) -> str:
-        """A short fingerprint of the rendered filters (two queries with equal params share it)."""
-        rendered = "&".join(f"{k}={v}" for k, v in sorted(self.to_params().items()))
+        """A short fingerprint of the rendered filters: equal exactly when the params are equal.
+
+        JSON, not ``k=v&…``: values may contain ``&`` and ``=``, which made distinct params collide.
+        """
+        rendered = json.dumps(sorted(self.to_params().items()), separators=(",", ":"))
         return hashlib.sha256(rendered.encode()).hexdigest()[:16]
 
 
