@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -89,8 +89,15 @@ def filter_to_query(flt: InterviewFilter | None) -> InterviewQuery:
     if _given(flt) is None:
         return InterviewQuery()
     updated_after = _given(flt.updated_after)
-    if updated_after is not None and updated_after.tzinfo is None:
-        raise InvalidFilter("filter.updatedAfter needs a UTC offset")
+    if updated_after is not None:
+        if updated_after.tzinfo is None:
+            raise InvalidFilter("filter.updatedAfter needs a UTC offset")
+        try:
+            updated_after.astimezone(UTC)
+        except OverflowError:
+            raise InvalidFilter(
+                "filter.updatedAfter is out of range once converted to UTC"
+            ) from None
     return InterviewQuery(
         ids=_values("ids", flt.ids),
         remote_ids=_values("remoteIds", flt.remote_ids),
