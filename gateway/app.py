@@ -6,6 +6,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 from starlette.applications import Starlette
@@ -64,23 +65,22 @@ def default_integration(settings: Settings) -> str | None:
 def kombo_config(settings: Settings) -> KomboConfig:
     """The upstream client's configuration: Kombo itself, or the in-process sandbox."""
     t = settings.timeouts
-    common = {
-        "connect_timeout": t.connect,
-        "read_timeout": t.read,
-        "write_timeout": t.write,
-        "pool_timeout": t.pool,
-    }
+    config = KomboConfig(
+        api_key=settings.kombo_api_key or SANDBOX_API_KEY,
+        base_url=settings.kombo_base_url,
+        connect_timeout=t.connect,
+        read_timeout=t.read,
+        write_timeout=t.write,
+        pool_timeout=t.pool,
+        total_timeout=t.total,
+    )
     if settings.kombo_api_key is not None:
-        return KomboConfig(
-            api_key=settings.kombo_api_key, base_url=settings.kombo_base_url, **common
-        )
+        return config
     from gateway.sandbox.app import create_sandbox_app
 
     # No API key: the embedded sandbox answers in-process, through the same HTTP client code.
     transport = httpx.ASGITransport(app=create_sandbox_app(api_key=SANDBOX_API_KEY))
-    return KomboConfig(
-        api_key=SANDBOX_API_KEY, base_url=SANDBOX_BASE_URL, transport=transport, **common
-    )
+    return replace(config, base_url=SANDBOX_BASE_URL, transport=transport)
 
 
 def create_app(settings: Settings) -> Starlette:

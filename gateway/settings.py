@@ -32,6 +32,7 @@ class Timeouts:
     read: float = 10.0
     write: float = 10.0
     pool: float = 5.0
+    total: float = 20.0
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class KomboConfig:
     read_timeout: float = 10.0
     write_timeout: float = 10.0
     pool_timeout: float = 5.0
+    total_timeout: float = 20.0
+    """Deadline of one whole call: httpx's timeouts are per phase, a trickling body evades them."""
     max_connections: int = 100
     transport: httpx.AsyncBaseTransport | None = None
 
@@ -41,8 +44,9 @@ class KomboConfig:
 class KomboClient:
     """Calls Kombo's ATS API. Create with :meth:`open`, close with :meth:`aclose`."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, total_timeout: float = 20.0) -> None:
         self._http = http
+        self._total_timeout = total_timeout
 
     @classmethod
     def open(cls, config: KomboConfig) -> KomboClient:
@@ -67,7 +71,7 @@ class KomboClient:
             transport=config.transport,
             follow_redirects=False,
         )
-        return cls(http)
+        return cls(http, total_timeout=config.total_timeout)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -87,9 +91,12 @@ class KomboClient:
 
     async def _get_json(self, path: str, integration_id: str, params: dict[str, str]) -> Any:
         try:
-            response = await self._http.get(
-                path, params=params, headers={"X-Integration-Id": integration_id}
-            )
+            async with asyncio.timeout(self._total_timeout):
+                response = await self._http.get(
+                    path, params=params, headers={"X-Integration-Id": integration_id}
+                )
+        except TimeoutError as exc:
+            raise KomboTimeout(f"Kombo did not answer within {self._total_timeout:g}s") from exc
         except httpx.TimeoutException as exc:
             raise KomboTimeout(f"Kombo did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:

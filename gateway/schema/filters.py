@@ -86,7 +86,7 @@ def _values(name: str, values: Sequence[str] | None) -> tuple[str, ...] | None:
 
 def filter_to_query(flt: InterviewFilter | None) -> InterviewQuery:
     """The upstream query for a connection's ``filter`` argument (``None``: no filter)."""
-    if _given(flt) is None:
+    if flt is None or flt is UNSET:
         return InterviewQuery()
     updated_after = _given(flt.updated_after)
     if updated_after is not None:
