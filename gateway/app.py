@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from gateway import graphiql
 from gateway.http import GraphQLEndpoint
@@ -129,7 +129,16 @@ def create_app(settings: Settings) -> Starlette:
             return PlainTextResponse("starting", status_code=503)
         return PlainTextResponse("ready")
 
-    endpoint = GraphQLEndpoint(schema, context_getter, graphiql=graphiql_page)
+    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    try:
+        routes.append(Mount(graphiql.STATIC_MOUNT, app=graphiql.static_files(), name="graphiql"))
+    except RuntimeError as exc:
+        # An install without the built assets still serves the API; only the IDE is missing.
+        log.warning("GraphiQL is off: %s", exc)
+        endpoint = GraphQLEndpoint(schema, context_getter)
+    else:
+        endpoint = GraphQLEndpoint(schema, context_getter, graphiql=graphiql_page)
+    routes.insert(0, Route("/graphql", endpoint, methods=["GET", "POST"]))
     middleware = []
     if settings.cors_origins:
         middleware.append(
@@ -142,12 +151,7 @@ def create_app(settings: Settings) -> Starlette:
             )
         )
     return Starlette(
-        routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Mount(graphiql.STATIC_MOUNT, app=graphiql.static_files(), name="graphiql-static"),
-        ],
+        routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )
