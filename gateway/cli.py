@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 
+from gateway.logs import install_redaction
 from gateway.settings import Settings, SettingsError
 
 log = logging.getLogger("gateway")
@@ -37,7 +38,12 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         log.info("upstream %s, auth %s", settings.kombo_base_url, settings.auth)
     log.info("GraphiQL at http://%s:%s/graphql", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="info", access_log=False
+    )
+    server = uvicorn.Server(config)  # uvicorn has configured its loggers by now
+    install_redaction(settings.secrets())
+    server.run()
     return 0
 
 

@@ -62,6 +62,11 @@ class Settings:
             f"host={self.host!r}, port={self.port})"
         )
 
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a response or a log line."""
+        values = (self.kombo_api_key, self.jwt_secret, self.cursor_secret)
+        return tuple(v for v in values if v)
+
     @property
     def sandbox(self) -> bool:
         """True when no API key is configured: the gateway serves the embedded sandbox upstream."""

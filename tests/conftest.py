@@ -26,6 +26,19 @@ def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_server_log(server_logs: Path) -> Iterator[None]:
+    """After the whole suite: every log line of every server it started is free of the key."""
+    yield
+    leaks = [
+        f"{log.name}:{number}"
+        for log in sorted(server_logs.glob("*.log"))
+        for number, line in enumerate(log.read_text(errors="replace").splitlines(), 1)
+        if API_KEY in line
+    ]
+    assert not leaks, f"the API key appears in server logs at {leaks}"
+
+
 @pytest.fixture(scope="session")
 def sandbox_url(server_logs: Path) -> Iterator[str]:
     port = free_port()
