@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -424,13 +425,22 @@ def _auth_challenge(status: int) -> dict[str, str]:
     return {"WWW-Authenticate": "Bearer"} if status == 401 else {}
 
 
+def encode_json(body: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; orjson is ~10x faster than the stdlib on large results."""
+    try:
+        return orjson.dumps(body)
+    except (orjson.JSONEncodeError, TypeError):
+        # Values orjson refuses (integers beyond 64 bits in remoteData, say): the stdlib takes them.
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def _json_response(
     media_type: str,
     status: int,
     body: Mapping[str, Any],
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    content = encode_json(body)
     return Response(
         content,
         status_code=status,

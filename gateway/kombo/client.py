@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from gateway.kombo.errors import (
     KomboAPIError,
@@ -109,8 +109,8 @@ class KomboClient:
 def _decode(response: httpx.Response) -> Any:
     """The JSON body of a success, or the matching :class:`KomboError` for anything else."""
     try:
-        body = json.loads(response.content)
-    except ValueError:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         body = None
         decoded = False
     else:
