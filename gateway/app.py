@@ -155,3 +155,17 @@ def create_app(settings: Settings) -> Starlette:
         middleware=middleware,
         lifespan=lifespan,
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app factory each ``serve --workers N`` worker process calls: settings from its env.
+
+    Only the entry points read the environment; the parent process has validated it already.
+    """
+    import os
+
+    from gateway.logs import install_redaction
+
+    settings = Settings.from_env(os.environ)
+    install_redaction(settings.secrets())
+    return create_app(settings)

@@ -51,6 +51,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
     timeouts: Timeouts = field(default_factory=Timeouts)
     cursor_secret: str | None = field(default=None, repr=False)
 
@@ -114,6 +115,12 @@ class Settings:
         if not 0 <= port <= 65535:
             raise SettingsError(f"PORT must be between 0 and 65535, got {port}")
 
+        workers_text = get("GATEWAY_WORKERS") or "1"
+        if not workers_text.isdigit() or not 1 <= int(workers_text) <= 64:
+            raise SettingsError(
+                f"GATEWAY_WORKERS must be a whole number from 1 to 64, got {workers_text!r}"
+            )
+
         host = get("HOST") or "127.0.0.1"
         if host != "localhost":
             try:
@@ -140,5 +147,6 @@ class Settings:
             cors_origins=origins,
             host=host,
             port=port,
+            workers=int(workers_text),
             cursor_secret=get("GATEWAY_CURSOR_SECRET"),
         )

@@ -1,14 +1,17 @@
-"""The command line: clear configuration errors, the SDL on stdout."""
+"""The command line: clear configuration errors, the SDL on stdout, several workers."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT
+from tests.conftest import API_KEY, DEFAULT_INTEGRATION
+from tests.e2e.truth import ids, visible
+from tests.servers import ROOT, Gateway, free_port, run_server
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -46,3 +49,31 @@ def test_schema_command_prints_the_sdl() -> None:
     assert result.returncode == 0
     assert "type Query {" in result.stdout
     assert "first: Int = 100" in result.stdout
+
+
+def test_serve_with_two_workers_pages_across_them(sandbox_url: str, server_logs: Path) -> None:
+    port = free_port()
+    env = {
+        "KOMBO_API_KEY": API_KEY,
+        "KOMBO_BASE_URL": sandbox_url + "/v1",
+        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
+        "PORT": str(port),
+    }
+    log = server_logs / "gateway-workers.log"
+    with run_server(["serve", "--workers", "2"], env, "/readyz", port, log) as url:
+        seen: list[str] = []
+        after = None
+        for _ in range(6):
+            # A new connection per page: the kernel spreads them over both workers, and each
+            # accepts the cursors the other issued (they share the signing key).
+            gateway = Gateway(url, secrets=(API_KEY,))
+            page = gateway.query(
+                "query($after: String) { interviews(first: 5, after: $after) "
+                "{ nodes { id } pageInfo { endCursor } } }",
+                {"after": after},
+            )["interviews"]
+            seen += [n["id"] for n in page["nodes"]]
+            after = page["pageInfo"]["endCursor"]
+            gateway.http.close()
+        assert seen == ids(visible(DEFAULT_INTEGRATION))[:30]
+    assert log.read_text().count("Started server process") >= 2
