@@ -33,6 +33,8 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"HOST": "not a host"}, "HOST must be"),
         ({"KOMBO_BASE_URL": "ftp://x"}, "KOMBO_BASE_URL must be an http(s) URL"),
         ({"GATEWAY_AUTH": "maybe"}, "GATEWAY_AUTH must be"),
+        ({"GATEWAY_WORKERS": "0"}, "GATEWAY_WORKERS must be"),
+        ({"GATEWAY_WORKERS": "many"}, "GATEWAY_WORKERS must be"),
     ],
 )
 def test_a_wrong_setting_stops_serve_with_a_message_naming_it(
