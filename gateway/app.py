@@ -17,10 +17,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway import graphiql
+from gateway.auth import authenticator_for
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import KomboClient, KomboConfig
 from gateway.schema import GatewayContext, build_schema
-from gateway.schema.context import validate_integration_id
 from gateway.settings import SANDBOX_BASE_URL, Settings
 
 log = logging.getLogger("gateway")
@@ -86,7 +86,7 @@ def kombo_config(settings: Settings) -> KomboConfig:
 def create_app(settings: Settings) -> Starlette:
     """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client."""
     schema = build_schema()
-    fallback_integration = default_integration(settings)
+    authenticator = authenticator_for(settings, default_integration(settings))
     cursor_key = settings.cursor_key
     state: dict[str, KomboClient] = {}
 
@@ -101,16 +101,11 @@ def create_app(settings: Settings) -> Starlette:
             await client.aclose()
 
     async def context_getter(request: Request) -> GatewayContext:
-        header = request.headers.get("x-integration-id")
-        integration = (
-            validate_integration_id(header.strip(), "X-Integration-Id")
-            if header is not None
-            else fallback_integration
-        )
+        caller = authenticator.authenticate(request.headers)  # 401/403 stop the request here
         return GatewayContext(
             kombo=state["kombo"],
             cursor_key=cursor_key,
-            integration_id=integration,
+            integration_id=caller.integration_id,
             request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
         )
 
@@ -135,9 +130,11 @@ def create_app(settings: Settings) -> Starlette:
     except RuntimeError as exc:
         # An install without the built assets still serves the API; only the IDE is missing.
         log.warning("GraphiQL is off: %s", exc)
-        endpoint = GraphQLEndpoint(schema, context_getter)
+        endpoint = GraphQLEndpoint(schema, context_getter, max_body_bytes=settings.max_body_bytes)
     else:
-        endpoint = GraphQLEndpoint(schema, context_getter, graphiql=graphiql_page)
+        endpoint = GraphQLEndpoint(
+            schema, context_getter, graphiql=graphiql_page, max_body_bytes=settings.max_body_bytes
+        )
     routes.insert(0, Route("/graphql", endpoint, methods=["GET", "POST"]))
     middleware = []
     if settings.cors_origins:

@@ -9,13 +9,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 EU_BASE_URL = "https://api.kombo.dev/v1"
 US_BASE_URL = "https://api.us.kombo.dev/v1"
 SANDBOX_BASE_URL = "http://sandbox.kombo-gateway.invalid/v1"
+DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: a 1,000-id lookup is ~30 KB
+MIN_MAX_BODY_BYTES = 1024
+MAX_MAX_BODY_BYTES = 64 * 1_048_576
 
 AuthMode = Literal["none", "jwt"]
 
@@ -54,6 +58,8 @@ class Settings:
     workers: int = 1
     timeouts: Timeouts = field(default_factory=Timeouts)
     cursor_secret: str | None = field(default=None, repr=False)
+    allow_unauthenticated: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     def __repr__(self) -> str:  # never print the API key
         key = "set" if self.kombo_api_key else "unset"
@@ -102,10 +108,12 @@ class Settings:
         auth = get("GATEWAY_AUTH") or "none"
         if auth not in ("none", "jwt"):
             raise SettingsError(f"GATEWAY_AUTH must be 'none' or 'jwt', got {auth!r}")
-        if auth == "jwt":
-            raise SettingsError(
-                "GATEWAY_AUTH=jwt is not available in this version; use GATEWAY_AUTH=none"
-            )
+        jwt_secret = get("GATEWAY_JWT_SECRET")
+        jwt_public_key = get("GATEWAY_JWT_PUBLIC_KEY")
+        if jwt_public_key is not None and "\n" not in jwt_public_key:
+            # One-line environments (docker --env-file, CI secrets) often hold PEM as literal \n.
+            jwt_public_key = jwt_public_key.replace("\\n", "\n")
+        _check_jwt_keys(auth, jwt_secret, jwt_public_key)
 
         port_text = get("PORT") or "8000"
         try:
@@ -129,18 +137,40 @@ class Settings:
                 raise SettingsError(
                     f"HOST must be an IP address or 'localhost', got {host!r}"
                 ) from None
+        allow_unauthenticated = _flag("GATEWAY_ALLOW_UNAUTHENTICATED", get)
+        unguarded = auth == "none" and api_key is not None and not allow_unauthenticated
+        if unguarded and not _is_loopback(host):
+            raise SettingsError(
+                f"HOST={host} is not a loopback address, and GATEWAY_AUTH=none with a real "
+                "KOMBO_API_KEY lets anyone who can reach the gateway read every integration "
+                "of the Kombo account. Set GATEWAY_AUTH=jwt, listen on 127.0.0.1, or (behind "
+                "an authenticating proxy) set GATEWAY_ALLOW_UNAUTHENTICATED=true"
+            )
 
         origins = tuple(
             o.strip() for o in (get("GATEWAY_CORS_ORIGINS") or "").split(",") if o.strip()
         )
+        _check_cors_origins(origins)
+
+        max_body_text = get("GATEWAY_MAX_BODY_BYTES") or str(DEFAULT_MAX_BODY_BYTES)
+        if not max_body_text.isdigit():
+            raise SettingsError(
+                f"GATEWAY_MAX_BODY_BYTES must be a whole number of bytes, got {max_body_text!r}"
+            )
+        max_body_bytes = int(max_body_text)
+        if not MIN_MAX_BODY_BYTES <= max_body_bytes <= MAX_MAX_BODY_BYTES:
+            raise SettingsError(
+                f"GATEWAY_MAX_BODY_BYTES must be between {MIN_MAX_BODY_BYTES} and "
+                f"{MAX_MAX_BODY_BYTES}, got {max_body_bytes}"
+            )
 
         return cls(
             kombo_api_key=api_key,
             kombo_base_url=base_url,
             kombo_integration_id=get("KOMBO_INTEGRATION_ID"),
-            auth="none",
-            jwt_secret=get("GATEWAY_JWT_SECRET"),
-            jwt_public_key=get("GATEWAY_JWT_PUBLIC_KEY"),
+            auth="jwt" if auth == "jwt" else "none",
+            jwt_secret=jwt_secret,
+            jwt_public_key=jwt_public_key,
             jwt_audience=get("GATEWAY_JWT_AUDIENCE"),
             jwt_issuer=get("GATEWAY_JWT_ISSUER"),
             jwt_integration_claim=get("GATEWAY_JWT_INTEGRATION_CLAIM") or "kombo_integration_id",
@@ -149,4 +179,81 @@ class Settings:
             port=port,
             workers=int(workers_text),
             cursor_secret=get("GATEWAY_CURSOR_SECRET"),
+            allow_unauthenticated=allow_unauthenticated,
+            max_body_bytes=max_body_bytes,
         )
+
+
+def _check_jwt_keys(auth: str, secret: str | None, public_key: str | None) -> None:
+    """``jwt`` needs exactly one usable key; ``none`` must not silently ignore a configured one."""
+    if auth != "jwt":
+        for name, value in (("GATEWAY_JWT_SECRET", secret), ("GATEWAY_JWT_PUBLIC_KEY", public_key)):
+            if value is not None:
+                raise SettingsError(
+                    f"{name} is set but GATEWAY_AUTH is 'none', so no token would be checked; "
+                    "set GATEWAY_AUTH=jwt (or unset the key)"
+                )
+        return
+    if (secret is None) == (public_key is None):
+        raise SettingsError(
+            "GATEWAY_AUTH=jwt needs exactly one of GATEWAY_JWT_SECRET (HS256) or "
+            "GATEWAY_JWT_PUBLIC_KEY (PEM, RS256/ES256), got "
+            + ("both" if secret is not None else "neither")
+        )
+    from gateway.auth import MIN_SECRET_BYTES, public_key_algorithm
+
+    if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(
+            f"GATEWAY_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes for HS256 "
+            f"(RFC 7518 §3.2), got {len(secret.encode())}"
+        )
+    if public_key is not None:
+        try:
+            public_key_algorithm(public_key)
+        except ValueError as exc:
+            raise SettingsError(f"GATEWAY_JWT_PUBLIC_KEY {exc}") from None
+
+
+def _flag(name: str, get: Callable[[str], str | None]) -> bool:
+    """A boolean variable: true/false, 1/0, yes/no (any case); unset is false."""
+    value = get(name)
+    if value is None:
+        return False
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise SettingsError(f"{name} must be 'true' or 'false', got {value!r}")
+
+
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or ``localhost``: reachable from this machine only."""
+    if host == "localhost":
+        return True
+    return ipaddress.ip_address(host).is_loopback
+
+
+def _check_cors_origins(origins: tuple[str, ...]) -> None:
+    """Each entry is ``*`` alone, or an origin exactly as browsers send it (scheme://host[:port])."""
+    if "*" in origins and len(origins) > 1:
+        raise SettingsError("GATEWAY_CORS_ORIGINS: '*' already allows every origin; list it alone")
+    for origin in origins:
+        if origin == "*":
+            continue
+        parts = urlsplit(origin)
+        try:
+            parts.port  # noqa: B018 (a malformed port raises here)
+        except ValueError:
+            parts = urlsplit("")
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+        ):
+            raise SettingsError(
+                "GATEWAY_CORS_ORIGINS entries must be origins like https://app.example.com "
+                f"(scheme, host, optional port; no path or trailing slash), got {origin!r}"
+            )
