@@ -58,7 +58,9 @@ class InterviewQuery:
         if self.updated_after is not None:
             params["updated_after"] = format_updated_after(self.updated_after)
         params["include_deleted"] = "true" if self.include_deleted else "false"
-        params["ignore_unsupported_filters"] = "true" if self.ignore_unsupported_filters else "false"
+        params["ignore_unsupported_filters"] = (
+            "true" if self.ignore_unsupported_filters else "false"
+        )
         return params
 
     def digest(self) -> str:
