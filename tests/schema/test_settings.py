@@ -1,0 +1,244 @@
+"""Settings: every wrong value stops the start with a message naming its variable; the security
+rules (JWT keys, loopback without auth, CORS origins, body limit) hold at configuration time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from gateway.settings import DEFAULT_MAX_BODY_BYTES, Settings, SettingsError
+
+SECRET = "s3cret-" + "x" * 32
+API_KEY = {"KOMBO_API_KEY": "kombo-live-key"}
+
+
+def public_pem(
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey,
+) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.fixture(scope="module")
+def rsa_pem() -> str:
+    return public_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+@pytest.fixture(scope="module")
+def ec_pem() -> str:
+    return public_pem(ec.generate_private_key(ec.SECP256R1()))
+
+
+def refused(env: dict[str, str]) -> str:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env(env)
+    return str(info.value)
+
+
+def test_defaults_are_the_contracts() -> None:
+    settings = Settings.from_env({})
+    assert settings.auth == "none"
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8000
+    assert settings.cors_origins == ()
+    assert settings.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 1_048_576
+    assert settings.allow_unauthenticated is False
+    assert settings.jwt_integration_claim == "kombo_integration_id"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"KOMBO_BASE_URL": "ftp://api.kombo.dev"}, "KOMBO_BASE_URL"),
+        ({"GATEWAY_AUTH": "basic"}, "GATEWAY_AUTH"),
+        ({"PORT": "http"}, "PORT"),
+        ({"PORT": "65536"}, "PORT"),
+        ({"HOST": "my host"}, "HOST"),
+        ({"GATEWAY_ALLOW_UNAUTHENTICATED": "perhaps"}, "GATEWAY_ALLOW_UNAUTHENTICATED"),
+        ({"GATEWAY_MAX_BODY_BYTES": "1MiB"}, "GATEWAY_MAX_BODY_BYTES"),
+        ({"GATEWAY_MAX_BODY_BYTES": "-5"}, "GATEWAY_MAX_BODY_BYTES"),
+        ({"GATEWAY_MAX_BODY_BYTES": "1e6"}, "GATEWAY_MAX_BODY_BYTES"),
+        ({"GATEWAY_MAX_BODY_BYTES": "1023"}, "GATEWAY_MAX_BODY_BYTES"),
+        ({"GATEWAY_MAX_BODY_BYTES": str(64 * 1_048_576 + 1)}, "GATEWAY_MAX_BODY_BYTES"),
+        ({"GATEWAY_CORS_ORIGINS": "https://app.example.com/"}, "GATEWAY_CORS_ORIGINS"),
+        ({"GATEWAY_CORS_ORIGINS": "https://app.example.com/graphql"}, "GATEWAY_CORS_ORIGINS"),
+        ({"GATEWAY_CORS_ORIGINS": "app.example.com"}, "GATEWAY_CORS_ORIGINS"),
+        ({"GATEWAY_CORS_ORIGINS": "ftp://app.example.com"}, "GATEWAY_CORS_ORIGINS"),
+        ({"GATEWAY_CORS_ORIGINS": "https://app.example.com:port"}, "GATEWAY_CORS_ORIGINS"),
+        ({"GATEWAY_CORS_ORIGINS": "*, https://app.example.com"}, "GATEWAY_CORS_ORIGINS"),
+        ({"GATEWAY_AUTH": "jwt"}, "GATEWAY_JWT_SECRET"),
+        ({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_SECRET": "short"}, "GATEWAY_JWT_SECRET"),
+        ({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": "not a pem"}, "GATEWAY_JWT_PUBLIC_KEY"),
+        ({"GATEWAY_JWT_SECRET": SECRET}, "GATEWAY_JWT_SECRET"),
+    ],
+)
+def test_each_wrong_value_is_refused_with_a_message_naming_its_variable(
+    env: dict[str, str], variable: str
+) -> None:
+    assert variable in refused(env)
+
+
+def test_a_wrong_value_is_quoted_back_so_the_operator_sees_the_typo() -> None:
+    assert "'1MiB'" in refused({"GATEWAY_MAX_BODY_BYTES": "1MiB"})
+    assert "'https://app.example.com/'" in refused(
+        {"GATEWAY_CORS_ORIGINS": "https://app.example.com/"}
+    )
+
+
+# --- JWT ---------------------------------------------------------------------------------------
+
+
+def test_jwt_with_a_secret(rsa_pem: str) -> None:
+    settings = Settings.from_env(
+        {
+            "GATEWAY_AUTH": "jwt",
+            "GATEWAY_JWT_SECRET": SECRET,
+            "GATEWAY_JWT_AUDIENCE": "kombo-gateway",
+            "GATEWAY_JWT_ISSUER": "https://auth.example.com/",
+            "GATEWAY_JWT_INTEGRATION_CLAIM": "tenant",
+        }
+    )
+    assert settings.auth == "jwt"
+    assert settings.jwt_secret == SECRET
+    assert settings.jwt_public_key is None
+    assert (settings.jwt_audience, settings.jwt_issuer) == (
+        "kombo-gateway",
+        "https://auth.example.com/",
+    )
+    assert settings.jwt_integration_claim == "tenant"
+    assert SECRET not in repr(settings)
+    assert SECRET in settings.secrets()
+
+
+@pytest.mark.parametrize("kind", ["rsa", "ec"])
+def test_jwt_with_a_public_key(kind: str, rsa_pem: str, ec_pem: str) -> None:
+    pem = rsa_pem if kind == "rsa" else ec_pem
+    settings = Settings.from_env({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": pem})
+    assert settings.auth == "jwt"
+    assert settings.jwt_public_key == pem.strip()
+
+
+def test_a_pem_written_on_one_line_with_literal_newlines_is_accepted(rsa_pem: str) -> None:
+    one_line = rsa_pem.strip().replace("\n", "\\n")
+    settings = Settings.from_env({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": one_line})
+    assert settings.jwt_public_key == rsa_pem.strip()
+
+
+def test_jwt_needs_exactly_one_key_and_says_which_variables(rsa_pem: str) -> None:
+    neither = refused({"GATEWAY_AUTH": "jwt"})
+    both = refused(
+        {"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_SECRET": SECRET, "GATEWAY_JWT_PUBLIC_KEY": rsa_pem}
+    )
+    for message in (neither, both):
+        assert "GATEWAY_JWT_SECRET" in message
+        assert "GATEWAY_JWT_PUBLIC_KEY" in message
+    assert "neither" in neither
+    assert "both" in both
+
+
+def test_an_hs256_secret_shorter_than_the_hash_is_refused() -> None:
+    message = refused({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_SECRET": "x" * 31})
+    assert "at least 32 bytes" in message
+    assert Settings.from_env({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_SECRET": "x" * 32}).auth == "jwt"
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        (lambda: public_pem(rsa.generate_private_key(65537, 1024)), "1024-bit RSA key"),
+        (lambda: public_pem(ec.generate_private_key(ec.SECP384R1())), "P-256"),
+        (lambda: public_pem(ed25519.Ed25519PrivateKey.generate()), "RSA (RS256) or EC P-256"),
+        (
+            lambda: (
+                rsa.generate_private_key(65537, 2048)
+                .private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+                .decode()
+            ),
+            "not a PEM public key",
+        ),
+        (lambda: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", "not a PEM"),
+    ],
+    ids=["rsa-1024", "ec-p384", "ed25519", "private-key", "garbage"],
+)
+def test_a_public_key_that_is_not_a_usable_rs256_or_es256_key_is_refused_at_start(
+    key: Callable[[], str], says: str
+) -> None:
+    pem = key()
+    message = refused({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": pem})
+    assert message.startswith("GATEWAY_JWT_PUBLIC_KEY")
+    assert says in message
+    assert "PRIVATE" not in message
+
+
+@pytest.mark.parametrize("variable", ["GATEWAY_JWT_SECRET", "GATEWAY_JWT_PUBLIC_KEY"])
+def test_a_jwt_key_without_gateway_auth_jwt_is_refused_not_silently_ignored(variable: str) -> None:
+    message = refused({variable: SECRET})
+    assert variable in message
+    assert "GATEWAY_AUTH=jwt" in message
+
+
+# --- listening without authentication ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "10.0.0.1"])
+def test_no_auth_with_a_real_key_refuses_a_non_loopback_host_and_says_why(host: str) -> None:
+    message = refused({**API_KEY, "HOST": host})
+    assert f"HOST={host}" in message
+    assert "every integration" in message
+    assert "GATEWAY_ALLOW_UNAUTHENTICATED=true" in message
+    assert "GATEWAY_AUTH=jwt" in message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "localhost"])
+def test_no_auth_with_a_real_key_may_listen_on_loopback(host: str) -> None:
+    assert Settings.from_env({**API_KEY, "HOST": host}).host == host
+
+
+@pytest.mark.parametrize("value", ["true", "TRUE", "1", "yes"])
+def test_the_override_lets_an_unauthenticated_gateway_listen_anywhere(value: str) -> None:
+    settings = Settings.from_env(
+        {**API_KEY, "HOST": "0.0.0.0", "GATEWAY_ALLOW_UNAUTHENTICATED": value}
+    )
+    assert settings.allow_unauthenticated is True
+    assert settings.host == "0.0.0.0"
+
+
+def test_the_override_set_to_false_still_refuses() -> None:
+    assert "HOST=0.0.0.0" in refused(
+        {**API_KEY, "HOST": "0.0.0.0", "GATEWAY_ALLOW_UNAUTHENTICATED": "false"}
+    )
+
+
+def test_sandbox_mode_and_jwt_mode_may_listen_anywhere() -> None:
+    assert Settings.from_env({"HOST": "0.0.0.0"}).sandbox
+    jwt_env = {**API_KEY, "HOST": "0.0.0.0", "GATEWAY_AUTH": "jwt", "GATEWAY_JWT_SECRET": SECRET}
+    assert Settings.from_env(jwt_env).host == "0.0.0.0"
+
+
+# --- browsers ----------------------------------------------------------------------------------
+
+
+def test_cors_origins_are_split_trimmed_and_kept_in_order() -> None:
+    settings = Settings.from_env(
+        {"GATEWAY_CORS_ORIGINS": " https://app.example.com , http://localhost:5173,"}
+    )
+    assert settings.cors_origins == ("https://app.example.com", "http://localhost:5173")
+
+
+def test_a_lone_wildcard_origin_is_allowed() -> None:
+    assert Settings.from_env({"GATEWAY_CORS_ORIGINS": "*"}).cors_origins == ("*",)
+
+
+@pytest.mark.parametrize("value", ["1024", "65536", str(64 * 1_048_576)])
+def test_the_body_limit_is_configurable_within_its_bounds(value: str) -> None:
+    assert Settings.from_env({"GATEWAY_MAX_BODY_BYTES": value}).max_body_bytes == int(value)
