@@ -1,19 +1,25 @@
 """Kombo's ATS REST API: a client, its config, its errors, its typed payloads. No GraphQL."""
 
 from gateway.kombo.client import KomboClient, KomboConfig
+from gateway.kombo.deadline import Deadline
 from gateway.kombo.errors import (
     KomboAPIError,
     KomboConnectionError,
+    KomboDeadlineExceeded,
     KomboError,
     KomboMalformedResponse,
+    KomboRetriesExhausted,
+    KomboServerError,
     KomboTimeout,
     KomboUnavailable,
 )
 from gateway.kombo.models import Interview, InterviewPage
 from gateway.kombo.query import MAX_PAGE_SIZE, InterviewQuery
+from gateway.kombo.retry import RetryPolicy
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "Deadline",
     "Interview",
     "InterviewPage",
     "InterviewQuery",
@@ -21,8 +27,12 @@ __all__ = [
     "KomboClient",
     "KomboConfig",
     "KomboConnectionError",
+    "KomboDeadlineExceeded",
     "KomboError",
     "KomboMalformedResponse",
+    "KomboRetriesExhausted",
+    "KomboServerError",
     "KomboTimeout",
     "KomboUnavailable",
+    "RetryPolicy",
 ]

@@ -1,24 +1,39 @@
-"""The Kombo REST client: one pooled ``httpx.AsyncClient``, typed pages, typed errors."""
+"""The Kombo REST client: one pooled ``httpx.AsyncClient``, typed pages, typed errors.
+
+Every call goes through, in order: request coalescing (identical calls in flight share one
+request, :mod:`gateway.kombo.coalesce`), retries with backoff (:mod:`gateway.kombo.retry`), and,
+per attempt, a slot of the integration's in-flight bound (:mod:`gateway.kombo.limits`) and the
+per-attempt ``total_timeout``. A caller's :class:`~gateway.kombo.deadline.Deadline` bounds all of
+it: past it the call fails with :class:`~gateway.kombo.errors.KomboDeadlineExceeded`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
 
+from gateway.kombo.coalesce import Coalescer, Flight
+from gateway.kombo.deadline import Deadline
 from gateway.kombo.errors import (
     KomboAPIError,
     KomboConnectionError,
+    KomboError,
     KomboMalformedResponse,
+    KomboRetriesExhausted,
+    KomboServerError,
     KomboTimeout,
-    KomboUnavailable,
 )
+from gateway.kombo.limits import InFlightLimiter
 from gateway.kombo.models import InterviewPage, parse_interview_page
 from gateway.kombo.query import InterviewQuery, page_params
+from gateway.kombo.retry import RetryPolicy, is_retryable, requested_wait
+from gateway.request_id import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +51,40 @@ class KomboConfig:
     write_timeout: float = 10.0
     pool_timeout: float = 5.0
     total_timeout: float = 20.0
-    """Deadline of one whole call: httpx's timeouts are per phase, a trickling body evades them."""
+    """Deadline of one request (one attempt): httpx's timeouts are per phase, a trickling body
+    evades them. A caller's own deadline, when shorter, wins."""
     max_connections: int = 100
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_in_flight_per_integration: int = 8
+    """Upstream requests of one integration in flight at once; more wait for a slot."""
     transport: httpx.AsyncBaseTransport | None = None
 
 
-class KomboClient:
-    """Calls Kombo's ATS API. Create with :meth:`open`, close with :meth:`aclose`."""
+_PageKey = tuple[str, str, tuple[tuple[str, str], ...]]
+T = TypeVar("T")
 
-    def __init__(self, http: httpx.AsyncClient, total_timeout: float = 20.0) -> None:
+
+class KomboClient:
+    """Calls Kombo's ATS API. Create with :meth:`open`, close with :meth:`aclose`.
+
+    ``sleep`` waits between retries (replaceable for tests).
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        total_timeout: float = 20.0,
+        *,
+        retry: RetryPolicy | None = None,
+        max_in_flight_per_integration: int = 8,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._http = http
         self._total_timeout = total_timeout
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._limiter = InFlightLimiter(max_in_flight_per_integration)
+        self._pages: Coalescer[_PageKey, InterviewPage] = Coalescer()
+        self._sleep = sleep
 
     @classmethod
     def open(cls, config: KomboConfig) -> KomboClient:
@@ -71,7 +109,12 @@ class KomboClient:
             transport=config.transport,
             follow_redirects=False,
         )
-        return cls(http, total_timeout=config.total_timeout)
+        return cls(
+            http,
+            total_timeout=config.total_timeout,
+            retry=config.retry,
+            max_in_flight_per_integration=config.max_in_flight_per_integration,
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -83,16 +126,85 @@ class KomboClient:
         *,
         page_size: int,
         cursor: str | None = None,
+        deadline: Deadline | None = None,
     ) -> InterviewPage:
-        """One page of ``GET /ats/interviews`` for one integration."""
-        params = page_params(query, page_size, cursor)
-        body = await self._get_json(INTERVIEWS_PATH, integration_id, params)
-        return parse_interview_page(body)
+        """One page of ``GET /ats/interviews`` for one integration, by ``deadline`` if given.
 
-    async def _get_json(self, path: str, integration_id: str, params: dict[str, str]) -> Any:
+        An identical call already in flight (same integration and parameters, cursor and page
+        size included) is joined instead of repeated.
+        """
+        params = page_params(query, page_size, cursor)
+        key: _PageKey = (INTERVIEWS_PATH, integration_id, tuple(sorted(params.items())))
+
+        def call(flight: Flight) -> Awaitable[InterviewPage]:
+            return self._call(INTERVIEWS_PATH, integration_id, params, flight, parse_interview_page)
+
+        try:
+            return await self._pages.run(key, call, deadline)
+        except KomboMalformedResponse as exc:
+            # Logged by every request it reaches (coalesced ones too), under its own id.
+            log.warning(
+                "request %s: malformed answer from Kombo to GET %s (integration %s): %s",
+                current_request_id(),
+                INTERVIEWS_PATH,
+                integration_id,
+                exc,
+            )
+            raise
+
+    async def _call(
+        self,
+        path: str,
+        integration_id: str,
+        params: dict[str, str],
+        flight: Flight,
+        parse: Callable[[Any], T],
+    ) -> T:
+        """One logical call: attempts and waits, as the retry policy and the deadline allow."""
+        retries = 0
+        while True:
+            try:
+                async with self._limiter.slot(integration_id):
+                    response = await self._send(path, integration_id, params)
+                return parse(_decode(response))
+            except KomboError as error:
+                error.attempts = retries + 1
+                decision = self._retry.decide(error, retries, flight.remaining())
+                if not decision.retry:
+                    if is_retryable(error):
+                        log.warning(
+                            "request %s: GET %s (integration %s) failed after %d attempt(s), "
+                            "not retrying (%s): %s",
+                            current_request_id(),
+                            path,
+                            integration_id,
+                            retries + 1,
+                            decision.reason,
+                            error,
+                        )
+                    if isinstance(error, KomboAPIError) and is_retryable(error):
+                        raise KomboRetriesExhausted(
+                            error, attempts=retries + 1, reason=decision.reason
+                        ) from error
+                    raise
+                delay = decision.delay
+                assert delay is not None
+                log.info(
+                    "request %s: GET %s (integration %s) failed (%s); %s in %.2f s",
+                    current_request_id(),
+                    path,
+                    integration_id,
+                    error,
+                    decision.reason,
+                    delay,
+                )
+            await self._sleep(delay)
+            retries += 1
+
+    async def _send(self, path: str, integration_id: str, params: dict[str, str]) -> httpx.Response:
         try:
             async with asyncio.timeout(self._total_timeout):
-                response = await self._http.get(
+                return await self._http.get(
                     path, params=params, headers={"X-Integration-Id": integration_id}
                 )
         except TimeoutError as exc:
@@ -103,7 +215,6 @@ class KomboClient:
             raise KomboConnectionError(
                 f"Kombo could not be reached ({type(exc).__name__})"
             ) from exc
-        return _decode(response)
 
 
 def _decode(response: httpx.Response) -> Any:
@@ -124,17 +235,24 @@ def _decode(response: httpx.Response) -> Any:
         return body
 
     error = _error_body(body) if decoded else None
+    failure: KomboError
     if error is not None:
-        raise error_from_body(response.status_code, error)
-    if response.status_code >= 500:
-        raise KomboUnavailable(f"Kombo answered HTTP {response.status_code} without an error body")
-    raise KomboAPIError(
-        status=response.status_code,
-        code=None,
-        title=None,
-        message=f"Kombo answered HTTP {response.status_code} without an error body",
-        log_url=None,
-    )
+        failure = error_from_body(response.status_code, error)
+    elif response.status_code >= 500:
+        failure = KomboServerError(
+            f"Kombo answered HTTP {response.status_code} without an error body",
+            status=response.status_code,
+        )
+    else:
+        failure = KomboAPIError(
+            status=response.status_code,
+            code=None,
+            title=None,
+            message=f"Kombo answered HTTP {response.status_code} without an error body",
+            log_url=None,
+        )
+    failure.retry_after = requested_wait(response.headers)
+    raise failure
 
 
 def _error_body(body: Any) -> dict[str, Any] | None:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 
 class KomboError(Exception):
-    """Base class of every error raised by :mod:`gateway.kombo`."""
+    """Base class of every error raised by :mod:`gateway.kombo`.
+
+    ``retry_after`` is the wait in seconds the answer asked for (``Retry-After`` or
+    ``ratelimit-reset``), when it asked; ``attempts`` is how many requests were made in all
+    before the error was raised (retries included).
+    """
+
+    retry_after: float | None = None
+    attempts: int = 1
 
 
 class KomboAPIError(KomboError):
@@ -46,8 +54,43 @@ class KomboTimeout(KomboUnavailable):
     """Kombo did not answer in time."""
 
 
+class KomboDeadlineExceeded(KomboTimeout):
+    """The caller's deadline passed before Kombo gave a usable answer (retries and waits
+    included)."""
+
+
 class KomboConnectionError(KomboUnavailable):
     """Kombo could not be reached."""
+
+
+class KomboServerError(KomboUnavailable):
+    """Kombo (or a proxy in front of it) answered 5xx without Kombo's error body.
+
+    502, 503 and 504 are retried; other statuses are not.
+    """
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class KomboRetriesExhausted(KomboUnavailable):
+    """Kombo kept answering with a retryable error code, and the gateway stopped trying.
+
+    Raised when the retries are used up, or when the wait Kombo asks for does not fit the wait
+    cap or the caller's deadline. ``last_error`` is Kombo's last answer; its code, title,
+    log link and status are repeated here, so callers can pass them on.
+    """
+
+    def __init__(self, last_error: KomboAPIError, *, attempts: int, reason: str) -> None:
+        super().__init__(f"{last_error.message} ({reason}; {attempts} attempt(s) made)")
+        self.last_error = last_error
+        self.attempts = attempts
+        self.reason = reason
+        self.status = last_error.status
+        self.code = last_error.code
+        self.title = last_error.title
+        self.log_url = last_error.log_url
 
 
 class KomboMalformedResponse(KomboUnavailable):
