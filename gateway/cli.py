@@ -79,7 +79,17 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     from gateway.sandbox.app import create_sandbox_app
 
-    app = create_sandbox_app(api_key=args.api_key, latency=args.latency)
+    faults = [name.strip() for name in (args.faults or "").split(",") if name.strip()]
+    try:
+        app = create_sandbox_app(
+            api_key=args.api_key,
+            latency=args.latency,
+            max_in_flight=args.max_in_flight,
+            faults=faults,
+        )
+    except ValueError as exc:
+        print(f"kombo-gateway sandbox: {exc}", file=sys.stderr)
+        return 2
     log.info("sandbox upstream at http://%s:%s/v1", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
@@ -103,6 +113,16 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.add_argument("--port", type=int, default=8100)
     sandbox.add_argument("--api-key", help="the bearer key to require (default: any)")
     sandbox.add_argument("--latency", type=float, default=0.0, help="seconds added per answer")
+    sandbox.add_argument(
+        "--max-in-flight",
+        type=int,
+        help="answer 429 PLATFORM.CONCURRENCY_LIMIT_EXCEEDED beyond N requests at once",
+    )
+    sandbox.add_argument(
+        "--faults",
+        help="standing fault scenarios, comma-separated: "
+        "rate-limit, flaky, down, malformed, slow, hang, busy (see README, Trying failures)",
+    )
     sandbox.set_defaults(run=_sandbox)
 
     args = parser.parse_args(argv)

@@ -43,6 +43,18 @@ Test controls (not part of Kombo's API): ``GET``/``DELETE /__sandbox/requests`` 
 log of requests to ``/v1``; ``POST``/``GET``/``DELETE /__sandbox/faults`` queue, list and clear
 canned answers served (and logged) instead of the real ones for the next requests to
 ``/v1/ats/interviews``. ``GET /healthz`` answers 200. ``latency`` delays every interviews answer.
+
+Faults, for testing a client's resilience end to end:
+    - a queued fault ``{status, body | raw, headers, times, delay}`` answers the next ``times``
+      requests with that status, body and headers (``Retry-After``, ``ratelimit-reset``, ...)
+      after ``delay`` seconds; ``{"delay": s}`` alone answers normally, ``s`` seconds late (a
+      hang, when ``s`` exceeds the client's patience);
+    - ``max_in_flight``: beyond that many interviews requests being answered at once, 429
+      ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED``. ``GET /__sandbox/stats`` reports the requests in
+      flight, the peak and the number refused (``DELETE /__sandbox/requests`` resets them);
+    - standing scenarios (:data:`FAULT_SCENARIOS`, e.g. ``rate-limit``), chosen when the app is
+      created: ``python -m gateway sandbox --faults rate-limit`` or ``SANDBOX_FAULTS`` for the
+      gateway's embedded sandbox.
 """
 
 from __future__ import annotations
@@ -72,7 +84,7 @@ from gateway.sandbox.data import (
     interviews_for,
 )
 
-__all__ = ["create_sandbox_app"]
+__all__ = ["FAULT_SCENARIOS", "create_sandbox_app"]
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 250
@@ -280,7 +292,9 @@ def _select(entries: Sequence[_Entry], query: _Query, unsupported: frozenset[str
 
 @dataclass(slots=True)
 class _Fault:
-    status: int
+    """A canned answer; with ``status`` ``None``, the normal answer ``delay`` seconds late."""
+
+    status: int | None
     body: Any
     raw: str | None
     headers: dict[str, str]
@@ -290,7 +304,10 @@ class _Fault:
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _Fault.__slots__}
 
-    def response(self) -> Response:
+    def response(self) -> Response | None:
+        """The canned answer, or ``None`` to answer normally."""
+        if self.status is None:
+            return None
         if self.raw is not None:
             content = self.raw.encode()
         elif self.body is not None:
@@ -308,7 +325,14 @@ def _parse_fault(spec: Any) -> _Fault:
         raise ValueError(f"unknown keys {sorted(unknown)}")
     status, raw, headers = spec.get("status"), spec.get("raw"), spec.get("headers") or {}
     times, delay = spec.get("times", 1), spec.get("delay", 0)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
+        raise ValueError("`delay` must be a non-negative number of seconds")
+    pass_through = status is None and raw is None and spec.get("body") is None and not headers
+    if pass_through and not delay:
+        raise ValueError("`status` is required (or `delay` alone, for a late normal answer)")
+    if not pass_through and (
+        not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599
+    ):
         raise ValueError("`status` must be an HTTP status code")
     if raw is not None and not isinstance(raw, str):
         raise ValueError("`raw` must be a string or null")
@@ -320,9 +344,80 @@ def _parse_fault(spec: Any) -> _Fault:
         raise ValueError("`headers` must map strings to strings")
     if not isinstance(times, int) or isinstance(times, bool) or times < 1:
         raise ValueError("`times` must be a positive integer")
-    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
-        raise ValueError("`delay` must be a non-negative number of seconds")
     return _Fault(status, spec.get("body"), raw, headers, times, float(delay))
+
+
+def _kombo_error_body(code: str, title: str, message: str) -> dict[str, Any]:
+    return {
+        "status": "error",
+        "error": {"code": code, "title": title, "message": message, "log_url": None},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Scenario:
+    """A standing fault: every ``period``-th interviews request gets ``fault``; plus latency
+    and a concurrency limit."""
+
+    description: str
+    period: int = 1
+    fault: _Fault | None = None
+    latency: float = 0.0
+    max_in_flight: int | None = None
+
+
+FAULT_SCENARIOS: Mapping[str, _Scenario] = {
+    "rate-limit": _Scenario(
+        "every 2nd request: 429 PLATFORM.RATE_LIMIT_EXCEEDED with Retry-After: 1",
+        period=2,
+        fault=_Fault(
+            429,
+            _kombo_error_body(
+                "PLATFORM.RATE_LIMIT_EXCEEDED",
+                "Rate limit exceeded.",
+                "You have exceeded the rate limit of the sandbox. Retry after 1 second.",
+            ),
+            None,
+            {"Retry-After": "1"},
+            1,
+            0.0,
+        ),
+    ),
+    "flaky": _Scenario(
+        "every 2nd request: 502 with an HTML body (a proxy failing)",
+        period=2,
+        fault=_Fault(
+            502, None, "<html>502 Bad Gateway</html>", {"Content-Type": "text/html"}, 1, 0.0
+        ),
+    ),
+    "down": _Scenario(
+        "every request: 503 REMOTE.SERVICE_UNAVAILABLE",
+        fault=_Fault(
+            503,
+            _kombo_error_body(
+                "REMOTE.SERVICE_UNAVAILABLE",
+                "The remote system is unavailable.",
+                "The sandbox ATS is down for maintenance.",
+            ),
+            None,
+            {},
+            1,
+            0.0,
+        ),
+    ),
+    "malformed": _Scenario(
+        "every 3rd request: 200 with a truncated JSON body",
+        period=3,
+        fault=_Fault(200, None, '{"status": "success", "data": {"next": null, "res', {}, 1, 0.0),
+    ),
+    "slow": _Scenario("every answer 2 s late", latency=2.0),
+    "hang": _Scenario("every answer 120 s late (longer than any deadline)", latency=120.0),
+    "busy": _Scenario(
+        "at most 1 request in flight; more get 429 PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
+        max_in_flight=1,
+    ),
+}
+"""Standing fault scenarios by name (``--faults`` / ``SANDBOX_FAULTS``, comma-separated)."""
 
 
 # --- the app ----------------------------------------------------------------------------------
@@ -337,14 +432,27 @@ def _bearer_token(header: str | None) -> str | None:
 class _Sandbox:
     """The state of one sandbox app: data, request log, fault queue, interaction counter."""
 
-    def __init__(self, api_key: str | None, latency: float) -> None:
+    def __init__(
+        self,
+        api_key: str | None,
+        latency: float,
+        max_in_flight: int | None,
+        scenarios: Sequence[_Scenario],
+    ) -> None:
         self.api_key = api_key
-        self.latency = latency
+        self.latency = latency + sum(s.latency for s in scenarios)
+        limits = [n for n in (max_in_flight, *(s.max_in_flight for s in scenarios)) if n]
+        self.max_in_flight = min(limits) if limits else None
+        self.standing = [(s.period, s.fault) for s in scenarios if s.fault is not None]
         self.entries = {integration: _entries(integration) for integration in INTEGRATIONS}
         self.cursors = _CursorCodec(_CURSOR_KEY)
         self.requests: list[dict[str, Any]] = []
         self.faults: deque[_Fault] = deque()
         self.interactions = 100_000
+        self.served = 0  # interviews requests, for the standing faults' periods
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.refused = 0
 
     def error(self, status: int, code: str | None, title: str | None, message: str) -> Response:
         self.interactions += 1
@@ -391,15 +499,36 @@ class _Sandbox:
             self.faults.popleft()
         return fault
 
+    def standing_fault(self) -> _Fault | None:
+        self.served += 1
+        for period, fault in self.standing:
+            if self.served % period == 0:
+                return fault
+        return None
+
     async def interviews(self, request: Request) -> Response:
         authorized, integration_id = self.record(request)
-        fault = self.next_fault()
-        delay = self.latency + (fault.delay if fault else 0.0)
-        if delay > 0:
-            await asyncio.sleep(delay)
-        if fault is not None:
-            return fault.response()
-        return self.answer(request, authorized, integration_id)
+        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+            self.refused += 1
+            return self.error(
+                429,
+                "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
+                "Concurrency limit exceeded.",
+                f"At most {self.max_in_flight} requests may be in flight at once.",
+            )
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            fault = self.next_fault() or self.standing_fault()
+            delay = self.latency + (fault.delay if fault else 0.0)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            canned = fault.response() if fault is not None else None
+            if canned is not None:
+                return canned
+            return self.answer(request, authorized, integration_id)
+        finally:
+            self.in_flight -= 1
 
     def answer(self, request: Request, authorized: bool, integration_id: str | None) -> Response:
         if not authorized:
@@ -463,7 +592,19 @@ class _Sandbox:
 
     async def clear_requests(self, request: Request) -> Response:
         self.requests.clear()
+        self.peak_in_flight = self.in_flight
+        self.refused = 0
         return Response(status_code=204)
+
+    async def stats(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "in_flight": self.in_flight,
+                "peak_in_flight": self.peak_in_flight,
+                "refused_over_limit": self.refused,
+                "max_in_flight": self.max_in_flight,
+            }
+        )
 
     async def add_fault(self, request: Request) -> Response:
         try:
@@ -485,14 +626,28 @@ async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_sandbox_app(api_key: str | None = None, latency: float = 0.0) -> Starlette:
+def create_sandbox_app(
+    api_key: str | None = None,
+    latency: float = 0.0,
+    max_in_flight: int | None = None,
+    faults: Sequence[str] = (),
+) -> Starlette:
     """A Starlette app serving Kombo's ``GET /v1/ats/interviews`` from the sandbox data.
 
     ``api_key``: the only bearer key accepted (``None``: any non-empty one). ``latency``: seconds
-    added to every interviews answer (for benchmarks). Each app has its own request log and
-    fault queue.
+    added to every interviews answer (for benchmarks). ``max_in_flight``: interviews requests
+    answered at once, beyond which 429 ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED`` (``None``: no
+    limit). ``faults``: names of :data:`FAULT_SCENARIOS` to apply to every request. Each app has
+    its own request log and fault queue.
     """
-    sandbox = _Sandbox(api_key, latency)
+    unknown = [name for name in faults if name not in FAULT_SCENARIOS]
+    if unknown:
+        raise ValueError(
+            f"unknown fault scenario(s) {', '.join(unknown)}; known: {', '.join(FAULT_SCENARIOS)}"
+        )
+    if max_in_flight is not None and max_in_flight < 1:
+        raise ValueError("max_in_flight must be at least 1")
+    sandbox = _Sandbox(api_key, latency, max_in_flight, [FAULT_SCENARIOS[n] for n in faults])
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/v1/ats/interviews", sandbox.interviews, methods=["GET"]),
@@ -502,5 +657,6 @@ def create_sandbox_app(api_key: str | None = None, latency: float = 0.0) -> Star
         Route("/__sandbox/faults", sandbox.add_fault, methods=["POST"]),
         Route("/__sandbox/faults", sandbox.list_faults, methods=["GET"]),
         Route("/__sandbox/faults", sandbox.clear_faults, methods=["DELETE"]),
+        Route("/__sandbox/stats", sandbox.stats, methods=["GET"]),
     ]
     return Starlette(routes=routes)
