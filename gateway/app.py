@@ -19,7 +19,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway import graphiql
 from gateway.auth import authenticator_for
 from gateway.http import GraphQLEndpoint
-from gateway.kombo import KomboClient, KomboConfig
+from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
+from gateway.request_id import set_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.settings import SANDBOX_BASE_URL, Settings
 
@@ -64,7 +65,7 @@ def default_integration(settings: Settings) -> str | None:
 
 def kombo_config(settings: Settings) -> KomboConfig:
     """The upstream client's configuration: Kombo itself, or the in-process sandbox."""
-    t = settings.timeouts
+    t, r = settings.timeouts, settings.resilience
     config = KomboConfig(
         api_key=settings.kombo_api_key or SANDBOX_API_KEY,
         base_url=settings.kombo_base_url,
@@ -73,13 +74,18 @@ def kombo_config(settings: Settings) -> KomboConfig:
         write_timeout=t.write,
         pool_timeout=t.pool,
         total_timeout=t.total,
+        retry=RetryPolicy(
+            max_retries=r.retries, base_delay=r.retry_base_delay, max_delay=r.retry_max_delay
+        ),
+        max_in_flight_per_integration=r.upstream_concurrency,
     )
     if settings.kombo_api_key is not None:
         return config
     from gateway.sandbox.app import create_sandbox_app
 
     # No API key: the embedded sandbox answers in-process, through the same HTTP client code.
-    transport = httpx.ASGITransport(app=create_sandbox_app(api_key=SANDBOX_API_KEY))
+    sandbox = create_sandbox_app(api_key=SANDBOX_API_KEY, faults=settings.sandbox_faults)
+    transport = httpx.ASGITransport(app=sandbox)
     return replace(config, base_url=SANDBOX_BASE_URL, transport=transport)
 
 
@@ -88,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
     schema = build_schema()
     authenticator = authenticator_for(settings, default_integration(settings))
     cursor_key = settings.cursor_key
+    request_timeout = settings.resilience.request_timeout
     state: dict[str, KomboClient] = {}
 
     @contextlib.asynccontextmanager
@@ -102,11 +109,14 @@ def create_app(settings: Settings) -> Starlette:
 
     async def context_getter(request: Request) -> GatewayContext:
         caller = authenticator.authenticate(request.headers)  # 401/403 stop the request here
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        set_request_id(request_id)  # log lines of this request, the Kombo client's included
         return GatewayContext(
             kombo=state["kombo"],
             cursor_key=cursor_key,
             integration_id=caller.integration_id,
-            request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=request_id,
+            deadline=Deadline.after(request_timeout),
         )
 
     page = graphiql.render_page("/graphql", EXAMPLE_QUERY)

@@ -40,6 +40,24 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class Resilience:
+    """How the gateway copes with a slow or struggling Kombo (README "Resilience").
+
+    ``request_timeout``: seconds one GraphQL request may spend on upstream calls, retries and
+    waits included (``GATEWAY_REQUEST_TIMEOUT``). ``upstream_concurrency``: upstream requests of
+    one integration in flight at once (``GATEWAY_UPSTREAM_CONCURRENCY``). ``retries``,
+    ``retry_base_delay``, ``retry_max_delay``: the retry policy (``GATEWAY_UPSTREAM_RETRIES``,
+    ``GATEWAY_RETRY_BASE_DELAY``, ``GATEWAY_RETRY_MAX_DELAY``).
+    """
+
+    request_timeout: float = 10.0
+    upstream_concurrency: int = 8
+    retries: int = 3
+    retry_base_delay: float = 0.2
+    retry_max_delay: float = 5.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway is configured with (CONTRACT.md §3)."""
 
@@ -60,6 +78,8 @@ class Settings:
     cursor_secret: str | None = field(default=None, repr=False)
     allow_unauthenticated: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    resilience: Resilience = field(default_factory=Resilience)
+    sandbox_faults: tuple[str, ...] = ()
 
     def __repr__(self) -> str:  # never print the API key
         key = "set" if self.kombo_api_key else "unset"
@@ -181,6 +201,8 @@ class Settings:
             cursor_secret=get("GATEWAY_CURSOR_SECRET"),
             allow_unauthenticated=allow_unauthenticated,
             max_body_bytes=max_body_bytes,
+            resilience=_resilience(get),
+            sandbox_faults=_sandbox_faults(get, api_key),
         )
 
 
@@ -257,3 +279,51 @@ def _check_cors_origins(origins: tuple[str, ...]) -> None:
                 "GATEWAY_CORS_ORIGINS entries must be origins like https://app.example.com "
                 f"(scheme, host, optional port; no path or trailing slash), got {origin!r}"
             )
+
+
+def _resilience(get: Callable[[str], str | None]) -> Resilience:
+    """The ``GATEWAY_REQUEST_TIMEOUT`` / ``GATEWAY_UPSTREAM_*`` / ``GATEWAY_RETRY_*`` variables."""
+    default = Resilience()
+
+    def number(name: str, fallback: float, low: float, high: float, whole: bool = False) -> float:
+        text = get(name)
+        if text is None:
+            return fallback
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            kind = "a whole number" if whole else "a number of seconds"
+            raise SettingsError(f"{name} must be {kind} from {low:g} to {high:g}, got {text!r}")
+        return value
+
+    return Resilience(
+        request_timeout=number("GATEWAY_REQUEST_TIMEOUT", default.request_timeout, 0.1, 600),
+        upstream_concurrency=int(
+            number("GATEWAY_UPSTREAM_CONCURRENCY", default.upstream_concurrency, 1, 1000, True)
+        ),
+        retries=int(number("GATEWAY_UPSTREAM_RETRIES", default.retries, 0, 10, True)),
+        retry_base_delay=number("GATEWAY_RETRY_BASE_DELAY", default.retry_base_delay, 0, 60),
+        retry_max_delay=number("GATEWAY_RETRY_MAX_DELAY", default.retry_max_delay, 0, 60),
+    )
+
+
+def _sandbox_faults(get: Callable[[str], str | None], api_key: str | None) -> tuple[str, ...]:
+    """``SANDBOX_FAULTS``: fault scenarios of the embedded sandbox (README "Trying failures")."""
+    names = tuple(n.strip() for n in (get("SANDBOX_FAULTS") or "").split(",") if n.strip())
+    if not names:
+        return ()
+    if api_key is not None:
+        raise SettingsError(
+            "SANDBOX_FAULTS applies to the embedded sandbox only; unset KOMBO_API_KEY to use it"
+        )
+    from gateway.sandbox.app import FAULT_SCENARIOS
+
+    unknown = [n for n in names if n not in FAULT_SCENARIOS]
+    if unknown:
+        raise SettingsError(
+            f"SANDBOX_FAULTS: unknown scenario(s) {', '.join(unknown)}; "
+            f"known: {', '.join(FAULT_SCENARIOS)}"
+        )
+    return names

@@ -104,4 +104,4 @@ class Coalescer(Generic[K, T]):
 
 
 def _deadline_exceeded(deadline: Deadline) -> KomboDeadlineExceeded:
-    return KomboDeadlineExceeded(f"no answer from Kombo within {deadline.describe()}")
+    return KomboDeadlineExceeded(f"{deadline.describe()} passed before Kombo answered")

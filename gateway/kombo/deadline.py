@@ -29,5 +29,5 @@ class Deadline:
         return self.remaining() <= 0
 
     def describe(self) -> str:
-        """``"the 10 s deadline"``, for messages."""
-        return f"the {self.budget:g} s deadline"
+        """``"the request's 10 s deadline"``, for messages."""
+        return f"the request's {self.budget:g} s deadline"

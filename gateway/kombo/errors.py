@@ -83,7 +83,7 @@ class KomboRetriesExhausted(KomboUnavailable):
     """
 
     def __init__(self, last_error: KomboAPIError, *, attempts: int, reason: str) -> None:
-        super().__init__(f"{last_error.message} ({reason}; {attempts} attempt(s) made)")
+        super().__init__(f"{last_error.message} (gave up after {attempts} attempt(s): {reason})")
         self.last_error = last_error
         self.attempts = attempts
         self.reason = reason

@@ -93,7 +93,7 @@ class RetryPolicy:
         if not is_retryable(error):
             return RetryDecision(None, "not retryable")
         if retries_made >= self.max_retries:
-            return RetryDecision(None, f"retries used up ({self.max_retries})")
+            return RetryDecision(None, "retries used up")
         asked = error.retry_after or 0.0
         if asked > self.max_delay:
             return RetryDecision(

@@ -10,20 +10,24 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from aiodataloader import DataLoader
 
 from gateway.errors import BadUserInput, GatewayError, UpstreamError, UpstreamUnavailable
 from gateway.kombo import (
     MAX_PAGE_SIZE,
+    Deadline,
     InterviewPage,
     InterviewQuery,
     KomboAPIError,
     KomboClient,
     KomboError,
+    KomboRetriesExhausted,
 )
 from gateway.kombo.models import Interview
 
+DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
 _INTEGRATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_\-.]{0,199}$")
 
 
@@ -40,7 +44,31 @@ def gateway_error(exc: KomboError) -> GatewayError:
         return UpstreamError(
             exc.message, code=exc.code, title=exc.title, log_url=exc.log_url, status=exc.status
         )
+    if isinstance(exc, KomboRetriesExhausted):
+        return UpstreamGaveUp(exc)
     return UpstreamUnavailable(f"Kombo gave no usable answer: {exc}")
+
+
+class UpstreamGaveUp(UpstreamUnavailable):
+    """``UPSTREAM_UNAVAILABLE`` after Kombo kept answering "not now" (a rate limit, a concurrency
+    limit, the remote ATS down) until the retries ran out: Kombo's code is kept as
+    ``upstreamCode``, beside its ``title``, ``logUrl`` and the upstream HTTP ``status``."""
+
+    def __init__(self, exc: KomboRetriesExhausted) -> None:
+        super().__init__(f"Kombo gave no usable answer: {exc}")
+        self.upstream_code = exc.code
+        self.title = exc.title
+        self.log_url = exc.log_url
+        self.status = exc.status
+
+    def extensions(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "upstreamCode": self.upstream_code,
+            "title": self.title,
+            "logUrl": self.log_url,
+            "status": self.status,
+        }
 
 
 @dataclass
@@ -51,6 +79,8 @@ class GatewayContext:
     cursor_key: bytes
     integration_id: str | None
     request_id: str
+    deadline: Deadline = field(default_factory=lambda: Deadline.after(DEFAULT_REQUEST_TIMEOUT))
+    """Every upstream call of this request (retries, waits and id batches included) ends by it."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
         field(default_factory=dict, repr=False)
     )
@@ -73,7 +103,9 @@ class GatewayContext:
             # include_deleted: a known id is found; remoteDeletedAt says it is gone.
             query = InterviewQuery(ids=tuple(ids), include_deleted=True)
             try:
-                page = await self.kombo.list_interviews(integration, query, page_size=len(ids))
+                page = await self.kombo.list_interviews(
+                    integration, query, page_size=len(ids), deadline=self.deadline
+                )
             except KomboError as exc:
                 raise gateway_error(exc) from exc
             by_id = {interview.id: interview for interview in page.results}
@@ -98,7 +130,7 @@ class GatewayContext:
     ) -> InterviewPage:
         try:
             return await self.kombo.list_interviews(
-                integration, query, page_size=page_size, cursor=cursor
+                integration, query, page_size=page_size, cursor=cursor, deadline=self.deadline
             )
         except KomboError as exc:
             raise gateway_error(exc) from exc

@@ -1,5 +1,11 @@
 """Every wrong input and every upstream error becomes the contract's GraphQL error; the server
-keeps serving, and no response or log line carries the API key."""
+keeps serving, and no response or log line carries the API key.
+
+Kombo's "not now" codes (rate and concurrency limits, the remote ATS unavailable) and 502/503
+answers without Kombo's body are retried (README "Resilience"): those faults are queued once per
+attempt, and surface as ``UPSTREAM_UNAVAILABLE`` keeping Kombo's code once the retries are used
+up. Every other answer is final after one request.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from gateway.kombo.retry import RETRYABLE_CODES
 from gateway.sandbox.data import INTEGRATIONS, MODEL_NOT_AVAILABLE_INTEGRATION
+from gateway.settings import Resilience
 from tests.conftest import API_KEY
 from tests.servers import Gateway, Sandbox
 
@@ -57,6 +65,7 @@ def kombo_error(code: str | None, title: str | None, message: str, log_url: str 
 
 
 LOG_URL = "https://app.kombo.dev/my-prod/logs?interactionId=123456"
+ATTEMPTS = Resilience().retries + 1  # the session gateway runs with the default retry policy
 CASES = [(code, 400) for code in KOMBO_CODES] + [
     ("PLATFORM.AUTHENTICATION_INVALID", 401),
     ("INTEGRATION.MODEL_NOT_AVAILABLE", 403),
@@ -65,7 +74,7 @@ CASES = [(code, 400) for code in KOMBO_CODES] + [
 ]
 
 
-@pytest.mark.parametrize(("code", "status"), CASES)
+@pytest.mark.parametrize(("code", "status"), [c for c in CASES if c[0] not in RETRYABLE_CODES])
 def test_each_kombo_error_keeps_its_code_title_log_url_and_status(
     gateway: Gateway, sandbox: Sandbox, code: str, status: int
 ) -> None:
@@ -81,6 +90,30 @@ def test_each_kombo_error_keeps_its_code_title_log_url_and_status(
         "logUrl": LOG_URL,
         "status": status,
     }
+    assert len(sandbox.requests()) == 1, "a final answer is never retried"
+
+
+@pytest.mark.parametrize(("code", "status"), [c for c in CASES if c[0] in RETRYABLE_CODES])
+def test_a_retryable_kombo_error_that_persists_is_unavailable_keeping_its_code(
+    gateway: Gateway, sandbox: Sandbox, code: str, status: int
+) -> None:
+    sandbox.fault(
+        status=status,
+        body=kombo_error(code, f"Title of {code}", f"Says {code}", LOG_URL),
+        times=ATTEMPTS,
+    )
+    error = only_error(gateway, LIST, {"first": 5})
+    assert error["message"].startswith(f"Kombo gave no usable answer: Says {code}")
+    assert f"gave up after {ATTEMPTS} attempt(s)" in error["message"]
+    assert error["path"] == ["interviews"]
+    assert error["extensions"] == {
+        "code": "UPSTREAM_UNAVAILABLE",
+        "upstreamCode": code,
+        "title": f"Title of {code}",
+        "logUrl": LOG_URL,
+        "status": status,
+    }
+    assert len(sandbox.requests()) == ATTEMPTS
 
 
 def test_the_specs_example_error_body_is_passed_on(gateway: Gateway, sandbox: Sandbox) -> None:
@@ -141,8 +174,15 @@ def test_an_upstream_error_in_an_id_lookup_nulls_only_those_fields(
             },
             "an interview without changed_at",
         ),
-        ({"status": 502, "raw": "<html>Bad gateway</html>"}, "a 502 without a Kombo body"),
-        ({"status": 503, "body": {"message": "down"}}, "a 503 with a foreign body"),
+        ({"status": 500, "raw": "<html>Internal error</html>"}, "a 500 without a Kombo body"),
+        (
+            {"status": 502, "raw": "<html>Bad gateway</html>", "times": ATTEMPTS},
+            "a 502 without a Kombo body, every attempt",
+        ),
+        (
+            {"status": 503, "body": {"message": "down"}, "times": ATTEMPTS},
+            "a 503 with a foreign body, every attempt",
+        ),
     ],
 )
 def test_an_unusable_upstream_answer_is_upstream_unavailable(
@@ -152,6 +192,7 @@ def test_an_unusable_upstream_answer_is_upstream_unavailable(
     error = only_error(gateway, LIST, {"first": 5})
     assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE", why
     assert "Traceback" not in error["message"]
+    assert len(sandbox.requests()) == fault.get("times", 1), "only 502/503/504 are retried"
 
 
 def test_an_unknown_integration_is_kombos_integration_not_found(gateway: Gateway) -> None:
