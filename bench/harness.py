@@ -1,0 +1,464 @@
+"""Run the benchmark: start the servers, check every scenario's answers, load each target, report.
+
+    make bench                     (or: .venv/bin/python -m bench --help)
+
+For each scenario and each target (REST, baseline, gateway), in this order:
+
+1. **Probe**: one cold, sequential pass (a walk follows each answer's cursor) with the sandbox's
+   request log cleared before and read after: every answer must be a clean success with the
+   expected number of interviews, and all targets must return the same interviews. This pass
+   gives the exact upstream request count and the requests the load replays.
+2. **Warm-up**: ``wrk`` for ``--warmup`` seconds, not measured.
+3. **Load**: ``wrk`` for ``--duration`` seconds, while the target server's CPU time (its process
+   tree, from ``/proc``) is read before and after and its RSS sampled; then the sandbox's log
+   gives the upstream requests made under load. Finally the server must still be alive and
+   answer the probe's first request cleanly again.
+
+Anything wrong raises :class:`~bench.errors.HarnessError` and ends the run without a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.errors import HarnessError
+from bench.load import LoadSettings, run_wrk, write_requests, wrk_path
+from bench.procfs import PeakRss, cpu_seconds
+from bench.report import TARGET_ORDER, Measurement, Report
+from bench.scenarios import (
+    DEFAULT_INTEGRATION,
+    SCENARIOS,
+    BaselineTarget,
+    GatewayTarget,
+    HttpRequest,
+    RestTarget,
+    Scenario,
+    Target,
+)
+from bench.servers import ROOT, Server, free_port, run_server
+
+__all__ = [
+    "BenchConfig",
+    "Probe",
+    "ProbeSet",
+    "Stack",
+    "main",
+    "measure",
+    "probe",
+    "run",
+    "start_stack",
+]
+
+DEFAULT_OUTPUT = ROOT / "bench" / "results" / "latest.md"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """One run's settings (the command line's options)."""
+
+    latency: float = 0.020
+    """Seconds the sandbox adds to every upstream answer."""
+    load: LoadSettings = field(default_factory=LoadSettings)
+    warmup: int = 2
+    scenarios: tuple[str, ...] = tuple(SCENARIOS)
+    targets: tuple[str, ...] = TARGET_ORDER
+    workers: int = 1
+    """Worker processes of the gateway and, alike, of the baseline."""
+    gateway_env: dict[str, str] = field(default_factory=dict)
+    """Extra environment of the gateway (e.g. ``GATEWAY_CACHE_TTL=5``)."""
+    identical: bool = False
+    """Replay one request per scenario instead of distinct variants (shows coalescing, caches)."""
+    log_dir: Path | None = None
+
+
+@dataclass
+class Stack:
+    """The running servers and what the targets need to reach them."""
+
+    api_key: str
+    upstream: Server
+    servers: dict[str, Server]
+    """By target name: ``rest`` is the upstream itself."""
+    targets: dict[str, Target]
+    clients: dict[str, httpx.Client]
+    """By target name, a client of its server (kept: a new httpx client costs milliseconds)."""
+
+    def upstream_log(self) -> list[dict[str, object]]:
+        response = self.clients["rest"].get("/__sandbox/requests")
+        response.raise_for_status()
+        return list(response.json()["requests"])
+
+    def clear_upstream_log(self) -> None:
+        self.clients["rest"].delete("/__sandbox/requests").raise_for_status()
+
+    def check_alive(self) -> None:
+        for server in {self.upstream, *self.servers.values()}:
+            server.check_alive()
+
+
+@contextmanager
+def start_stack(config: BenchConfig) -> Iterator[Stack]:
+    """Start the upstream and the servers the configured targets need; stop them afterwards."""
+    api_key = "bench-" + secrets.token_hex(8)
+    logs = config.log_dir or Path(tempfile.mkdtemp(prefix="kombo-bench-"))
+    logs.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        port = free_port()
+        upstream = stack.enter_context(
+            run_server(
+                "upstream (sandbox)",
+                ["bench.upstream", "--port", str(port), "--api-key", api_key,
+                 "--latency", str(config.latency)],
+                {},
+                "/healthz",
+                port,
+                logs / "upstream.log",
+            )
+        )  # fmt: skip
+        servers: dict[str, Server] = {"rest": upstream}
+        targets: dict[str, Target] = {"rest": RestTarget(api_key)}
+        if "baseline" in config.targets:
+            port = free_port()
+            servers["baseline"] = stack.enter_context(
+                run_server(
+                    "baseline",
+                    ["bench.baseline", "--port", str(port), "--upstream", upstream.url + "/v1",
+                     "--integration", DEFAULT_INTEGRATION, "--workers", str(config.workers)],
+                    {"KOMBO_API_KEY": api_key},
+                    "/healthz",
+                    port,
+                    logs / "baseline.log",
+                )
+            )  # fmt: skip
+            targets["baseline"] = BaselineTarget()
+        if "gateway" in config.targets:
+            port = free_port()
+            env = {
+                "KOMBO_API_KEY": api_key,
+                "KOMBO_BASE_URL": upstream.url + "/v1",
+                "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
+                "PORT": str(port),
+                **({"GATEWAY_WORKERS": str(config.workers)} if config.workers != 1 else {}),
+                **config.gateway_env,
+            }
+            servers["gateway"] = stack.enter_context(
+                run_server(
+                    "gateway", ["gateway", "serve"], env, "/readyz", port, logs / "gateway.log"
+                )
+            )
+            targets["gateway"] = GatewayTarget()
+        clients = {
+            name: stack.enter_context(httpx.Client(base_url=server.url, timeout=30))
+            for name, server in servers.items()
+        }
+        yield Stack(api_key, upstream, servers, targets, clients)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One clean sequential pass of a scenario variant through one target."""
+
+    requests: list[HttpRequest]
+    ids: list[str]
+    upstream_requests: int
+
+
+@dataclass(frozen=True)
+class ProbeSet:
+    """The probes of every variant of a scenario through one target, in variant order."""
+
+    probes: list[Probe]
+
+    @property
+    def requests(self) -> list[HttpRequest]:
+        """Every variant's requests: what the load replays, in turn."""
+        return [request for p in self.probes for request in p.requests]
+
+    @property
+    def upstream_per_request(self) -> float:
+        return sum(p.upstream_requests for p in self.probes) / len(self.requests)
+
+    @property
+    def most_upstream_requests(self) -> int:
+        """Upstream requests of the costliest variant (they should all cost the same)."""
+        return max(p.upstream_requests for p in self.probes)
+
+
+def _send(client: httpx.Client, request: HttpRequest) -> httpx.Response:
+    return client.request(
+        request.method, request.path, headers=dict(request.headers), content=request.body
+    )
+
+
+def probe(stack: Stack, target_name: str, scenario: Scenario) -> Probe:
+    """Fetch the scenario once, sequentially; check every answer; count upstream requests."""
+    target = stack.targets[target_name]
+    where = f"({scenario.key}) {target_name}"
+    requests: list[HttpRequest] = []
+    ids: list[str] = []
+    stack.clear_upstream_log()
+    client = stack.clients[target_name]
+    cursor: str | None = None
+    for page in range(scenario.pages):
+        request = target.request(scenario, cursor)
+        try:
+            answer = target.read(scenario, _send(client, request))
+        except HarnessError as exc:
+            raise HarnessError(f"{where}: {exc}") from None
+        if len(answer.ids) != scenario.items_per_request:
+            raise HarnessError(
+                f"{where}: request {page + 1} gave {len(answer.ids)} interviews, "
+                f"expected {scenario.items_per_request}"
+            )
+        requests.append(request)
+        ids += answer.ids
+        cursor = answer.next_cursor
+        if cursor is None and page + 1 < scenario.pages:
+            raise HarnessError(f"{where}: no next page after page {page + 1}")
+    upstream = len(stack.upstream_log())
+    if len(set(ids)) != len(ids):
+        raise HarnessError(f"{where}: the same interview came back twice")
+    if scenario.is_lookup and set(ids) != set(scenario.ids):
+        raise HarnessError(f"{where}: the lookup did not return exactly the ids asked for")
+    stack.check_alive()
+    return Probe(requests, ids, upstream)
+
+
+def measure(
+    stack: Stack, target_name: str, scenario: Scenario, found: ProbeSet, config: BenchConfig
+) -> Measurement:
+    """Load one target with the probe's requests; read its CPU, RSS and upstream requests."""
+    server = stack.servers[target_name]
+    url = server.url
+    with tempfile.TemporaryDirectory(prefix="kombo-bench-wrk-") as tmp:
+        requests_file = write_requests(found.requests, Path(tmp) / "requests.tsv")
+        if config.warmup > 0:
+            run_wrk(url, requests_file, _with_duration(config.load, config.warmup))
+            stack.check_alive()
+        stack.clear_upstream_log()
+        cpu_before = cpu_seconds(server.pid)
+        with PeakRss(server.pid) as rss:
+            result = run_wrk(url, requests_file, config.load)
+            # Requests still in flight when wrk stopped finish now, inside the CPU window.
+            time.sleep(0.3 + config.latency)
+        cpu_after = cpu_seconds(server.pid)
+    upstream_under_load = len(stack.upstream_log())
+    stack.clear_upstream_log()
+    stack.check_alive()
+    target = stack.targets[target_name]
+    try:
+        target.read(scenario, _send(stack.clients[target_name], found.requests[0]))
+    except HarnessError as exc:
+        raise HarnessError(f"({scenario.key}) {target_name} after load: {exc}") from None
+    if target_name == "rest":  # the sandbox is its own upstream: one request each
+        upstream_per_request = upstream_per_request_load = 1.0
+        upstream_requests = len(found.probes[0].requests)
+    else:
+        upstream_per_request = found.upstream_per_request
+        upstream_per_request_load = upstream_under_load / result.requests
+        upstream_requests = found.most_upstream_requests
+    return Measurement(
+        scenario=scenario.key,
+        target=target_name,
+        requests=result.requests,
+        seconds=result.seconds,
+        throughput=result.throughput,
+        p50_ms=result.p50_ms,
+        p90_ms=result.p90_ms,
+        p99_ms=result.p99_ms,
+        cpu_ms_per_request=(cpu_after - cpu_before) * 1000 / result.requests,
+        peak_rss_mib=rss.peak_mib,
+        upstream_per_request=upstream_per_request,
+        upstream_per_request_under_load=upstream_per_request_load,
+        variants=len(found.probes),
+        probe_requests=len(found.probes[0].requests),
+        probe_upstream_requests=upstream_requests,
+    )
+
+
+def _with_duration(settings: LoadSettings, seconds: int) -> LoadSettings:
+    return LoadSettings(seconds, settings.connections, settings.threads, settings.timeout)
+
+
+def _same_interviews(scenario: Scenario, probes: dict[str, ProbeSet]) -> None:
+    """All targets must return the same interviews (in the same order, but for lookups)."""
+    names = list(probes)
+    for name in names[1:]:
+        for variant, (a, b) in enumerate(
+            zip(probes[names[0]].probes, probes[name].probes, strict=True)
+        ):
+            same = set(a.ids) == set(b.ids) if scenario.is_lookup else a.ids == b.ids
+            if not same:
+                raise HarnessError(
+                    f"({scenario.key}) variant {variant}: {names[0]} and {name} returned "
+                    "different interviews"
+                )
+
+
+def _machine() -> dict[str, object]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "commit": commit,
+    }
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(config: BenchConfig) -> Report:
+    """Measure every configured scenario on every configured target; the report."""
+    wrk_path()  # fail before starting anything when the load generator is missing
+    scenarios = [SCENARIOS[key] for key in config.scenarios]
+    report = Report(
+        settings={
+            "latency_ms": config.latency * 1000,
+            "duration": config.load.duration,
+            "warmup": config.warmup,
+            "connections": config.load.connections,
+            "threads": config.load.threads,
+            "workers": config.workers,
+            "gateway_env": dict(config.gateway_env),
+            "identical": config.identical,
+        },
+        machine=_machine(),
+        scenario_titles={s.key: s.title for s in scenarios},
+    )
+    targets = [t for t in TARGET_ORDER if t in config.targets]
+    with start_stack(config) as stack:
+        for scenario in scenarios:
+            variants = scenario.with_variants(1 if config.identical else None)
+            probes = {
+                name: ProbeSet([probe(stack, name, variant) for variant in variants])
+                for name in targets
+            }
+            _same_interviews(scenario, probes)
+            for name in targets:
+                _log(f"({scenario.key}) {scenario.title}: {name}, {config.load.duration} s")
+                report.measurements.append(measure(stack, name, scenario, probes[name], config))
+    return report
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def _choices(allowed: Sequence[str]):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> tuple[str, ...]:
+        chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+        unknown = [c for c in chosen if c not in allowed]
+        if unknown or not chosen:
+            raise argparse.ArgumentTypeError(f"choose among {','.join(allowed)}, got {text!r}")
+        return chosen
+
+    return parse
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench``: run, print the tables, write them (and JSON) beside ``--output``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Load the gateway, a hand-written baseline and the REST upstream on loopback; "
+        "print throughput, latency, CPU per request, RSS and upstream requests per scenario.",
+    )
+    parser.add_argument("--latency-ms", type=float, default=20.0, help="upstream latency (20)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per target (10)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per target (2)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument(
+        "--scenarios", type=_choices(tuple(SCENARIOS)), default=tuple(SCENARIOS),
+        help="comma-separated subset of a,b,c,d (all)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--targets", type=_choices(TARGET_ORDER), default=TARGET_ORDER,
+        help="comma-separated subset of rest,baseline,gateway (all)",
+    )  # fmt: skip
+    parser.add_argument("--workers", type=int, default=1, help="gateway and baseline workers (1)")
+    parser.add_argument(
+        "--gateway-env", type=_key_value, action="append", default=[], metavar="NAME=VALUE",
+        help="extra environment for the gateway (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT,
+        help="where to write the Markdown tables; JSON goes beside it (bench/results/latest.md)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--identical", action="store_true",
+        help="replay one request per scenario, not distinct variants (coalescing, caches)",
+    )  # fmt: skip
+    parser.add_argument("--logs", type=Path, help="directory for the servers' logs (a temp dir)")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when a target of the issue is not met"
+    )
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.warmup < 0 or args.connections < 1 or args.threads < 1:
+        parser.error("--duration and --connections must be at least 1, --warmup at least 0")
+    if args.threads > args.connections:
+        parser.error("--threads cannot exceed --connections")
+    config = BenchConfig(
+        latency=args.latency_ms / 1000,
+        load=LoadSettings(args.duration, args.connections, args.threads),
+        warmup=args.warmup,
+        scenarios=args.scenarios,
+        targets=args.targets,
+        workers=args.workers,
+        gateway_env=dict(args.gateway_env),
+        identical=args.identical,
+        log_dir=args.logs,
+    )
+    started = time.monotonic()
+    try:
+        report = run(config)
+    except HarnessError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    text = report.render()
+    print(text)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    args.output.with_suffix(".json").write_text(json.dumps(report.as_json(), indent=2) + "\n")
+    _log(f"written to {args.output} and {args.output.with_suffix('.json')} "
+         f"in {time.monotonic() - started:.0f} s")  # fmt: skip
+    if args.check and not all(goal.met for goal in report.goals()):
+        return 1
+    return 0
