@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install assets chromium audit-deps lint schema clean
+.PHONY: run test install assets chromium audit-deps lint schema clean bench wrk
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -41,6 +41,10 @@ $(STAMPS)/graphiql-assets: $(STAMPS)/graphiql-npm $(GRAPHIQL)/build.mjs $(GRAPHI
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# Debian's wrk, the load generator of `make bench` (and of its smoke test in tests/bench/).
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+
 # npm's graphql-http audit, used by tests/e2e/test_graphql_over_http.py.
 audit-deps:
 	@test -d $(HTTP_AUDIT)/node_modules/graphql-http || rm -f $(STAMPS)/http-audit-npm
@@ -56,8 +60,12 @@ $(STAMPS)/http-audit-npm: $(HTTP_AUDIT)/package-lock.json $(HTTP_AUDIT)/package.
 run: install
 	$(PY) -m gateway serve
 
-test: install chromium audit-deps
+test: install chromium audit-deps wrk
 	$(PY) -m pytest
+
+# The load benchmark (a few minutes; bench/README.md). Options: make bench BENCH_ARGS='--help'.
+bench: install wrk
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMPS)/venv
 	$(VENV)/bin/ruff check gateway tests bench
