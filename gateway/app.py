@@ -20,6 +20,7 @@ from gateway import graphiql
 from gateway.auth import authenticator_for
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
+from gateway.persisted import document_policy
 from gateway.request_id import set_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.settings import SANDBOX_BASE_URL, Settings
@@ -96,6 +97,7 @@ def create_app(settings: Settings) -> Starlette:
     cursor_key = settings.cursor_key
     request_timeout = settings.resilience.request_timeout
     state: dict[str, KomboClient] = {}
+    persisted = document_policy(settings.persisted_queries, schema)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -140,10 +142,16 @@ def create_app(settings: Settings) -> Starlette:
     except RuntimeError as exc:
         # An install without the built assets still serves the API; only the IDE is missing.
         log.warning("GraphiQL is off: %s", exc)
-        endpoint = GraphQLEndpoint(schema, context_getter, max_body_bytes=settings.max_body_bytes)
+        endpoint = GraphQLEndpoint(
+            schema, context_getter, max_body_bytes=settings.max_body_bytes, persisted=persisted
+        )
     else:
         endpoint = GraphQLEndpoint(
-            schema, context_getter, graphiql=graphiql_page, max_body_bytes=settings.max_body_bytes
+            schema,
+            context_getter,
+            graphiql=graphiql_page,
+            max_body_bytes=settings.max_body_bytes,
+            persisted=persisted,
         )
     routes.insert(0, Route("/graphql", endpoint, methods=["GET", "POST"]))
     middleware = []

@@ -10,6 +10,9 @@ audited by npm's `graphql-http`):
 - the status code of a GraphQL response: with `application/graphql-response+json`, a request
   that never reached execution (parse, validation or variable-coercion errors; no `data` key)
   is a 4xx, everything else 200; with `application/json`, 200 for every well-formed request;
+- persisted queries (`gateway.persisted`): after authentication, a `DocumentPolicy` turns a
+  request's hash (`extensions.persistedQuery`) or full query into the document to run, or
+  answers it itself (`PersistedQueryNotFound`, trusted-documents refusals);
 - how errors look to clients (`format_error`): the gateway's own `GatewayError`s keep their
   code, GraphQL request errors get `BAD_USER_INPUT`, anything else is masked as
   `INTERNAL_SERVER_ERROR` so that no stack trace or internal message leaves the process.
@@ -20,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -44,6 +47,7 @@ from gateway.errors import (
     UpstreamError,
     UpstreamUnavailable,
 )
+from gateway.persisted import DocumentPolicy, PersistedQueryError
 
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
@@ -83,6 +87,8 @@ class GraphQLEndpoint:
     `context_getter` builds each request's context (authentication happens there); it may raise
     a `GatewayError`, which answers the request with that error and its `http_status`.
     `graphiql`, when given, renders the IDE for browsers (GET requests preferring text/html).
+    `persisted`, when given, decides the document of each request (persisted queries); without
+    it, `extensions.persistedQuery` is ignored and every request must carry its `query`.
     """
 
     def __init__(
@@ -91,11 +97,13 @@ class GraphQLEndpoint:
         context_getter: ContextGetter,
         graphiql: GraphiQLRenderer | None = None,
         max_body_bytes: int = 1_048_576,
+        persisted: DocumentPolicy | None = None,
     ) -> None:
         self._schema = schema
         self._context_getter = context_getter
         self._graphiql = graphiql
         self._max_body_bytes = max_body_bytes
+        self._persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -141,6 +149,23 @@ class GraphQLEndpoint:
                 _INTERNAL_ERROR_MESSAGE,
                 extensions={"code": _INTERNAL_ERROR_CODE},
             )
+
+        if self._persisted is not None:
+            try:
+                query = await self._persisted.resolve(
+                    params.query if params.has_query else None, params.extensions
+                )
+            except PersistedQueryError as error:
+                return _error_response(
+                    media_type,
+                    error.http_status,
+                    error.message,
+                    error.headers,
+                    extensions=error.extensions(),
+                )
+            params = replace(params, query=query, has_query=True)
+        elif not params.has_query:
+            return _error_response(media_type, 400, 'The request has no "query".')
 
         return await self._execute(request.method, params, context, media_type)
 
@@ -223,12 +248,18 @@ class GraphQLEndpoint:
 
 @dataclass(frozen=True, slots=True)
 class GraphQLParams:
-    """The parameters of one GraphQL-over-HTTP request, checked for type."""
+    """The parameters of one GraphQL-over-HTTP request, checked for type.
+
+    `has_query` is False for a persisted-query request that sent only the document's hash
+    (`extensions.persistedQuery`); `query` is then empty until the endpoint's `DocumentPolicy`
+    fills it in.
+    """
 
     query: str
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
+    has_query: bool = True
 
     @classmethod
     def from_json(cls, payload: object) -> GraphQLParams:
@@ -236,32 +267,36 @@ class GraphQLParams:
         if not isinstance(payload, dict):
             raise _Rejection(400, "The request body must be a JSON object.")
         query = payload.get("query")
-        if query is None:
+        extensions = _optional_map(payload.get("extensions"), "extensions")
+        if query is None and not _names_persisted_query(extensions):
             raise _Rejection(400, 'The request has no "query".')
-        if not isinstance(query, str):
+        if query is not None and not isinstance(query, str):
             raise _Rejection(400, '"query" must be a string.')
         operation_name = payload.get("operationName")
         if operation_name is not None and not isinstance(operation_name, str):
             raise _Rejection(400, '"operationName" must be a string.')
         return cls(
-            query=query,
+            query=query or "",
             variables=_optional_map(payload.get("variables"), "variables"),
             # The spec treats an empty operationName as an omitted one.
             operation_name=operation_name or None,
-            extensions=_optional_map(payload.get("extensions"), "extensions"),
+            extensions=extensions,
+            has_query=query is not None,
         )
 
     @classmethod
     def from_query_string(cls, query_params: Mapping[str, str]) -> GraphQLParams:
         """From GET query parameters, where `variables` and `extensions` are JSON strings."""
         query = query_params.get("query")
-        if query is None:
+        extensions = _optional_map(_json_parameter(query_params, "extensions"), "extensions")
+        if query is None and not _names_persisted_query(extensions):
             raise _Rejection(400, 'The request has no "query" parameter.')
         return cls(
-            query=query,
+            query=query or "",
             variables=_optional_map(_json_parameter(query_params, "variables"), "variables"),
             operation_name=query_params.get("operationName") or None,
-            extensions=_optional_map(_json_parameter(query_params, "extensions"), "extensions"),
+            extensions=extensions,
+            has_query=query is not None,
         )
 
 
@@ -474,6 +509,11 @@ def _optional_map(value: object, name: str) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise _Rejection(400, f'"{name}" must be a JSON object.')
     return value
+
+
+def _names_persisted_query(extensions: Mapping[str, Any] | None) -> bool:
+    # A request may omit its `query` when it names a persisted one by hash (APQ).
+    return extensions is not None and extensions.get("persistedQuery") is not None
 
 
 def _json_parameter(query_params: Mapping[str, str], name: str) -> object:

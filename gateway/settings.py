@@ -11,8 +11,11 @@ import hmac
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from gateway.persisted import TrustedDocuments
 
 EU_BASE_URL = "https://api.kombo.dev/v1"
 US_BASE_URL = "https://api.us.kombo.dev/v1"
@@ -20,6 +23,8 @@ SANDBOX_BASE_URL = "http://sandbox.kombo-gateway.invalid/v1"
 DEFAULT_MAX_BODY_BYTES = 1_048_576  # 1 MiB: a 1,000-id lookup is ~30 KB
 MIN_MAX_BODY_BYTES = 1024
 MAX_MAX_BODY_BYTES = 64 * 1_048_576
+DEFAULT_APQ_CACHE_SIZE = 1000  # documents
+DEFAULT_APQ_CACHE_BYTES = 10 * 1_048_576
 
 AuthMode = Literal["none", "jwt"]
 
@@ -58,6 +63,20 @@ class Resilience:
 
 
 @dataclass(frozen=True)
+class PersistedQuerySettings:
+    """Automatic persisted queries and the trusted-documents mode (README "Persisted queries").
+
+    ``trusted_documents``, when set, is the manifest already loaded and checked against the
+    schema; APQ registration is then off whatever ``apq`` says.
+    """
+
+    apq: bool = True
+    cache_size: int = DEFAULT_APQ_CACHE_SIZE
+    cache_bytes: int = DEFAULT_APQ_CACHE_BYTES
+    trusted_documents: TrustedDocuments | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway is configured with (CONTRACT.md §3)."""
 
@@ -80,6 +99,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     resilience: Resilience = field(default_factory=Resilience)
     sandbox_faults: tuple[str, ...] = ()
+    persisted_queries: PersistedQuerySettings = field(default_factory=PersistedQuerySettings)
 
     def __repr__(self) -> str:  # never print the API key
         key = "set" if self.kombo_api_key else "unset"
@@ -203,6 +223,7 @@ class Settings:
             max_body_bytes=max_body_bytes,
             resilience=_resilience(get),
             sandbox_faults=_sandbox_faults(get, api_key),
+            persisted_queries=_persisted_query_settings(get),
         )
 
 
@@ -327,3 +348,33 @@ def _sandbox_faults(get: Callable[[str], str | None], api_key: str | None) -> tu
             f"known: {', '.join(FAULT_SCENARIOS)}"
         )
     return names
+
+
+def _persisted_query_settings(get: Callable[[str], str | None]) -> PersistedQuerySettings:
+    """``GATEWAY_APQ`` (default true), ``GATEWAY_APQ_CACHE_SIZE`` (documents),
+    ``GATEWAY_APQ_CACHE_BYTES`` and ``GATEWAY_TRUSTED_DOCUMENTS`` (a manifest, read and checked
+    against the schema here so that a bad entry stops the start)."""
+    trusted_documents = None
+    path = get("GATEWAY_TRUSTED_DOCUMENTS")
+    if path is not None:
+        from gateway.persisted import load_trusted_documents
+
+        trusted_documents = load_trusted_documents(path)
+    return PersistedQuerySettings(
+        apq=get("GATEWAY_APQ") is None or _flag("GATEWAY_APQ", get),
+        cache_size=_whole_number("GATEWAY_APQ_CACHE_SIZE", get, DEFAULT_APQ_CACHE_SIZE, 1, 10**6),
+        cache_bytes=_whole_number(
+            "GATEWAY_APQ_CACHE_BYTES", get, DEFAULT_APQ_CACHE_BYTES, 1024, 2**30
+        ),
+        trusted_documents=trusted_documents,
+    )
+
+
+def _whole_number(
+    name: str, get: Callable[[str], str | None], default: int, low: int, high: int
+) -> int:
+    """An integer variable within ``[low, high]``; unset is ``default``."""
+    text = get(name) or str(default)
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
+    return int(text)
