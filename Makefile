@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install assets chromium audit-deps lint schema clean bench wrk
+.PHONY: run test install assets chromium audit-deps apq-deps lint schema clean bench wrk
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -57,10 +57,22 @@ $(STAMPS)/http-audit-npm: $(HTTP_AUDIT)/package-lock.json $(HTTP_AUDIT)/package.
 	cd $(HTTP_AUDIT) && npm ci --no-audit --no-fund
 	touch $@
 
+# Apollo Client's persisted-queries link, used by tests/e2e/test_persisted_queries.py.
+apq-deps:
+	@test -d $(APQ_E2E)/node_modules/@apollo/client || rm -f $(STAMPS)/apq-npm
+	@$(MAKE) --no-print-directory $(STAMPS)/apq-npm
+
+APQ_E2E := tests/e2e/apq
+
+# `npm ci` again only when the lock file (or package.json, which it must match) changes.
+$(STAMPS)/apq-npm: $(APQ_E2E)/package-lock.json $(APQ_E2E)/package.json | $(STAMPS)
+	cd $(APQ_E2E) && npm ci --no-audit --no-fund
+	touch $@
+
 run: install
 	$(PY) -m gateway serve
 
-test: install chromium audit-deps wrk
+test: install chromium audit-deps apq-deps wrk
 	$(PY) -m pytest
 
 # The load benchmark (a few minutes; bench/README.md). Options: make bench BENCH_ARGS='--help'.
