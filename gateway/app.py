@@ -23,6 +23,7 @@ from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
 from gateway.persisted import document_policy
 from gateway.request_id import set_request_id
 from gateway.schema import GatewayContext, build_schema
+from gateway.schema.limits import UpstreamBudget
 from gateway.settings import SANDBOX_BASE_URL, Settings
 
 log = logging.getLogger("gateway")
@@ -92,7 +93,9 @@ def kombo_config(settings: Settings) -> KomboConfig:
 
 def create_app(settings: Settings) -> Starlette:
     """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client."""
-    schema = build_schema()
+    schema = build_schema(settings.limits)
+    if not settings.limits.introspection:
+        log.info("introspection is off (GATEWAY_INTROSPECTION=false): GraphiQL has no schema")
     authenticator = authenticator_for(settings, default_integration(settings))
     cursor_key = settings.cursor_key
     request_timeout = settings.resilience.request_timeout
@@ -116,6 +119,7 @@ def create_app(settings: Settings) -> Starlette:
         return GatewayContext(
             kombo=state["kombo"],
             cursor_key=cursor_key,
+            upstream_budget=UpstreamBudget(settings.limits.upstream_budget),
             integration_id=caller.integration_id,
             request_id=request_id,
             deadline=Deadline.after(request_timeout),

@@ -11,7 +11,7 @@ import hmac
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -42,6 +42,38 @@ class Timeouts:
     write: float = 10.0
     pool: float = 5.0
     total: float = 20.0
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """What one GraphQL request may ask (README "Query limits"); each has its variable.
+
+    ``max_depth``: fields nested on any path. ``max_aliases``: aliased fields, fragments
+    expanded. ``max_tokens``: lexical tokens (comments included) before parsing stops.
+    ``max_cost``: estimated interviews fetched, ``first`` multiplied through nested
+    connections. ``max_estimated_calls``: estimated upstream calls. ``upstream_budget``: real
+    upstream calls per request, counted as they happen. ``introspection``: whether
+    ``__schema``/``__type`` may be queried (GraphiQL needs it).
+    """
+
+    max_depth: int = 12
+    max_aliases: int = 100
+    max_tokens: int = 10_000
+    max_cost: int = 10_000
+    max_estimated_calls: int = 25
+    upstream_budget: int = 20
+    introspection: bool = True
+
+    VARIABLES: ClassVar[Mapping[str, str]] = {
+        "max_depth": "GATEWAY_MAX_DEPTH",
+        "max_aliases": "GATEWAY_MAX_ALIASES",
+        "max_tokens": "GATEWAY_MAX_TOKENS",
+        "max_cost": "GATEWAY_MAX_COST",
+        "max_estimated_calls": "GATEWAY_MAX_ESTIMATED_CALLS",
+        "upstream_budget": "GATEWAY_UPSTREAM_BUDGET",
+        "introspection": "GATEWAY_INTROSPECTION",
+    }
+    """The environment variable of each limit (error messages name it)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +129,7 @@ class Settings:
     cursor_secret: str | None = field(default=None, repr=False)
     allow_unauthenticated: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    limits: QueryLimits = field(default_factory=QueryLimits)
     resilience: Resilience = field(default_factory=Resilience)
     sandbox_faults: tuple[str, ...] = ()
     persisted_queries: PersistedQuerySettings = field(default_factory=PersistedQuerySettings)
@@ -221,6 +254,7 @@ class Settings:
             cursor_secret=get("GATEWAY_CURSOR_SECRET"),
             allow_unauthenticated=allow_unauthenticated,
             max_body_bytes=max_body_bytes,
+            limits=_query_limits(get),
             resilience=_resilience(get),
             sandbox_faults=_sandbox_faults(get, api_key),
             persisted_queries=_persisted_query_settings(get),
@@ -378,3 +412,22 @@ def _whole_number(
     if not text.isdigit() or not low <= int(text) <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
     return int(text)
+
+
+def _query_limits(get: Callable[[str], str | None]) -> QueryLimits:
+    """``GATEWAY_MAX_DEPTH`` and the other limits: whole numbers of at least 1 (unset: the
+    default); ``GATEWAY_INTROSPECTION``: true unless set false."""
+    defaults = QueryLimits()
+    numbers: dict[str, int] = {}
+    for attribute, name in QueryLimits.VARIABLES.items():
+        text = get(name)
+        if attribute == "introspection" or text is None:
+            continue
+        if not text.isdigit() or int(text) < 1 or len(text) > 9:
+            raise SettingsError(
+                f"{name} must be a whole number from 1 to 999999999, got {text!r} "
+                f"(default {getattr(defaults, attribute)})"
+            )
+        numbers[attribute] = int(text)
+    introspection = get("GATEWAY_INTROSPECTION") is None or _flag("GATEWAY_INTROSPECTION", get)
+    return QueryLimits(**numbers, introspection=introspection)

@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from gateway.schema.context import GatewayContext
 from gateway.schema.error_handling import ContractErrors
 from gateway.schema.fastpath import fast_path_executor
+from gateway.schema.limits import QueryLimits, limit_extensions
 from gateway.schema.query import Query
 from gateway.schema.scalars import DateTimeScalar
 from gateway.schema.types import Interview
@@ -23,8 +24,11 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
-def build_schema(*, fast_path: bool = True) -> GatewaySchema:
+def build_schema(limits: QueryLimits | None = None, *, fast_path: bool = True) -> GatewaySchema:
     """The schema of CONTRACT.md §1.
+
+    ``limits`` (default: :class:`QueryLimits`' defaults) bound every request's depth, aliases,
+    tokens and estimated cost before execution (:mod:`gateway.schema.limits`).
 
     ``fast_path`` completes eligible selections with compiled projections
     (:mod:`gateway.schema.fastpath`), byte-for-byte equal to graphql-core's completion.
@@ -32,10 +36,11 @@ def build_schema(*, fast_path: bool = True) -> GatewaySchema:
     return GatewaySchema(
         query=Query,
         types=[Interview],
-        extensions=[ContractErrors],
+        # Listed after ContractErrors, the limits' hooks end first and shape their errors.
+        extensions=[ContractErrors, *limit_extensions(limits or QueryLimits())],
         scalar_overrides={datetime: DateTimeScalar},
         execution_context_class=fast_path_executor() if fast_path else None,
     )
 
 
-__all__ = ["GatewayContext", "GatewaySchema", "build_schema"]
+__all__ = ["GatewayContext", "GatewaySchema", "QueryLimits", "build_schema"]

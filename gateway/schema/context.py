@@ -26,6 +26,7 @@ from gateway.kombo import (
     KomboRetriesExhausted,
 )
 from gateway.kombo.models import Interview
+from gateway.schema.limits import UpstreamBudget
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
 _INTEGRATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_\-.]{0,199}$")
@@ -79,6 +80,9 @@ class GatewayContext:
     cursor_key: bytes
     integration_id: str | None
     request_id: str
+    upstream_budget: UpstreamBudget = field(default_factory=UpstreamBudget)
+    """Counts this request's real upstream calls (pages, id batches) against
+    ``GATEWAY_UPSTREAM_BUDGET``; memoized pages are not calls."""
     deadline: Deadline = field(default_factory=lambda: Deadline.after(DEFAULT_REQUEST_TIMEOUT))
     """Every upstream call of this request (retries, waits and id batches included) ends by it."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
@@ -100,6 +104,7 @@ class GatewayContext:
         integration = self.integration()
 
         async def load(ids: list[str]) -> list[Interview | None]:
+            self.upstream_budget.spend()
             # include_deleted: a known id is found; remoteDeletedAt says it is gone.
             query = InterviewQuery(ids=tuple(ids), include_deleted=True)
             try:
@@ -128,6 +133,7 @@ class GatewayContext:
     async def _fetch(
         self, integration: str, query: InterviewQuery, page_size: int, cursor: str | None
     ) -> InterviewPage:
+        self.upstream_budget.spend()
         try:
             return await self.kombo.list_interviews(
                 integration, query, page_size=page_size, cursor=cursor, deadline=self.deadline
