@@ -14,6 +14,16 @@ from gateway.settings import Settings, SettingsError
 log = logging.getLogger("gateway")
 
 
+def startup_summary(settings: Settings) -> str:
+    """One line saying how this gateway runs, with no secret in it."""
+    mode = "sandbox" if settings.sandbox else "live"
+    upstream = "in-process sandbox" if settings.sandbox else settings.kombo_base_url
+    return (
+        f"kombo-gateway {mode}: upstream {upstream}, auth {settings.auth}, "
+        f"listening on {settings.host}:{settings.port}, workers {settings.workers}"
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -33,13 +43,12 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     app = create_app(settings)
     if settings.sandbox:
+        fallback = default_integration(settings) if settings.auth == "none" else None
         log.warning(
-            "KOMBO_API_KEY is not set: serving the embedded sandbox upstream (fake data, "
-            "default integration %s)",
-            default_integration(settings),
+            "KOMBO_API_KEY is not set: serving the embedded sandbox upstream (fake data%s)",
+            f", default integration {fallback}" if fallback else "",
         )
-    else:
-        log.info("upstream %s, auth %s", settings.kombo_base_url, settings.auth)
+    log.info("%s", startup_summary(settings))
     log.info("GraphiQL at http://%s:%s/graphql", settings.host, settings.port)
     common: dict[str, Any] = {
         "host": settings.host,
