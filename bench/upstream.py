@@ -48,8 +48,10 @@ def register_large_integration(visible: int = LARGE_VISIBLE) -> str:
 
     The generator builds interviews one after another from one seeded RNG, so a shape of ``n``
     interviews holds the same interviews as any larger one's first ``n`` (before its final
-    shuffle): the visible count only grows with ``n``. The smallest ``n`` with ``visible``
-    visible interviews therefore has exactly that many; a binary search finds it.
+    shuffle), and the number of deleted ones, ``deleted(n)``, never shrinks as ``n`` grows.
+    We want ``n == visible + deleted(n)``: iterating ``n = visible + deleted(n)`` from
+    ``n = visible`` climbs to the smallest such ``n`` without passing it, in a few builds
+    (each ~50 ms).
     """
     from gateway.sandbox import app as sandbox_app
     from gateway.sandbox import data
@@ -59,18 +61,19 @@ def register_large_integration(visible: int = LARGE_VISIBLE) -> str:
     def shape(total: int):  # type: ignore[no-untyped-def]
         return dataclasses.replace(template, seed=_SEED, interviews=total, jobs=60, users=40)
 
-    low, high = visible, visible * 2
-    while low < high:
-        middle = (low + high) // 2
-        probe = f"bench:probe-{middle}"
-        data._SHAPES[probe] = shape(middle)
+    def deleted_in(total: int) -> int:
+        probe = f"bench:probe-{total}"
+        data._SHAPES[probe] = shape(total)
         try:
-            enough = _visible(probe) >= visible
+            return total - _visible(probe)
         finally:
             del data._SHAPES[probe]
-        low, high = (low, middle) if enough else (middle + 1, high)
+
+    total = visible
+    while (wanted := visible + deleted_in(total)) != total:
+        total = wanted
     data._build.cache_clear()  # drop the probes' interviews (the real ones are rebuilt on use)
-    data._SHAPES[LARGE_INTEGRATION] = shape(low)
+    data._SHAPES[LARGE_INTEGRATION] = shape(total)
     if LARGE_INTEGRATION not in sandbox_app.INTEGRATIONS:
         sandbox_app.INTEGRATIONS = (*sandbox_app.INTEGRATIONS, LARGE_INTEGRATION)  # type: ignore[misc]
     found = _visible(LARGE_INTEGRATION)

@@ -1,0 +1,243 @@
+"""The benchmark harness works: its pieces on tiny loads, and ``python -m bench`` end to end.
+
+Seconds, not minutes: 1-second loads with 2 connections and 1 ms of upstream latency. The numbers
+are not looked at, only that every piece produces them and fails loudly when it should.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.baseline import create_baseline_app
+from bench.errors import HarnessError
+from bench.harness import BenchConfig, ProbeSet, Stack, measure, probe, start_stack
+from bench.load import LoadSettings, parse_result, run_wrk, write_requests
+from bench.procfs import PeakRss, cpu_seconds, process_tree
+from bench.report import Measurement, Report
+from bench.scenarios import SCENARIOS, HttpRequest, RestTarget, Scenario
+from bench.servers import ROOT, Server
+from bench.upstream import LARGE_INTEGRATION, LARGE_VISIBLE
+
+TINY = BenchConfig(latency=0.001, load=LoadSettings(duration=1, connections=2), warmup=0)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    config = dataclasses.replace(TINY, log_dir=tmp_path_factory.mktemp("bench-logs"))
+    with start_stack(config) as running:
+        yield running
+
+
+# --- /proc readings -------------------------------------------------------------------------
+
+
+def _python(code: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def test_cpu_time_covers_the_process_tree() -> None:
+    # A parent that waits, and its child that burns 0.3 s of CPU and then sleeps.
+    parent = _python(
+        "import subprocess, sys; subprocess.run([sys.executable, '-c', "
+        "'import time\\nend = time.process_time() + 0.3\\nwhile time.process_time() < end: pass\\n"
+        "time.sleep(5)'])"
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and cpu_seconds(parent.pid) < 0.3:
+            time.sleep(0.05)
+        assert len(process_tree(parent.pid)) == 2
+        assert cpu_seconds(parent.pid) >= 0.3
+    finally:
+        for pid in reversed(process_tree(parent.pid)):
+            os.kill(pid, 9)
+        parent.wait()
+    assert process_tree(parent.pid) == []
+
+
+def test_peak_rss_catches_a_short_spike() -> None:
+    child = _python("import time; time.sleep(0.2); b = b'x' * 80_000_000; time.sleep(0.3); del b")
+    try:
+        with PeakRss(child.pid, interval=0.02) as rss:
+            time.sleep(0.7)
+    finally:
+        child.wait()
+    assert rss.peak_mib >= 75
+
+
+def test_a_dead_server_is_reported_with_its_log(tmp_path: Path) -> None:
+    log = tmp_path / "dead.log"
+    log.write_text("Traceback: it broke\n")
+    process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    process.wait()
+    with pytest.raises(HarnessError, match=r"(?s)exited with code 3.*it broke"):
+        Server("dead", process, "http://127.0.0.1:1", log).check_alive()
+
+
+# --- wrk --------------------------------------------------------------------------------------
+
+
+def test_wrk_result_line_is_read_and_required() -> None:
+    line = (
+        'BENCH_RESULT {"requests":120,"duration_us":2000000,"bytes":1,'
+        '"errors":{"connect":0,"read":0,"write":0,"status":0,"timeout":0},'
+        '"latency_us":{"p50":1500.0,"p90":2000.0,"p99":4000.0,"max":5000.0,"mean":1600.0}}'
+    )
+    result = parse_result("Running 2s test\n" + line + "\n")
+    assert (result.requests, result.throughput, result.p50_ms, result.p99_ms) == (120, 60, 1.5, 4)
+    with pytest.raises(HarnessError, match="no result line"):
+        parse_result("Running 2s test\n")
+
+
+def test_wrk_fails_loudly_on_error_statuses(stack: Stack, tmp_path: Path) -> None:
+    requests = write_requests([HttpRequest("GET", "/no-such-route")], tmp_path / "r.tsv")
+    with pytest.raises(HarnessError, match=r"'status': [1-9]"):
+        run_wrk(stack.servers["gateway"].url, requests, TINY.load)
+
+
+# --- the baseline -----------------------------------------------------------------------------
+
+
+def test_baseline_passes_the_query_on_and_returns_the_json_unchanged() -> None:
+    seen: list[httpx.Request] = []
+    upstream_body = {"status": "success", "data": {"next": None, "results": [{"id": "Zoë 🦄"}]}}
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=upstream_body)
+
+    app = create_baseline_app(
+        "http://kombo.invalid/v1", "k", "sandbox:acme-corp", transport=httpx.MockTransport(upstream)
+    )
+
+    async def call() -> None:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://b") as client,
+        ):
+            response = await client.get(
+                "/interviews?page_size=2&cursor=a%2Bb%3D", headers={"X-Integration-Id": "x:y"}
+            )
+            assert response.json() == upstream_body
+            assert (await client.get("/interviews")).status_code == 200
+
+    asyncio.run(call())
+    assert seen[0].url.path == "/v1/ats/interviews"
+    assert dict(seen[0].url.params) == {"page_size": "2", "cursor": "a+b="}
+    assert seen[0].headers["authorization"] == "Bearer k"
+    assert seen[0].headers["x-integration-id"] == "x:y"
+    assert seen[1].headers["x-integration-id"] == "sandbox:acme-corp"
+
+
+# --- probes: every scenario answers the same interviews everywhere -----------------------------
+
+
+def test_the_large_integration_has_exactly_1000_visible_interviews(stack: Stack) -> None:
+    rest = stack.clients["rest"]
+    headers = {"Authorization": f"Bearer {stack.api_key}", "X-Integration-Id": LARGE_INTEGRATION}
+    ids: list[str] = []
+    params: dict[str, str] = {"page_size": "250"}
+    while True:
+        body = rest.get("/v1/ats/interviews", params=params, headers=headers).json()["data"]
+        ids += [item["id"] for item in body["results"]]
+        if body["next"] is None:
+            break
+        params["cursor"] = body["next"]
+    assert len(ids) == len(set(ids)) == LARGE_VISIBLE
+
+
+@pytest.mark.parametrize("key", list(SCENARIOS))
+def test_every_target_answers_each_scenario_cleanly_and_alike(stack: Stack, key: str) -> None:
+    scenario = SCENARIOS[key]
+    found = {name: probe(stack, name, scenario) for name in ("rest", "baseline", "gateway")}
+    assert len(found["rest"].requests) == scenario.pages
+    for answer in found.values():
+        assert answer.ids == found["rest"].ids or scenario.is_lookup
+        assert len(answer.ids) == scenario.pages * scenario.items_per_request
+    assert found["baseline"].upstream_requests == scenario.pages
+    if key in ("c", "d"):  # the issue's targets: 1 request for 100 ids, 10 for 10 pages
+        assert found["gateway"].upstream_requests == scenario.pages
+
+
+def test_variants_are_distinct_upstream_queries_with_the_same_data(stack: Stack) -> None:
+    first, second = SCENARIOS["a"].with_variants(2)
+    a, b = probe(stack, "rest", first), probe(stack, "rest", second)
+    assert a.requests[0].path != b.requests[0].path
+    assert a.ids == b.ids
+    c0, c1 = SCENARIOS["c"].with_variants(2)
+    assert set(c0.ids) != set(c1.ids)
+
+
+def test_an_answer_with_errors_stops_the_run(stack: Stack) -> None:
+    broken = Scenario("x", "broken", "{ interviews(first: 5) { edges { node { noSuchField } } } }")
+    with pytest.raises(HarnessError, match=r"\(x\) gateway: gateway answered HTTP 400"):
+        probe(stack, "gateway", broken)
+    wrong_key = dataclasses.replace(stack, targets={**stack.targets, "rest": RestTarget("nope")})
+    with pytest.raises(HarnessError, match="rest answered HTTP 401"):
+        probe(wrong_key, "rest", SCENARIOS["b"])
+
+
+def test_a_short_load_measures_cpu_rss_and_upstream_requests(stack: Stack) -> None:
+    scenario = SCENARIOS["b"]
+    probes = ProbeSet([probe(stack, "gateway", v) for v in scenario.with_variants(4)])
+    m = measure(stack, "gateway", scenario, probes, TINY)
+    assert m.requests > 0 and m.throughput > 0 and 0 < m.p50_ms <= m.p99_ms
+    assert m.cpu_ms_per_request > 0
+    assert 10 < m.peak_rss_mib < 1000
+    assert m.upstream_per_request == 1
+    assert 0.5 < m.upstream_per_request_under_load < 1.5
+    assert (m.variants, m.probe_requests, m.probe_upstream_requests) == (4, 1, 1)
+
+
+# --- the report and the command ------------------------------------------------------------------
+
+
+def _measurement(target: str, cpu: float, scenario: str = "a", upstream: int = 1) -> Measurement:
+    return Measurement(
+        scenario=scenario, target=target, requests=100, seconds=1.0, throughput=100.0,
+        p50_ms=5.0, p90_ms=6.0, p99_ms=9.0, cpu_ms_per_request=cpu, peak_rss_mib=60.0,
+        upstream_per_request=1.0, upstream_per_request_under_load=1.0, variants=16,
+        probe_requests=1, probe_upstream_requests=upstream,
+    )  # fmt: skip
+
+
+def test_report_gives_ratios_and_judges_the_targets() -> None:
+    report = Report(
+        settings={"latency_ms": 20, "duration": 10, "warmup": 2, "connections": 8, "threads": 1,
+                  "workers": 1},
+        machine={"date": "today", "cpu": "a CPU", "nproc": 2, "python": "3.11", "commit": "abc"},
+        scenario_titles={"a": "one page", "c": "ids"},
+        measurements=[_measurement("baseline", 2.0), _measurement("gateway", 5.0),
+                      _measurement("gateway", 9.0, "c", upstream=2)],
+    )  # fmt: skip
+    text = report.render()
+    assert "| (a) one page | 2.50x" in text
+    goals = {g.name: g for g in report.goals()}
+    assert goals["(a) gateway CPU ÷ baseline CPU"].met
+    assert not goals["(c) upstream requests for 100 ids"].met
+    assert json.loads(json.dumps(report.as_json()))["goals"]
+
+
+def test_python_m_bench_prints_and_writes_the_tables(tmp_path: Path) -> None:
+    output = tmp_path / "latest.md"
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--duration", "1", "--warmup", "0", "--connections", "2",
+         "--latency-ms", "1", "--scenarios", "c", "--identical", "--output", str(output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert "(c) upstream requests for 100 ids | 1 " in completed.stdout
+    assert output.read_text() in completed.stdout
+    data = json.loads(output.with_suffix(".json").read_text())
+    assert {m["target"] for m in data["measurements"]} == {"rest", "baseline", "gateway"}
