@@ -93,7 +93,7 @@ def kombo_config(settings: Settings) -> KomboConfig:
 
 def create_app(settings: Settings) -> Starlette:
     """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client."""
-    schema = build_schema(settings.limits)
+    schema = build_schema(settings.limits, fast_path=settings.fast_path)
     if not settings.limits.introspection:
         log.info("introspection is off (GATEWAY_INTROSPECTION=false): GraphiQL has no schema")
     authenticator = authenticator_for(settings, default_integration(settings))

@@ -133,6 +133,9 @@ class Settings:
     resilience: Resilience = field(default_factory=Resilience)
     sandbox_faults: tuple[str, ...] = ()
     persisted_queries: PersistedQuerySettings = field(default_factory=PersistedQuerySettings)
+    fast_path: bool = True
+    """Complete eligible selections with compiled projections (``GATEWAY_FAST_PATH``, default
+    true; ``false`` is an escape hatch: graphql-core completes every field)."""
 
     def __repr__(self) -> str:  # never print the API key
         key = "set" if self.kombo_api_key else "unset"
@@ -258,6 +261,7 @@ class Settings:
             resilience=_resilience(get),
             sandbox_faults=_sandbox_faults(get, api_key),
             persisted_queries=_persisted_query_settings(get),
+            fast_path=get("GATEWAY_FAST_PATH") is None or _flag("GATEWAY_FAST_PATH", get),
         )
 
 
