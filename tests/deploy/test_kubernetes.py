@@ -325,6 +325,44 @@ def test_every_configured_name_is_read_by_the_gateway() -> None:
     assert not unread, f"configured but never read by gateway/settings.py: {sorted(unread)}"
 
 
+def commented_names() -> set[str]:
+    """Settings named in a ``# NAME: value`` comment of the ConfigMap: deliberately unset."""
+    text = (MANIFESTS / "configmap.yaml").read_text()
+    return set(re.findall(r"^\s*#\s*((?:GATEWAY|KOMBO)_[A-Z0-9_]+):", text, re.MULTILINE))
+
+
+def test_every_setting_the_gateway_reads_is_configured_or_named() -> None:
+    """The other direction: a new GATEWAY_*/KOMBO_* variable in gateway/settings.py shows up
+    in deploy/kubernetes/, set or (when left at its default) named in a comment."""
+    configured = set(plain_env()) | set(CONFIGMAP["data"]) | set(secret_refs())
+    read = {n for n in names_the_gateway_reads() if n.startswith(("GATEWAY_", "KOMBO_"))}
+    missing = read - configured - commented_names()
+    assert not missing, (
+        f"gateway/settings.py reads {sorted(missing)}: add each to deploy/kubernetes/"
+        "configmap.yaml (or secret.yaml), or name it there in a comment if it stays unset"
+    )
+    stale = commented_names() - read - NOT_READ_YET
+    assert not stale, f"configmap.yaml names variables the gateway no longer reads: {stale}"
+    landed = NOT_READ_YET & read
+    assert not landed, f"{landed} now read by the gateway: drop them from NOT_READ_YET"
+
+
+# Named in configmap.yaml ahead of the code that reads them.
+NOT_READ_YET = {"GATEWAY_REDIS_URL"}  # the shared response cache, coming (redis.yaml)
+
+
+# Kombo's concurrency limit assumed in configmap.yaml and the README's example; raising
+# maxReplicas or GATEWAY_UPSTREAM_CONCURRENCY past it must be a decision, not an accident.
+KOMBO_CONCURRENCY_BUDGET = 24
+
+
+def test_replicas_times_upstream_concurrency_stays_within_kombos_limit() -> None:
+    settings = Settings.from_env(pod_env(filled_secret()))
+    max_replicas = the("HorizontalPodAutoscaler", "kombo-gateway")["spec"]["maxReplicas"]
+    per_replica = settings.resilience.upstream_concurrency * settings.workers
+    assert max_replicas * per_replica <= KOMBO_CONCURRENCY_BUDGET
+
+
 def test_secret_keys_and_refs_agree() -> None:
     keys = set(committed_secret()) | set(SECRET.get("data", {}))
     for name, ref in secret_refs().items():
@@ -350,6 +388,9 @@ def test_the_manifests_configure_a_gateway_that_starts() -> None:
     assert settings.workers == 1
     assert not settings.sandbox
     assert settings.cors_origins
+    assert settings.resilience.upstream_concurrency == int(
+        CONFIGMAP["data"]["GATEWAY_UPSTREAM_CONCURRENCY"]
+    )
 
 
 def test_an_unfilled_secret_refuses_to_start() -> None:
