@@ -220,7 +220,9 @@ class FastPathExecutor(StrawberryGraphQLCoreExecutionContext):
     def _projection(
         self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList
     ) -> Projection | None:
-        if is_leaf_type(get_named_type(return_type)):
+        if is_non_null_type(return_type) or is_leaf_type(get_named_type(return_type)):
+            # graphql-core completes a non-null type by completing its nullable type (which
+            # comes back here) and checking the result: a value that misses misses once.
             return None
         plans = self._fast_plans
         if plans is _UNSET:
