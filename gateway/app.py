@@ -20,6 +20,7 @@ from gateway import graphiql
 from gateway.auth import authenticator_for
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
+from gateway.lifecycle import drain
 from gateway.persisted import document_policy
 from gateway.request_id import set_request_id
 from gateway.schema import GatewayContext, build_schema
@@ -136,6 +137,8 @@ def create_app(settings: Settings) -> Starlette:
         return PlainTextResponse("ok")
 
     async def readyz(_request: Request) -> Response:
+        if drain.draining:
+            return PlainTextResponse("draining", status_code=503)
         if "kombo" not in state:
             return PlainTextResponse("starting", status_code=503)
         return PlainTextResponse("ready")

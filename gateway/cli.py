@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any
 
+from gateway.lifecycle import GatewayServer
 from gateway.logs import install_redaction
 from gateway.settings import Settings, SettingsError
 
@@ -58,6 +59,8 @@ def _serve(args: argparse.Namespace) -> int:
         # uvicorn[standard]'s C event loop and HTTP parser: cheaper per request than asyncio/h11.
         "loop": "uvloop",
         "http": "httptools",
+        # In-flight requests get this long to finish once shutdown starts.
+        "timeout_graceful_shutdown": settings.shutdown_grace,
     }
     if settings.workers > 1:
         # Each worker builds its own app (and upstream client) from the same environment.
@@ -65,13 +68,16 @@ def _serve(args: argparse.Namespace) -> int:
             {"HOST": settings.host, "PORT": str(settings.port), "GATEWAY_WORKERS": "1"}
         )
         install_redaction(settings.secrets())
+        # uvicorn's supervisor runs its own server class in each worker: graceful shutdown
+        # (the grace period) holds, the drain period is for the single-process mode that
+        # containers use (one worker per pod, replicas for scale).
         uvicorn.run(
             "gateway.app:app_from_environment", factory=True, workers=settings.workers, **common
         )
         return 0
     config = uvicorn.Config(app, **common)
-    server = uvicorn.Server(config)  # uvicorn has configured its loggers by now
-    install_redaction(settings.secrets())
+    server = GatewayServer(config, drain_seconds=settings.drain_seconds)
+    install_redaction(settings.secrets())  # uvicorn has configured its loggers by now
     server.run()
     return 0
 

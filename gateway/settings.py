@@ -125,6 +125,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    drain_seconds: float = 0.0
+    shutdown_grace: float = 25.0
     timeouts: Timeouts = field(default_factory=Timeouts)
     cursor_secret: str | None = field(default=None, repr=False)
     allow_unauthenticated: bool = False
@@ -205,6 +207,11 @@ class Settings:
                 f"GATEWAY_WORKERS must be a whole number from 1 to 64, got {workers_text!r}"
             )
 
+        drain_seconds = _seconds(get("GATEWAY_DRAIN_SECONDS"), "GATEWAY_DRAIN_SECONDS", 0.0, 300)
+        shutdown_grace = _seconds(
+            get("GATEWAY_SHUTDOWN_GRACE"), "GATEWAY_SHUTDOWN_GRACE", 25.0, 3600
+        )
+
         host = get("HOST") or "127.0.0.1"
         if host != "localhost":
             try:
@@ -254,6 +261,8 @@ class Settings:
             host=host,
             port=port,
             workers=int(workers_text),
+            drain_seconds=drain_seconds,
+            shutdown_grace=shutdown_grace,
             cursor_secret=get("GATEWAY_CURSOR_SECRET"),
             allow_unauthenticated=allow_unauthenticated,
             max_body_bytes=max_body_bytes,
@@ -435,3 +444,16 @@ def _query_limits(get: Callable[[str], str | None]) -> QueryLimits:
         numbers[attribute] = int(text)
     introspection = get("GATEWAY_INTROSPECTION") is None or _flag("GATEWAY_INTROSPECTION", get)
     return QueryLimits(**numbers, introspection=introspection)
+
+
+def _seconds(text: str | None, name: str, default: float, most: float) -> float:
+    """A duration in seconds from 0 to ``most``, or ``default`` when unset."""
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {text!r}") from None
+    if not 0 <= value <= most:
+        raise SettingsError(f"{name} must be between 0 and {most:g} seconds, got {text!r}")
+    return value

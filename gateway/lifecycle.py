@@ -1,0 +1,48 @@
+"""Graceful shutdown: stop being ready, keep serving a moment, finish what is in flight, close.
+
+On SIGTERM (or SIGINT) :class:`GatewayServer` first marks the process as draining, so
+``/readyz`` answers 503 and load balancers stop sending new requests; after
+``GATEWAY_DRAIN_SECONDS`` it lets uvicorn shut down, which stops accepting connections and waits
+up to ``GATEWAY_SHUTDOWN_GRACE`` seconds for in-flight requests before the lifespan closes the
+upstream client. A second signal skips the drain.
+
+The draining flag is per process because signals are: one :data:`drain` object per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import FrameType
+
+import uvicorn
+
+log = logging.getLogger("gateway")
+
+
+class DrainState:
+    """Whether this process has been asked to stop."""
+
+    def __init__(self) -> None:
+        self.draining = False
+
+
+drain = DrainState()
+
+
+class GatewayServer(uvicorn.Server):
+    """uvicorn's server with a drain period before its graceful shutdown."""
+
+    def __init__(self, config: uvicorn.Config, drain_seconds: float = 0.0) -> None:
+        super().__init__(config)
+        self.drain_seconds = drain_seconds
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if drain.draining or self.drain_seconds <= 0:
+            drain.draining = True
+            super().handle_exit(sig, frame)
+            return
+        drain.draining = True
+        log.info("draining: not ready any more; shutting down in %gs", self.drain_seconds)
+        loop = asyncio.get_event_loop()
+        loop.call_later(self.drain_seconds, super().handle_exit, sig, frame)

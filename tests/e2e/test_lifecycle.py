@@ -1,0 +1,81 @@
+"""Graceful shutdown: a gateway asked to stop mid-request finishes it; /readyz fails first."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import API_KEY, DEFAULT_INTEGRATION
+from tests.servers import ROOT, Sandbox, free_port, wait_until_ready
+
+QUERY = "{ interviews(first: 3) { nodes { id } } }"
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` until true (synchronising on observable state, not on time)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_a_gateway_asked_to_stop_mid_request_finishes_it_and_drains_first(
+    sandbox: Sandbox, server_logs: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "KOMBO_API_KEY": API_KEY,
+        "KOMBO_BASE_URL": sandbox.api_url,
+        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
+        "PORT": str(port),
+        "GATEWAY_DRAIN_SECONDS": "1",
+        "GATEWAY_SHUTDOWN_GRACE": "20",
+    }
+    log = server_logs / "gateway-lifecycle.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_ready(process, url + "/readyz", log)
+        # The upstream answers this one request slowly: it is in flight when the stop comes.
+        sandbox.fault(delay=2.5)
+        result: dict[str, httpx.Response] = {}
+
+        def slow_query() -> None:
+            result["response"] = httpx.post(url + "/graphql", json={"query": QUERY}, timeout=30)
+
+        worker = threading.Thread(target=slow_query)
+        worker.start()
+        wait_for(lambda: len(sandbox.requests()) == 1)  # the request reached the upstream
+
+        process.send_signal(signal.SIGTERM)
+        wait_for(lambda: httpx.get(url + "/readyz").status_code == 503)  # draining, still up
+        assert httpx.get(url + "/healthz").status_code == 200
+
+        worker.join(timeout=30)
+        response = result["response"]
+        assert response.status_code == 200
+        assert len(response.json()["data"]["interviews"]["nodes"]) == 3
+        # uvicorn re-raises the signal it captured once shutdown is complete.
+        assert process.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = log.read_text()
+    assert "draining" in text
+    assert "Application shutdown complete" in text, "the lifespan closed the upstream client"
