@@ -35,6 +35,8 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"GATEWAY_AUTH": "maybe"}, "GATEWAY_AUTH must be"),
         ({"GATEWAY_WORKERS": "0"}, "GATEWAY_WORKERS must be"),
         ({"GATEWAY_WORKERS": "many"}, "GATEWAY_WORKERS must be"),
+        ({"GATEWAY_DRAIN_SECONDS": "-1"}, "GATEWAY_DRAIN_SECONDS must be between"),
+        ({"GATEWAY_SHUTDOWN_GRACE": "soon"}, "GATEWAY_SHUTDOWN_GRACE must be a number"),
     ],
 )
 def test_a_wrong_setting_stops_serve_with_a_message_naming_it(
