@@ -424,9 +424,12 @@ class _CostLimit(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
-            estimate = estimate_cost(
-                context.schema._schema, document, context.operation_name, context.variables
-            )
+            try:
+                estimate = estimate_cost(
+                    context.schema._schema, document, context.operation_name, context.variables
+                )
+            except GraphQLError:
+                estimate = None  # an argument execution will refuse, before any resolver runs
             errors = self._refusals(estimate) if estimate is not None else []
             if errors:
                 # Strawberry skips execution when a result is already there.
@@ -442,7 +445,7 @@ class _CostLimit(SchemaExtension):
             errors.append(_too_complex(message))
         if estimate.upstream_calls > self.max_estimated_calls:
             message = _exceeds(
-                "estimated upstream calls",
+                "estimated upstream call count",
                 estimate.upstream_calls,
                 self.max_estimated_calls,
                 "max_estimated_calls",

@@ -152,7 +152,8 @@ def test_estimated_upstream_calls_just_over_are_refused_unfetched(
         sandbox,
         JOB_INTERVIEWS,
         {"first": 40},
-        message="estimated upstream calls 41 exceeds the limit of 40 (GATEWAY_MAX_ESTIMATED_CALLS)",
+        message="estimated upstream call count 41 exceeds the limit of 40 "
+        "(GATEWAY_MAX_ESTIMATED_CALLS)",
     )
 
 
@@ -277,7 +278,7 @@ def test_the_default_limits_refuse_250_by_250_fan_out_unfetched(
     assert response.status_code == 400
     assert [e["message"] for e in response.json()["errors"]] == [
         "estimated cost of 62750 interviews exceeds the limit of 10000 (GATEWAY_MAX_COST)",
-        "estimated upstream calls 251 exceeds the limit of 25 (GATEWAY_MAX_ESTIMATED_CALLS)",
+        "estimated upstream call count 251 exceeds the limit of 25 (GATEWAY_MAX_ESTIMATED_CALLS)",
     ]
     assert sandbox.requests() == []
 

@@ -356,7 +356,7 @@ def test_estimated_calls_just_under_and_just_over_the_limit() -> None:
     assert_allowed(run(FAN_OUT, {"outer": 4, "inner": 1}, schema=schema))  # 1 + 4 calls
     assert_refused(
         run(FAN_OUT, {"outer": 5, "inner": 1}, schema=schema),
-        "estimated upstream calls 6 exceeds the limit of 5 (GATEWAY_MAX_ESTIMATED_CALLS)",
+        "estimated upstream call count 6 exceeds the limit of 5 (GATEWAY_MAX_ESTIMATED_CALLS)",
     )
 
 
@@ -365,7 +365,7 @@ def test_both_cost_limits_report_together() -> None:
     assert not outcome.executed and outcome.upstream_calls == 0
     assert [e["message"] for e in outcome.errors] == [
         "estimated cost of 62750 interviews exceeds the limit of 10000 (GATEWAY_MAX_COST)",
-        "estimated upstream calls 251 exceeds the limit of 25 (GATEWAY_MAX_ESTIMATED_CALLS)",
+        "estimated upstream call count 251 exceeds the limit of 25 (GATEWAY_MAX_ESTIMATED_CALLS)",
     ]
 
 
