@@ -2,16 +2,19 @@
 
     make bench                     (or: .venv/bin/python -m bench --help)
 
-For each scenario and each target (REST, baseline, gateway), in this order:
+For each scenario, over its targets (REST, baseline, gateway):
 
-1. **Probe**: one cold, sequential pass (a walk follows each answer's cursor) with the sandbox's
-   request log cleared before and read after: every answer must be a clean success with the
-   expected number of interviews, and all targets must return the same interviews. This pass
-   gives the exact upstream request count and the requests the load replays.
-2. **Warm-up**: ``wrk`` for ``--warmup`` seconds, not measured.
-3. **Load**: ``wrk`` for ``--duration`` seconds, while the target server's CPU time (its process
-   tree, from ``/proc``) is read before and after and its RSS sampled; then the sandbox's log
-   gives the upstream requests made under load. Finally the server must still be alive and
+1. **Probe**: for every variant of the scenario, one cold, sequential pass (a walk follows each
+   answer's cursor), with the sandbox's request log cleared before and read after: every answer
+   must be a clean success with the expected number of interviews, and all targets must return
+   the same interviews. This gives the exact upstream request count and the requests the load
+   replays.
+2. **Warm-up**: ``wrk`` on each target for ``--warmup`` seconds, not measured.
+3. **Load**: ``--rounds`` rounds; in each, every target in turn gets one ``wrk`` slice of
+   ``--duration / --rounds`` seconds while its server's CPU time (its process tree, from
+   ``/proc``) is read before and after, and its RSS sampled; the sandbox's log gives the
+   upstream requests made meanwhile. Interleaving the targets keeps their ratios fair on a
+   machine that is also busy with other work. Finally each server must still be alive and
    answer the probe's first request cleanly again.
 
 Anything wrong raises :class:`~bench.errors.HarnessError` and ends the run without a table.
@@ -20,6 +23,7 @@ Anything wrong raises :class:`~bench.errors.HarnessError` and ends the run witho
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -29,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +41,7 @@ from pathlib import Path
 import httpx
 
 from bench.errors import HarnessError
-from bench.load import LoadSettings, run_wrk, write_requests, wrk_path
+from bench.load import LoadResult, LoadSettings, run_wrk, write_requests, wrk_path
 from bench.procfs import PeakRss, cpu_seconds
 from bench.report import TARGET_ORDER, Measurement, Report
 from bench.scenarios import (
@@ -75,6 +79,9 @@ class BenchConfig:
     """Seconds the sandbox adds to every upstream answer."""
     load: LoadSettings = field(default_factory=LoadSettings)
     warmup: int = 2
+    """Seconds of load per target before measuring (not measured)."""
+    rounds: int = 5
+    """Slices each target's ``load.duration`` is cut into, interleaved with the other targets'."""
     scenarios: tuple[str, ...] = tuple(SCENARIOS)
     targets: tuple[str, ...] = TARGET_ORDER
     workers: int = 1
@@ -239,60 +246,101 @@ def probe(stack: Stack, target_name: str, scenario: Scenario) -> Probe:
     return Probe(requests, ids, upstream)
 
 
-def measure(
-    stack: Stack, target_name: str, scenario: Scenario, found: ProbeSet, config: BenchConfig
-) -> Measurement:
-    """Load one target with the probe's requests; read its CPU, RSS and upstream requests."""
+@dataclass
+class _Slices:
+    """One target's load slices of a scenario, added up."""
+
+    results: list[LoadResult] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+    upstream_requests: int = 0
+    peak_rss_mib: float = 0.0
+
+
+def _load_slice(
+    stack: Stack, target_name: str, requests_file: Path, settings: LoadSettings, into: _Slices
+) -> None:
+    """One ``wrk`` run on one target, with its CPU time, peak RSS and upstream requests."""
     server = stack.servers[target_name]
-    url = server.url
-    with tempfile.TemporaryDirectory(prefix="kombo-bench-wrk-") as tmp:
-        requests_file = write_requests(found.requests, Path(tmp) / "requests.tsv")
-        if config.warmup > 0:
-            run_wrk(url, requests_file, _with_duration(config.load, config.warmup))
-            stack.check_alive()
-        stack.clear_upstream_log()
-        cpu_before = cpu_seconds(server.pid)
-        with PeakRss(server.pid) as rss:
-            result = run_wrk(url, requests_file, config.load)
-            # Requests still in flight when wrk stopped finish now, inside the CPU window.
-            time.sleep(0.3 + config.latency)
-        cpu_after = cpu_seconds(server.pid)
-    upstream_under_load = len(stack.upstream_log())
     stack.clear_upstream_log()
+    cpu_before = cpu_seconds(server.pid)
+    with PeakRss(server.pid) as rss:
+        result = run_wrk(server.url, requests_file, settings)  # drained: nothing in flight
+    into.cpu_seconds += cpu_seconds(server.pid) - cpu_before
+    into.upstream_requests += len(stack.upstream_log())
+    into.peak_rss_mib = max(into.peak_rss_mib, rss.peak_mib)
+    into.results.append(result)
     stack.check_alive()
-    target = stack.targets[target_name]
-    try:
-        target.read(scenario, _send(stack.clients[target_name], found.requests[0]))
-    except HarnessError as exc:
-        raise HarnessError(f"({scenario.key}) {target_name} after load: {exc}") from None
-    if target_name == "rest":  # the sandbox is its own upstream: one request each
+
+
+def measure(
+    stack: Stack, scenario: Scenario, probes: Mapping[str, ProbeSet], config: BenchConfig
+) -> list[Measurement]:
+    """Load each target in turn, ``config.rounds`` times, with its probes' requests.
+
+    Each target is warmed up first. Then every round gives each target one slice of
+    ``duration / rounds`` seconds, so that whatever else the machine is doing weighs on all
+    targets alike, and the ratios between them stay fair. Per target, the slices add up:
+    completed requests, CPU time, upstream requests, and the latency histograms (merged).
+    """
+    slices = {name: _Slices() for name in probes}
+    slice_settings = dataclasses.replace(
+        config.load, duration=max(1, config.load.duration // config.rounds)
+    )
+    with tempfile.TemporaryDirectory(prefix="kombo-bench-wrk-") as tmp:
+        files = {
+            name: write_requests(found.requests, Path(tmp) / f"{name}.tsv")
+            for name, found in probes.items()
+        }
+        for name, requests_file in files.items():
+            if config.warmup > 0:
+                _log(f"({scenario.key}) {scenario.title}: {name} warm-up, {config.warmup} s")
+                warmup = dataclasses.replace(config.load, duration=config.warmup)
+                run_wrk(stack.servers[name].url, requests_file, warmup)
+                stack.check_alive()
+        for round_ in range(config.rounds):
+            _log(
+                f"({scenario.key}) {scenario.title}: round {round_ + 1}/{config.rounds}, "
+                f"{slice_settings.duration} s each on {', '.join(probes)}"
+            )
+            for name, requests_file in files.items():
+                _load_slice(stack, name, requests_file, slice_settings, slices[name])
+    measurements = []
+    for name, found in probes.items():
+        target = stack.targets[name]
+        try:
+            target.read(scenario, _send(stack.clients[name], found.requests[0]))
+        except HarnessError as exc:
+            raise HarnessError(f"({scenario.key}) {name} after load: {exc}") from None
+        measurements.append(_measurement(scenario, name, found, slices[name]))
+    return measurements
+
+
+def _measurement(scenario: Scenario, name: str, found: ProbeSet, done: _Slices) -> Measurement:
+    result = LoadResult.merge(done.results)
+    if name == "rest":  # the sandbox is its own upstream: one request each
         upstream_per_request = upstream_per_request_load = 1.0
         upstream_requests = len(found.probes[0].requests)
     else:
         upstream_per_request = found.upstream_per_request
-        upstream_per_request_load = upstream_under_load / result.requests
+        upstream_per_request_load = done.upstream_requests / result.requests
         upstream_requests = found.most_upstream_requests
     return Measurement(
         scenario=scenario.key,
-        target=target_name,
+        target=name,
         requests=result.requests,
         seconds=result.seconds,
         throughput=result.throughput,
-        p50_ms=result.p50_ms,
-        p90_ms=result.p90_ms,
-        p99_ms=result.p99_ms,
-        cpu_ms_per_request=(cpu_after - cpu_before) * 1000 / result.requests,
-        peak_rss_mib=rss.peak_mib,
+        p50_ms=result.percentile_ms(50),
+        p90_ms=result.percentile_ms(90),
+        p99_ms=result.percentile_ms(99),
+        cpu_ms_per_request=done.cpu_seconds * 1000 / result.requests,
+        peak_rss_mib=done.peak_rss_mib,
         upstream_per_request=upstream_per_request,
         upstream_per_request_under_load=upstream_per_request_load,
         variants=len(found.probes),
         probe_requests=len(found.probes[0].requests),
         probe_upstream_requests=upstream_requests,
     )
-
-
-def _with_duration(settings: LoadSettings, seconds: int) -> LoadSettings:
-    return LoadSettings(seconds, settings.connections, settings.threads, settings.timeout)
 
 
 def _same_interviews(scenario: Scenario, probes: dict[str, ProbeSet]) -> None:
@@ -351,6 +399,7 @@ def run(config: BenchConfig) -> Report:
             "latency_ms": config.latency * 1000,
             "duration": config.load.duration,
             "warmup": config.warmup,
+            "rounds": config.rounds,
             "connections": config.load.connections,
             "threads": config.load.threads,
             "workers": config.workers,
@@ -369,9 +418,7 @@ def run(config: BenchConfig) -> Report:
                 for name in targets
             }
             _same_interviews(scenario, probes)
-            for name in targets:
-                _log(f"({scenario.key}) {scenario.title}: {name}, {config.load.duration} s")
-                report.measurements.append(measure(stack, name, scenario, probes[name], config))
+            report.measurements += measure(stack, scenario, probes, config)
     return report
 
 
@@ -403,6 +450,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0, help="upstream latency (20)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per target (10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per target (2)")
+    parser.add_argument(
+        "--rounds", type=int, default=5,
+        help="interleave the targets in this many slices of the duration (5)",
+    )  # fmt: skip
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
     parser.add_argument(
@@ -431,14 +482,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--check", action="store_true", help="exit 1 when a target of the issue is not met"
     )
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.warmup < 0 or args.connections < 1 or args.threads < 1:
-        parser.error("--duration and --connections must be at least 1, --warmup at least 0")
+    if min(args.duration, args.connections, args.threads, args.rounds) < 1 or args.warmup < 0:
+        parser.error("--duration, --rounds, --connections and --threads must be at least 1")
+    if args.duration % args.rounds:
+        parser.error("--duration must be a multiple of --rounds (wrk runs whole seconds)")
     if args.threads > args.connections:
         parser.error("--threads cannot exceed --connections")
     config = BenchConfig(
         latency=args.latency_ms / 1000,
         load=LoadSettings(args.duration, args.connections, args.threads),
         warmup=args.warmup,
+        rounds=args.rounds,
         scenarios=args.scenarios,
         targets=args.targets,
         workers=args.workers,

@@ -1,16 +1,22 @@
 """Load with ``wrk``: a fixed number of connections for a fixed time, replaying a list of requests.
 
 ``wrk`` (Debian's package; ``make bench`` installs it) is a closed-loop generator: each connection
-sends its next request as soon as the previous answer arrived. ``bench/wrk/replay.lua`` cycles
-through the requests written by :func:`write_requests` and reports counts and latency percentiles
-as one JSON line, read here into a :class:`LoadResult`.
+sends its next request as soon as the previous answer arrived. Each run ends with a drain (see
+``bench/wrk/replay.lua``): every request sent is answered, so that the server's CPU time is all
+spent on requests that are counted. ``bench/wrk/replay.lua`` cycles
+through the requests written by :func:`write_requests` and reports counts and its latency
+distribution (1,000 quantiles) as one JSON line, read here into a :class:`LoadResult`; results
+of several runs merge (:meth:`LoadResult.merge`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
+import signal
 import subprocess
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,24 +42,53 @@ class LoadSettings:
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What ``wrk`` saw: completed requests, errors and latency percentiles (milliseconds)."""
+    """What ``wrk`` saw, or several runs of it merged: counts, errors, latency histogram."""
 
     requests: int
+    """Completed requests, those of the drain included: every request the server was sent."""
+    late: int
+    """Requests that completed during the drain, after the seconds of load."""
     seconds: float
+    """Seconds of load (the drain excluded)."""
     errors: dict[str, int]
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
+    latency_us: tuple[tuple[float, float], ...]
+    """The latency distribution: (microseconds, weight in requests) points, sorted. From one
+    run, its 1,000 quantiles, each weighing a thousandth of its requests."""
 
     @property
     def throughput(self) -> float:
-        """Completed requests per second."""
-        return self.requests / self.seconds if self.seconds else 0.0
+        """Requests completed within the seconds of load, per second."""
+        return (self.requests - self.late) / self.seconds if self.seconds else 0.0
 
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+    def percentile_ms(self, percent: float) -> float:
+        """The smallest latency that ``percent`` % of the requests did not exceed, in ms."""
+        total = sum(weight for _, weight in self.latency_us)
+        if total == 0:
+            return math.nan
+        wanted, seen = total * percent / 100 * (1 - 1e-9), 0.0
+        for us, weight in self.latency_us:
+            seen += weight
+            if seen >= wanted:
+                return us / 1000
+        return self.latency_us[-1][0] / 1000
+
+    @classmethod
+    def merge(cls, results: Sequence[LoadResult]) -> LoadResult:
+        """Several runs as one: counts and durations added, latency distributions merged."""
+        errors: Counter[str] = Counter()
+        for result in results:
+            errors.update(result.errors)
+        return cls(
+            requests=sum(r.requests for r in results),
+            late=sum(r.late for r in results),
+            seconds=sum(r.seconds for r in results),
+            errors=dict(errors),
+            latency_us=tuple(sorted(point for r in results for point in r.latency_us)),
+        )
 
 
 def write_requests(requests: Sequence[HttpRequest], path: Path) -> Path:
@@ -70,20 +105,20 @@ def write_requests(requests: Sequence[HttpRequest], path: Path) -> Path:
     return path
 
 
-def parse_result(output: str) -> LoadResult:
-    """The :class:`LoadResult` in ``wrk``'s output (the ``BENCH_RESULT`` line)."""
+def parse_result(output: str, seconds: float) -> LoadResult:
+    """The :class:`LoadResult` in ``wrk``'s output (the ``BENCH_RESULT`` line) of a run whose
+    load lasted ``seconds`` (before the drain)."""
     for line in output.splitlines():
         if line.startswith(_MARK):
             raw = json.loads(line[len(_MARK) :])
-            latency = raw["latency_us"]
+            quantiles = raw["quantiles_us"]
+            weight = raw["requests"] / len(quantiles) if quantiles else 0.0
             return LoadResult(
                 requests=raw["requests"],
-                seconds=raw["duration_us"] / 1e6,
+                late=raw["late"],
+                seconds=seconds,
                 errors=raw["errors"],
-                p50_ms=latency["p50"] / 1000,
-                p90_ms=latency["p90"] / 1000,
-                p99_ms=latency["p99"] / 1000,
-                max_ms=latency["max"] / 1000,
+                latency_us=tuple(sorted((float(us), weight) for us in quantiles)),
             )
     raise HarnessError(f"wrk printed no result line:\n{output[-2000:]}")
 
@@ -97,26 +132,50 @@ def wrk_path() -> str:
 
 
 def run_wrk(url: str, requests_file: Path, settings: LoadSettings) -> LoadResult:
-    """Run ``wrk`` against ``url`` with the requests in ``requests_file``; fail on any error."""
+    """Load ``url`` with the requests in ``requests_file``, drain, and read; fail on any error.
+
+    ``replay.lua`` stops sending when ``settings.duration`` is over and prints ``BENCH_DRAINED``
+    per thread once its last answer is in; then ``wrk`` is sent SIGINT, which makes it stop and
+    report at once (its ``-d`` is only a cap, in case an answer never comes).
+    """
+    per_thread = settings.connections // settings.threads
+    cap = settings.duration + settings.timeout + 5
     command = [
         wrk_path(),
         f"-t{settings.threads}",
-        f"-c{settings.connections}",
-        f"-d{settings.duration}s",
+        f"-c{per_thread * settings.threads}",
+        f"-d{cap}s",
         f"--timeout={settings.timeout}s",
         "-s",
         str(REPLAY_SCRIPT),
         url,
         "--",
         str(requests_file),
+        str(settings.duration),
+        str(per_thread),
     ]
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=settings.duration + 60, check=False
-    )
-    output = completed.stdout + completed.stderr
-    if completed.returncode != 0:
-        raise HarnessError(f"wrk failed ({completed.returncode}):\n{output[-2000:]}")
-    result = parse_result(output)
+    lines: list[str] = []
+    drained = 0
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("BENCH_DRAINED"):
+                drained += 1
+                if drained == settings.threads:
+                    process.send_signal(signal.SIGINT)
+        returncode = process.wait()
+    output = "".join(lines)
+    if returncode != 0:
+        raise HarnessError(f"wrk failed ({returncode}):\n{output[-2000:]}")
+    if drained < settings.threads:
+        raise HarnessError(
+            f"requests to {url} still unanswered {cap - settings.duration} s after the load "
+            f"ended:\n{output[-2000:]}"
+        )
+    result = parse_result(output, settings.duration)
     if result.error_count:
         raise HarnessError(f"wrk saw errors against {url}: {result.errors}\n{output[-2000:]}")
     if result.requests == 0:

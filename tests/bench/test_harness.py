@@ -22,14 +22,14 @@ import pytest
 from bench.baseline import create_baseline_app
 from bench.errors import HarnessError
 from bench.harness import BenchConfig, ProbeSet, Stack, measure, probe, start_stack
-from bench.load import LoadSettings, parse_result, run_wrk, write_requests
+from bench.load import LoadResult, LoadSettings, parse_result, run_wrk, write_requests
 from bench.procfs import PeakRss, cpu_seconds, process_tree
 from bench.report import Measurement, Report
 from bench.scenarios import SCENARIOS, HttpRequest, RestTarget, Scenario
 from bench.servers import ROOT, Server
 from bench.upstream import LARGE_INTEGRATION, LARGE_VISIBLE
 
-TINY = BenchConfig(latency=0.001, load=LoadSettings(duration=1, connections=2), warmup=0)
+TINY = BenchConfig(latency=0.001, load=LoadSettings(duration=1, connections=2), warmup=0, rounds=1)
 
 
 @pytest.fixture(scope="module")
@@ -88,16 +88,33 @@ def test_a_dead_server_is_reported_with_its_log(tmp_path: Path) -> None:
 # --- wrk --------------------------------------------------------------------------------------
 
 
-def test_wrk_result_line_is_read_and_required() -> None:
-    line = (
-        'BENCH_RESULT {"requests":120,"duration_us":2000000,"bytes":1,'
+def _result_line(requests: int, late: int, quantiles_us: list[float]) -> str:
+    return (
+        f'BENCH_RESULT {{"requests":{requests},"late":{late},"duration_us":3000000,"bytes":1,'
         '"errors":{"connect":0,"read":0,"write":0,"status":0,"timeout":0},'
-        '"latency_us":{"p50":1500.0,"p90":2000.0,"p99":4000.0,"max":5000.0,"mean":1600.0}}'
+        f'"quantiles_us":{json.dumps(quantiles_us)}}}'
     )
-    result = parse_result("Running 2s test\n" + line + "\n")
-    assert (result.requests, result.throughput, result.p50_ms, result.p99_ms) == (120, 60, 1.5, 4)
+
+
+def test_wrk_results_are_read_and_merged() -> None:
+    # 1,000 quantiles: 1 ms up to the median, 2 ms up to the 99th percentile, then 9 ms.
+    first = parse_result(
+        "Running 2s test\n" + _result_line(122, 2, [1000.0] * 500 + [2000.0] * 490 + [9000.0] * 10),
+        seconds=2,
+    )
+    assert (first.requests, first.throughput) == (122, 60)
+    assert (first.percentile_ms(50), first.percentile_ms(90), first.percentile_ms(99.5)) == (
+        1,
+        2,
+        9,
+    )
+    # Three times as many requests, all at 4 ms: the merged median moves to them.
+    second = parse_result(_result_line(366, 6, [4000.0] * 1000), seconds=2)
+    merged = LoadResult.merge([first, second])
+    assert (merged.requests, merged.throughput) == (488, 120)
+    assert [merged.percentile_ms(p) for p in (10, 20, 50, 99.9)] == [1, 2, 4, 9]
     with pytest.raises(HarnessError, match="no result line"):
-        parse_result("Running 2s test\n")
+        parse_result("Running 2s test\n", seconds=2)
 
 
 def test_wrk_fails_loudly_on_error_statuses(stack: Stack, tmp_path: Path) -> None:
@@ -190,14 +207,22 @@ def test_an_answer_with_errors_stops_the_run(stack: Stack) -> None:
 
 def test_a_short_load_measures_cpu_rss_and_upstream_requests(stack: Stack) -> None:
     scenario = SCENARIOS["b"]
-    probes = ProbeSet([probe(stack, "gateway", v) for v in scenario.with_variants(4)])
-    m = measure(stack, "gateway", scenario, probes, TINY)
-    assert m.requests > 0 and m.throughput > 0 and 0 < m.p50_ms <= m.p99_ms
-    assert m.cpu_ms_per_request > 0
-    assert 10 < m.peak_rss_mib < 1000
-    assert m.upstream_per_request == 1
-    assert 0.5 < m.upstream_per_request_under_load < 1.5
-    assert (m.variants, m.probe_requests, m.probe_upstream_requests) == (4, 1, 1)
+    probes = {
+        name: ProbeSet([probe(stack, name, v) for v in scenario.with_variants(4)])
+        for name in ("baseline", "gateway")
+    }
+    config = dataclasses.replace(TINY, load=LoadSettings(duration=2, connections=2), rounds=2)
+    measured = measure(stack, scenario, probes, config)
+    assert [m.target for m in measured] == ["baseline", "gateway"]
+    for m in measured:
+        assert m.requests > 0 and m.throughput > 0 and 0 < m.p50_ms <= m.p99_ms
+        assert m.seconds == 2  # two rounds of one second
+        assert m.cpu_ms_per_request > 0
+        assert 10 < m.peak_rss_mib < 1000
+        assert m.upstream_per_request == 1
+        # Drained runs: every request answered, so every upstream request is one of theirs.
+        assert m.upstream_per_request_under_load == 1
+        assert (m.variants, m.probe_requests, m.probe_upstream_requests) == (4, 1, 1)
 
 
 # --- the report and the command ------------------------------------------------------------------
@@ -214,8 +239,8 @@ def _measurement(target: str, cpu: float, scenario: str = "a", upstream: int = 1
 
 def test_report_gives_ratios_and_judges_the_targets() -> None:
     report = Report(
-        settings={"latency_ms": 20, "duration": 10, "warmup": 2, "connections": 8, "threads": 1,
-                  "workers": 1},
+        settings={"latency_ms": 20, "duration": 10, "warmup": 2, "rounds": 5, "connections": 8,
+                  "threads": 1, "workers": 1},
         machine={"date": "today", "cpu": "a CPU", "nproc": 2, "python": "3.11", "commit": "abc"},
         scenario_titles={"a": "one page", "c": "ids"},
         measurements=[_measurement("baseline", 2.0), _measurement("gateway", 5.0),
@@ -233,7 +258,8 @@ def test_python_m_bench_prints_and_writes_the_tables(tmp_path: Path) -> None:
     output = tmp_path / "latest.md"
     completed = subprocess.run(
         [sys.executable, "-m", "bench", "--duration", "1", "--warmup", "0", "--connections", "2",
-         "--latency-ms", "1", "--scenarios", "c", "--identical", "--output", str(output)],
+         "--rounds", "1", "--latency-ms", "1", "--scenarios", "c", "--identical",
+         "--output", str(output)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
