@@ -31,7 +31,12 @@ Eligible selections (checked when compiling; anything else is completed by graph
   ``InterviewConnection.nodes``), and ``__typename``;
 - no field arguments (``Job.interviews`` is async with arguments: graphql-core resolves it, and
   the connection it returns is projected again), no ``@defer``, no fragment arguments,
-  no resolver middleware in the schema (a middleware must see every field).
+  no resolver middleware in the schema (a middleware must see every field), no exception
+  handlers in the schema.
+
+Values of nullable types are projected; graphql-core completes a non-null type by completing its
+nullable type (which comes back here) and checking the result itself. A synchronous resolver
+added to a projected type must stay pure and cheap: a projection that misses runs again.
 
 ``@include``/``@skip`` are honoured by compiling with graphql-core's own field collection; a
 plan is cached per document text, operation and the values of the variables those directives
@@ -41,7 +46,7 @@ read, so the same document with other condition values gets (and caches) its own
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
@@ -67,7 +72,6 @@ from graphql.language import (
     DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -165,7 +169,6 @@ class _FastPathCache:
     stats: FastPathStats = field(default_factory=FastPathStats)
 
 
-_NO_PLANS: dict[tuple[str, tuple[int, ...]], Projection | None] = {}
 _UNSET: Any = object()
 
 
@@ -283,10 +286,7 @@ class FastPathExecutor(StrawberryGraphQLCoreExecutionContext):
         stats = self.cache.stats
         try:
             projection = _Compiler(self).compile(return_type, field_details_list)
-        except _Ineligible:
-            stats.ineligible += 1
-            return None
-        except Exception:
+        except Exception:  # _Ineligible, or e.g. a bad @include argument graphql-core reports
             stats.ineligible += 1
             return None
         stats.compiled += 1
@@ -535,7 +535,7 @@ def _enum_names(type_: GraphQLEnumType) -> dict[Any, Any]:
 
 
 def _condition_variables(
-    operation: OperationDefinitionNode, fragments: Iterator[FragmentDefinitionNode] | Any
+    operation: OperationDefinitionNode, fragments: Iterable[FragmentDefinitionNode]
 ) -> tuple[str, ...]:
     """The variables that ``@include``/``@skip`` read anywhere in the operation or fragments."""
     names: set[str] = set()
@@ -545,10 +545,9 @@ def _condition_variables(
             return
         for selection in selection_set.selections:
             _directive_variables(selection.directives, names)
+            # Spreads are not followed: every fragment definition is visited below.
             if isinstance(selection, FieldNode | InlineFragmentNode):
                 visit(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                pass  # fragment definitions are visited below
 
     visit(operation.selection_set)
     for fragment in fragments:
