@@ -1,5 +1,6 @@
 """Kombo's ATS REST API: a client, its config, its errors, its typed payloads. No GraphQL."""
 
+from gateway.kombo.cache import PageCache, PageCacheConfig
 from gateway.kombo.client import KomboClient, KomboConfig
 from gateway.kombo.deadline import Deadline
 from gateway.kombo.errors import (
@@ -34,5 +35,7 @@ __all__ = [
     "KomboServerError",
     "KomboTimeout",
     "KomboUnavailable",
+    "PageCache",
+    "PageCacheConfig",
     "RetryPolicy",
 ]

@@ -1,6 +1,7 @@
 """The Kombo REST client: one pooled ``httpx.AsyncClient``, typed pages, typed errors.
 
-Every call goes through, in order: request coalescing (identical calls in flight share one
+Every call goes through, in order: the response cache when one is configured (a hit ends the
+call there, :mod:`gateway.kombo.cache`), request coalescing (identical calls in flight share one
 request, :mod:`gateway.kombo.coalesce`), retries with backoff (:mod:`gateway.kombo.retry`), and,
 per attempt, a slot of the integration's in-flight bound (:mod:`gateway.kombo.limits`) and the
 per-attempt ``total_timeout``. A caller's :class:`~gateway.kombo.deadline.Deadline` bounds all of
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 
+from gateway.kombo.cache import MemoryPageStore, PageCache, PageCacheConfig, PageStore
 from gateway.kombo.coalesce import Coalescer, Flight
 from gateway.kombo.deadline import Deadline
 from gateway.kombo.errors import (
@@ -58,6 +60,8 @@ class KomboConfig:
     max_in_flight_per_integration: int = 8
     """Upstream requests of one integration in flight at once; more wait for a slot."""
     transport: httpx.AsyncBaseTransport | None = None
+    cache: PageCacheConfig | None = None
+    """The short-TTL response cache; ``None``: off (every call goes upstream)."""
 
 
 _PageKey = tuple[str, str, tuple[tuple[str, str], ...]]
@@ -78,8 +82,12 @@ class KomboClient:
         retry: RetryPolicy | None = None,
         max_in_flight_per_integration: int = 8,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        cache: PageCache | None = None,
     ) -> None:
         self._http = http
+        self.cache = cache
+        """The response cache consulted before any upstream call, if any (its counters are
+        read by metrics)."""
         self._total_timeout = total_timeout
         self._retry = retry if retry is not None else RetryPolicy()
         self._limiter = InFlightLimiter(max_in_flight_per_integration)
@@ -87,8 +95,18 @@ class KomboClient:
         self._sleep = sleep
 
     @classmethod
-    def open(cls, config: KomboConfig) -> KomboClient:
-        """A client with its own connection pool; the app's lifespan owns and closes it."""
+    def open(cls, config: KomboConfig, *, page_store: PageStore | None = None) -> KomboClient:
+        """A client with its own connection pool; the app's lifespan owns and closes it.
+
+        With ``config.cache``, pages are cached in ``page_store`` (a shared one, such as
+        :class:`~gateway.kombo.cache.RedisPageStore`) or else in this process's memory.
+        """
+        cache = None
+        if config.cache is not None:
+            store = page_store or MemoryPageStore(config.cache.max_entries, config.cache.max_bytes)
+            cache = PageCache.for_upstream(
+                store, config.cache.ttl, base_url=config.base_url, api_key=config.api_key
+            )
         http = httpx.AsyncClient(
             base_url=config.base_url.rstrip("/"),
             headers={
@@ -114,6 +132,7 @@ class KomboClient:
             total_timeout=config.total_timeout,
             retry=config.retry,
             max_in_flight_per_integration=config.max_in_flight_per_integration,
+            cache=cache,
         )
 
     async def aclose(self) -> None:
@@ -127,17 +146,29 @@ class KomboClient:
         page_size: int,
         cursor: str | None = None,
         deadline: Deadline | None = None,
+        on_upstream_call: Callable[[], object] | None = None,
     ) -> InterviewPage:
         """One page of ``GET /ats/interviews`` for one integration, by ``deadline`` if given.
 
-        An identical call already in flight (same integration and parameters, cursor and page
-        size included) is joined instead of repeated.
+        A page in the response cache is answered from there. Otherwise an identical call
+        already in flight (same integration and parameters, cursor and page size included) is
+        joined instead of repeated. ``on_upstream_call`` is called first, in the caller's task,
+        when the page is not cached (a cache hit is no upstream call); what it raises (a
+        request's exhausted call budget) stops the call.
         """
         params = page_params(query, page_size, cursor)
+        cache_key = None
+        if self.cache is not None:
+            cache_key = self.cache.key(INTERVIEWS_PATH, integration_id, params)
+            cached = await self.cache.get(cache_key)
+            if cached is not None:
+                return cached
+        if on_upstream_call is not None:
+            on_upstream_call()
         key: _PageKey = (INTERVIEWS_PATH, integration_id, tuple(sorted(params.items())))
 
         def call(flight: Flight) -> Awaitable[InterviewPage]:
-            return self._call(INTERVIEWS_PATH, integration_id, params, flight, parse_interview_page)
+            return self._fetch_page(integration_id, params, flight, cache_key)
 
         try:
             return await self._pages.run(key, call, deadline)
@@ -151,6 +182,20 @@ class KomboClient:
                 exc,
             )
             raise
+
+    async def _fetch_page(
+        self, integration_id: str, params: dict[str, str], flight: Flight, cache_key: str | None
+    ) -> InterviewPage:
+        """One page from Kombo, kept in the cache (when there is one) once it parsed."""
+        if self.cache is None or cache_key is None:
+            return await self._call(
+                INTERVIEWS_PATH, integration_id, params, flight, parse_interview_page
+            )
+        page, body = await self._call(
+            INTERVIEWS_PATH, integration_id, params, flight, _parse_keeping_body
+        )
+        await self.cache.put(cache_key, page, body)
+        return page
 
     async def _call(
         self,
@@ -215,6 +260,12 @@ class KomboClient:
             raise KomboConnectionError(
                 f"Kombo could not be reached ({type(exc).__name__})"
             ) from exc
+
+
+def _parse_keeping_body(body: Any) -> tuple[InterviewPage, bytes]:
+    """The page, and its JSON again for the cache (re-encoding costs ~0.05 ms per 100
+    interviews; parsing first means a malformed body is never cached)."""
+    return parse_interview_page(body), orjson.dumps(body)
 
 
 def _decode(response: httpx.Response) -> Any:

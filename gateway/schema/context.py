@@ -82,7 +82,8 @@ class GatewayContext:
     request_id: str
     upstream_budget: UpstreamBudget = field(default_factory=UpstreamBudget)
     """Counts this request's real upstream calls (pages, id batches) against
-    ``GATEWAY_UPSTREAM_BUDGET``; memoized pages are not calls."""
+    ``GATEWAY_UPSTREAM_BUDGET``; memoized pages and response-cache hits are not calls (the
+    client spends it only when it goes upstream)."""
     deadline: Deadline = field(default_factory=lambda: Deadline.after(DEFAULT_REQUEST_TIMEOUT))
     """Every upstream call of this request (retries, waits and id batches included) ends by it."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
@@ -104,12 +105,15 @@ class GatewayContext:
         integration = self.integration()
 
         async def load(ids: list[str]) -> list[Interview | None]:
-            self.upstream_budget.spend()
             # include_deleted: a known id is found; remoteDeletedAt says it is gone.
             query = InterviewQuery(ids=tuple(ids), include_deleted=True)
             try:
                 page = await self.kombo.list_interviews(
-                    integration, query, page_size=len(ids), deadline=self.deadline
+                    integration,
+                    query,
+                    page_size=len(ids),
+                    deadline=self.deadline,
+                    on_upstream_call=self.upstream_budget.spend,
                 )
             except KomboError as exc:
                 raise gateway_error(exc) from exc
@@ -133,10 +137,14 @@ class GatewayContext:
     async def _fetch(
         self, integration: str, query: InterviewQuery, page_size: int, cursor: str | None
     ) -> InterviewPage:
-        self.upstream_budget.spend()
         try:
             return await self.kombo.list_interviews(
-                integration, query, page_size=page_size, cursor=cursor, deadline=self.deadline
+                integration,
+                query,
+                page_size=page_size,
+                cursor=cursor,
+                deadline=self.deadline,
+                on_upstream_call=self.upstream_budget.spend,
             )
         except KomboError as exc:
             raise gateway_error(exc) from exc

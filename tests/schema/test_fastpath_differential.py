@@ -83,9 +83,12 @@ class FakeKombo:
         *,
         page_size: int,
         cursor: str | None = None,
+        on_upstream_call: Callable[[], object] | None = None,
         **_options: Any,
     ) -> InterviewPage:
         assert integration_id == INTEGRATION
+        if on_upstream_call is not None:  # as the client: the request's budget, spent per call
+            on_upstream_call()
         self.calls.append((query, page_size, cursor))
         # A few turns of the loop, differing per request, so that concurrent fields interleave.
         for _ in range(zlib.crc32(repr((query, page_size, cursor)).encode()) % 3):

@@ -59,8 +59,11 @@ class FakeKombo:
         *,
         page_size: int,
         cursor: str | None = None,
+        on_upstream_call: Any = None,
         **_: Any,
     ) -> InterviewPage:
+        if on_upstream_call is not None:  # as the client: the request's budget, spent per call
+            on_upstream_call()
         self.calls.append((query, page_size, cursor))
         await asyncio.sleep(0)
         records = [parse_interview(i.payload) for i in interviews_for(integration_id)]
