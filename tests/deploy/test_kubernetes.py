@@ -30,9 +30,9 @@ KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 # Optional manifests, not applied by `kubectl apply -k` until enabled in kustomization.yaml.
 OPTIONAL = {"redis.yaml"}
 
-# The gateway's own grace period for in-flight requests on SIGTERM, and the preStop pause.
-GRACE_SECONDS = 30
+# The preStop pause, and the time left after the grace period to close the upstream client.
 PRESTOP_SECONDS = 5
+CLOSE_SECONDS = 5
 
 GATEWAY_LABELS = {
     "app.kubernetes.io/name": "kombo-gateway",
@@ -212,11 +212,16 @@ def test_resources_fit_one_worker() -> None:
     assert CONFIGMAP["data"]["GATEWAY_WORKERS"] == "1"
 
 
-def test_termination_leaves_time_to_drain() -> None:
+def test_termination_leaves_time_to_drain_and_finish() -> None:
     pre_stop = CONTAINER["lifecycle"]["preStop"]["exec"]["command"]
     assert pre_stop == ["sleep", str(PRESTOP_SECONDS)]
-    # Kubelet counts preStop inside the grace period, then SIGTERM starts the gateway's own.
-    assert POD["terminationGracePeriodSeconds"] >= PRESTOP_SECONDS + GRACE_SECONDS
+    settings = Settings.from_env(pod_env(filled_secret()))
+    # Kubelet counts preStop inside the period, then SIGTERM starts the gateway's drain and
+    # grace; SIGKILL must not come before they are over.
+    needed = PRESTOP_SECONDS + settings.drain_seconds + settings.shutdown_grace + CLOSE_SECONDS
+    assert POD["terminationGracePeriodSeconds"] >= needed
+    # A request in flight at SIGTERM can use its whole upstream deadline and still finish.
+    assert settings.shutdown_grace >= settings.resilience.request_timeout
     strategy = DEPLOYMENT["spec"]["strategy"]["rollingUpdate"]
     assert strategy["maxUnavailable"] == 0
 
