@@ -18,10 +18,12 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from gateway import graphiql
 from gateway.auth import authenticator_for
+from gateway.cache import SharedRedis
 from gateway.http import GraphQLEndpoint
-from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
+from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, RetryPolicy
+from gateway.kombo.cache import RedisPageStore
 from gateway.lifecycle import drain
-from gateway.persisted import document_policy
+from gateway.persisted import LRUDocumentStore, RedisDocumentStore, document_policy
 from gateway.request_id import set_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget
@@ -81,6 +83,7 @@ def kombo_config(settings: Settings) -> KomboConfig:
             max_retries=r.retries, base_delay=r.retry_base_delay, max_delay=r.retry_max_delay
         ),
         max_in_flight_per_integration=r.upstream_concurrency,
+        cache=page_cache_config(settings),
     )
     if settings.kombo_api_key is not None:
         return config
@@ -92,6 +95,32 @@ def kombo_config(settings: Settings) -> KomboConfig:
     return replace(config, base_url=SANDBOX_BASE_URL, transport=transport)
 
 
+def page_cache_config(settings: Settings) -> PageCacheConfig | None:
+    """The response cache (README "Caching"), or None when ``GATEWAY_CACHE_TTL`` is 0."""
+    cache = settings.response_cache
+    if not cache.enabled:
+        return None
+    return PageCacheConfig(cache.ttl, cache.max_entries, cache.max_bytes)
+
+
+def cache_summary(settings: Settings, redis: SharedRedis | None) -> str | None:
+    """One start-up line saying where cached pages and APQ documents live; None when the
+    defaults hold (no cache, per-process APQ)."""
+    cache = settings.response_cache
+    parts = []
+    if cache.enabled and redis is not None:
+        parts.append(f"response cache: TTL {cache.ttl} s, shared in Redis at {redis.where}")
+    elif cache.enabled:
+        parts.append(
+            f"response cache: TTL {cache.ttl} s, in this process (at most "
+            f"{cache.max_entries} pages, {cache.max_bytes // 1_048_576} MiB)"
+        )
+    apq = settings.persisted_queries
+    if redis is not None and apq.apq and apq.trusted_documents is None:
+        parts.append(f"APQ documents shared in Redis at {redis.where}")
+    return "; ".join(parts) or None
+
+
 def create_app(settings: Settings) -> Starlette:
     """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client."""
     schema = build_schema(settings.limits, fast_path=settings.fast_path)
@@ -101,17 +130,33 @@ def create_app(settings: Settings) -> Starlette:
     cursor_key = settings.cursor_key
     request_timeout = settings.resilience.request_timeout
     state: dict[str, KomboClient] = {}
-    persisted = document_policy(settings.persisted_queries, schema)
+    # One Redis pool per process (no I/O until first used), shared by pages and APQ documents.
+    redis = SharedRedis(settings.redis_url) if settings.redis_url else None
+    apq_store = None
+    if redis is not None:
+        apq = settings.persisted_queries
+        apq_store = RedisDocumentStore(redis, LRUDocumentStore(apq.cache_size, apq.cache_bytes))
+    persisted = document_policy(settings.persisted_queries, schema, apq_store)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        client = KomboClient.open(kombo_config(settings))
+        shared_pages = None
+        if redis is not None and settings.response_cache.enabled:
+            shared_pages = RedisPageStore(redis)
+        client = KomboClient.open(kombo_config(settings), page_store=shared_pages)
+        summary = cache_summary(settings, redis)
+        if summary:
+            log.info("%s", summary)
+        if redis is not None:
+            await redis.ping()  # an unreachable Redis is warned about now, not at first query
         state["kombo"] = client
         try:
             yield
         finally:
             state.pop("kombo", None)
             await client.aclose()
+            if redis is not None:
+                await redis.aclose()
 
     async def context_getter(request: Request) -> GatewayContext:
         caller = authenticator.authenticate(request.headers)  # 401/403 stop the request here

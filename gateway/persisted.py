@@ -11,8 +11,9 @@ Three policies decide which document a request runs (the endpoint in `gateway.ht
 of them, after authentication and before execution):
 
 - `AutomaticPersistedQueries` (the default): hashes are looked up in a `DocumentStore` (an
-  in-process LRU by default; a shared store such as Redis can implement the same protocol);
-  full queries with a hash register it; plain queries run as usual.
+  in-process LRU by default; `RedisDocumentStore` when `GATEWAY_REDIS_URL` is set, so that a
+  document registered on one replica is served by hash on every other); full queries with a
+  hash register it; plain queries run as usual.
 - `PersistedQueriesNotSupported` (`GATEWAY_APQ=false`): any request carrying the extension is
   answered `PersistedQueryNotSupported`, which makes the clients stop sending hashes.
 - `TrustedDocumentsOnly` (`GATEWAY_TRUSTED_DOCUMENTS=path`): only the documents of a manifest
@@ -40,6 +41,7 @@ from typing import Any, ClassVar, Protocol
 import strawberry
 from graphql import GraphQLError, GraphQLSchema, parse, validate
 
+from gateway.cache import SharedRedis, redis_key
 from gateway.errors import GatewayError
 from gateway.settings import PersistedQuerySettings, SettingsError
 
@@ -54,6 +56,7 @@ __all__ = [
     "PersistedQueryError",
     "PersistedQueryNotFound",
     "PersistedQueryNotSupported",
+    "RedisDocumentStore",
     "TrustedDocuments",
     "TrustedDocumentsOnly",
     "UntrustedDocument",
@@ -65,6 +68,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 APQ_VERSION = 1
+APQ_REDIS_TTL = 86_400
+"""Seconds a document registered in Redis is kept (refreshed by each registration); a client
+whose hash was forgotten sends the document again, as the protocol provides."""
 APOLLO_MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -231,6 +237,50 @@ class LRUDocumentStore:
             self._bytes -= evicted_size
 
 
+class RedisDocumentStore:
+    """Documents shared by every gateway process on one Redis, under
+    `kombo-gateway:v1:apq:<sha256>` (the UTF-8 text, kept `APQ_REDIS_TTL` seconds), with this
+    process's `LRUDocumentStore` in front: a document never changes under its hash, so a local
+    copy is never stale and spares Redis a round trip per request.
+
+    A document read from Redis is used only if it hashes to the hash asked (what another
+    process wrote is checked, not trusted). A Redis outage reads as "not found" and drops
+    registrations (`SharedRedis`): clients then send the document, which still runs.
+    """
+
+    def __init__(
+        self, redis: SharedRedis, local: LRUDocumentStore, ttl: int = APQ_REDIS_TTL
+    ) -> None:
+        self.redis = redis
+        self.local = local
+        self.ttl = ttl
+
+    async def get(self, sha256_hash: str) -> str | None:
+        """The document from this process's LRU, else from Redis (then kept locally), or None."""
+        document = await self.local.get(sha256_hash)
+        if document is not None:
+            return document
+        stored = await self.redis.get(redis_key("apq", sha256_hash))
+        if stored is None:
+            return None
+        try:
+            document = stored.decode("utf-8")
+        except UnicodeDecodeError:
+            document = None
+        if document is None or sha256_hex(document) != sha256_hash:
+            logger.warning("ignoring an APQ document in Redis that does not match its hash")
+            return None
+        await self.local.put(sha256_hash, document)
+        return document
+
+    async def put(self, sha256_hash: str, document: str) -> None:
+        """Keep `document` here and in Redis (unless larger than the local byte budget)."""
+        await self.local.put(sha256_hash, document)
+        encoded = document.encode("utf-8")
+        if len(encoded) <= self.local.max_bytes:
+            await self.redis.setex(redis_key("apq", sha256_hash), self.ttl, encoded)
+
+
 # --- policies --------------------------------------------------------------------------------
 
 
@@ -312,9 +362,9 @@ class TrustedDocumentsOnly:
 def document_policy(
     settings: PersistedQuerySettings, schema: strawberry.Schema, store: DocumentStore | None = None
 ) -> DocumentPolicy:
-    """The policy `settings` ask for. APQ uses `store`, or a new in-process LRU sized by the
-    settings (one per process: with several workers, a client may register a document once
-    per worker)."""
+    """The policy `settings` ask for. APQ uses `store` (a `RedisDocumentStore`, say), or a
+    new in-process LRU sized by the settings (one per process: with several workers, a client
+    may register a document once per worker)."""
     if settings.trusted_documents is not None:
         logger.info(
             "trusted documents: only the %d documents of %s run",

@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from gateway.persisted import TrustedDocuments
@@ -25,6 +25,10 @@ MIN_MAX_BODY_BYTES = 1024
 MAX_MAX_BODY_BYTES = 64 * 1_048_576
 DEFAULT_APQ_CACHE_SIZE = 1000  # documents
 DEFAULT_APQ_CACHE_BYTES = 10 * 1_048_576
+DEFAULT_CACHE_MAX_ENTRIES = 1000  # pages
+DEFAULT_CACHE_MAX_BYTES = 32 * 1_048_576  # estimated memory of the parsed pages
+MAX_CACHE_TTL = 86_400
+REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
 
 AuthMode = Literal["none", "jwt"]
 
@@ -109,6 +113,25 @@ class PersistedQuerySettings:
 
 
 @dataclass(frozen=True)
+class ResponseCacheSettings:
+    """The short-TTL cache of upstream pages (README "Caching").
+
+    ``ttl``: seconds a successful page is served from the cache (``GATEWAY_CACHE_TTL``; 0, the
+    default, turns the cache off). ``max_entries`` and ``max_bytes``: the in-process store's
+    bounds (``GATEWAY_CACHE_MAX_ENTRIES``, ``GATEWAY_CACHE_MAX_BYTES``); with Redis
+    (``GATEWAY_REDIS_URL``) the pages live there instead, bounded by Redis's ``maxmemory``.
+    """
+
+    ttl: int = 0
+    max_entries: int = DEFAULT_CACHE_MAX_ENTRIES
+    max_bytes: int = DEFAULT_CACHE_MAX_BYTES
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway is configured with (CONTRACT.md §3)."""
 
@@ -138,6 +161,10 @@ class Settings:
     fast_path: bool = True
     """Complete eligible selections with compiled projections (``GATEWAY_FAST_PATH``, default
     true; ``false`` is an escape hatch: graphql-core completes every field)."""
+    response_cache: ResponseCacheSettings = field(default_factory=ResponseCacheSettings)
+    redis_url: str | None = field(default=None, repr=False)
+    """``GATEWAY_REDIS_URL``: the Redis every replica shares, for cached pages (when the cache
+    is on) and APQ documents (when APQ is)."""
 
     def __repr__(self) -> str:  # never print the API key
         key = "set" if self.kombo_api_key else "unset"
@@ -149,8 +176,12 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in a response or a log line."""
-        values = (self.kombo_api_key, self.jwt_secret, self.cursor_secret)
+        values = (self.kombo_api_key, self.jwt_secret, self.cursor_secret, *self._redis_secrets())
         return tuple(v for v in values if v)
+
+    def _redis_secrets(self) -> tuple[str, ...]:
+        password = urlsplit(self.redis_url).password if self.redis_url else None
+        return (password, unquote(password)) if password else ()
 
     @property
     def sandbox(self) -> bool:
@@ -271,6 +302,8 @@ class Settings:
             sandbox_faults=_sandbox_faults(get, api_key),
             persisted_queries=_persisted_query_settings(get),
             fast_path=get("GATEWAY_FAST_PATH") is None or _flag("GATEWAY_FAST_PATH", get),
+            response_cache=_response_cache_settings(get),
+            redis_url=_redis_url(get),
         )
 
 
@@ -457,3 +490,42 @@ def _seconds(text: str | None, name: str, default: float, most: float) -> float:
     if not 0 <= value <= most:
         raise SettingsError(f"{name} must be between 0 and {most:g} seconds, got {text!r}")
     return value
+
+
+def _response_cache_settings(get: Callable[[str], str | None]) -> ResponseCacheSettings:
+    """``GATEWAY_CACHE_TTL`` (whole seconds, 0 = off), ``GATEWAY_CACHE_MAX_ENTRIES`` and
+    ``GATEWAY_CACHE_MAX_BYTES``."""
+    return ResponseCacheSettings(
+        ttl=_whole_number("GATEWAY_CACHE_TTL", get, 0, 0, MAX_CACHE_TTL),
+        max_entries=_whole_number(
+            "GATEWAY_CACHE_MAX_ENTRIES", get, DEFAULT_CACHE_MAX_ENTRIES, 1, 10**6
+        ),
+        max_bytes=_whole_number(
+            "GATEWAY_CACHE_MAX_BYTES", get, DEFAULT_CACHE_MAX_BYTES, 1_048_576, 2**34
+        ),
+    )
+
+
+def _redis_url(get: Callable[[str], str | None]) -> str | None:
+    """``GATEWAY_REDIS_URL``: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://``
+    (TLS) or ``unix:///path/to/socket``. The message never repeats the URL (it may hold a
+    password)."""
+    url = get("GATEWAY_REDIS_URL")
+    if url is None:
+        return None
+    expected = "GATEWAY_REDIS_URL must look like redis://host:6379/0 (or rediss://, unix:///path)"
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (a malformed port raises here)
+    except ValueError:
+        raise SettingsError(f"{expected}: the port is not a number from 0 to 65535") from None
+    if parts.scheme not in REDIS_URL_SCHEMES:
+        raise SettingsError(f"{expected}: the scheme {parts.scheme!r} is not one of those")
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise SettingsError(f"{expected}: a unix:// URL needs the socket's path")
+    elif not parts.hostname:
+        raise SettingsError(f"{expected}: the host is missing")
+    elif parts.path not in ("", "/") and not parts.path[1:].isdigit():
+        raise SettingsError(f"{expected}: the database must be a number, as in /0")
+    return url
