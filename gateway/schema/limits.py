@@ -25,9 +25,10 @@ fragments, 2.7 s), and their messages give neither the value found nor the varia
 measure each fragment once.
 
 The last limit is enforced while the request runs: :class:`UpstreamBudget` counts the upstream
-calls one request really makes (page fetches and id batches; memoized ones are not calls) and
-fails the field that would exceed ``GATEWAY_UPSTREAM_BUDGET``, while the rest of the response
-stands. It catches what no estimate sees in advance (stitching pages after a mid-page cursor).
+calls one request really makes (page fetches and id batches; memoized or cached pages are not
+calls) and fails the field that would exceed ``GATEWAY_UPSTREAM_BUDGET``, while the rest of the
+response stands. It catches what no estimate sees in advance (stitching pages after a mid-page
+cursor).
 
 ``GATEWAY_INTROSPECTION=false`` turns introspection off (``BAD_USER_INPUT``).
 """
@@ -460,9 +461,11 @@ class _CostLimit(SchemaExtension):
 class UpstreamBudget:
     """The upstream calls one GraphQL request may still make (``GATEWAY_UPSTREAM_BUDGET``).
 
-    The request's context spends one unit per real call (a page fetch, an id batch) just before
-    making it; past the budget the call is not made and the field that needed it fails with
-    ``QUERY_TOO_COMPLEX``, while the rest of the response stands.
+    The request's context hands :meth:`spend` to the Kombo client (``on_upstream_call``), which
+    calls it once per page or id batch it is about to ask of Kombo: a page the request already
+    has (memoized) or the response cache answers spends nothing. Past the budget the call is not
+    made and the field that needed it fails with ``QUERY_TOO_COMPLEX``, while the rest of the
+    response stands.
     """
 
     def __init__(self, limit: int = QueryLimits.upstream_budget) -> None:
