@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install assets chromium audit-deps apq-deps lint schema clean bench wrk
+.PHONY: run test install assets chromium audit-deps apq-deps lint schema clean bench wrk redis
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -45,6 +45,10 @@ chromium:
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 
+# Debian's redis-server for tests/cache/ (the tests start their own on a free port, and stop it).
+redis:
+	@command -v redis-server >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
+
 # npm's graphql-http audit, used by tests/e2e/test_graphql_over_http.py.
 audit-deps:
 	@test -d $(HTTP_AUDIT)/node_modules/graphql-http || rm -f $(STAMPS)/http-audit-npm
@@ -72,7 +76,7 @@ $(STAMPS)/apq-npm: $(APQ_E2E)/package-lock.json $(APQ_E2E)/package.json | $(STAM
 run: install
 	$(PY) -m gateway serve
 
-test: install chromium audit-deps apq-deps wrk
+test: install chromium audit-deps apq-deps wrk redis
 	$(PY) -m pytest
 
 # The load benchmark (a few minutes; bench/README.md). Options: make bench BENCH_ARGS='--help'.
