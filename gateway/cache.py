@@ -118,12 +118,12 @@ class SharedRedis:
         return value if isinstance(value, bytes) else None
 
     async def setex(self, key: str, ttl: int, value: bytes) -> None:
-        """Store ``value`` under ``key`` for ``ttl`` seconds (Redis ``SETEX``); dropped when
-        Redis cannot take it."""
+        """Store ``value`` under ``key`` for ``ttl`` seconds (``SET key value EX ttl``, the
+        form of ``SETEX`` that Redis recommends); dropped when Redis cannot take it."""
         if self._resting():
             return
         try:
-            await self._redis().setex(key, ttl, value)
+            await self._redis().set(key, value, ex=ttl)
         except Exception as exc:
             self._failed("SETEX", exc)
             return
