@@ -7,8 +7,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ValidationCache
 
 from gateway.schema.context import GatewayContext
+from gateway.schema.document_cache import DOCUMENT_CACHE_SIZE, ParseCache
 from gateway.schema.error_handling import ContractErrors
 from gateway.schema.fastpath import fast_path_executor
 from gateway.schema.limits import QueryLimits, limit_extensions
@@ -37,7 +39,14 @@ def build_schema(limits: QueryLimits | None = None, *, fast_path: bool = True) -
         query=Query,
         types=[Interview],
         # Listed after ContractErrors, the limits' hooks end first and shape their errors.
-        extensions=[ContractErrors, *limit_extensions(limits or QueryLimits())],
+        extensions=[
+            ContractErrors,
+            *limit_extensions(limits or QueryLimits()),
+            # Frontends send the same few documents again and again: parse and validate each
+            # once (bounded LRUs, shared by the process; the token limit still applies first).
+            ParseCache,
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        ],
         scalar_overrides={datetime: DateTimeScalar},
         execution_context_class=fast_path_executor() if fast_path else None,
     )
