@@ -124,6 +124,7 @@ def start_stack(config: BenchConfig) -> Iterator[Stack]:
     api_key = "bench-" + secrets.token_hex(8)
     logs = config.log_dir or Path(tempfile.mkdtemp(prefix="kombo-bench-"))
     logs.mkdir(parents=True, exist_ok=True)
+    _log(f"servers' logs in {logs}")
     with ExitStack() as stack:
         port = free_port()
         upstream = stack.enter_context(
