@@ -10,7 +10,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from gateway.sandbox.data import INTEGRATIONS
@@ -24,6 +26,28 @@ DEFAULT_INTEGRATION = INTEGRATIONS[0]
 @pytest.fixture(scope="session")
 def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_response() -> Iterator[None]:
+    """Every HTTP response any test reads from a server of ours is free of the API key.
+
+    Wraps httpx's synchronous client, which every end-to-end test uses; the sandbox's own test
+    controls (``/__sandbox/...``) are not the gateway's answers and are left out.
+    """
+    original = httpx.Client.send
+
+    def checked_send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = original(self, request, **kwargs)
+        if not kwargs.get("stream") and not request.url.path.startswith("/__sandbox/"):
+            assert API_KEY not in response.text, f"{request.url} answered with the API key"
+        return response
+
+    httpx.Client.send = checked_send  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        httpx.Client.send = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session", autouse=True)

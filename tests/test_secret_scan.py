@@ -1,0 +1,20 @@
+"""The suite-wide guard itself: a response carrying the API key fails the test that read it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import API_KEY
+
+
+def test_a_response_containing_the_api_key_is_caught() -> None:
+    leaky = httpx.MockTransport(lambda request: httpx.Response(200, text=f"oops {API_KEY}"))
+    with httpx.Client(transport=leaky) as client, pytest.raises(AssertionError, match="API key"):
+        client.get("http://gateway.test/graphql")
+
+
+def test_a_clean_response_passes() -> None:
+    clean = httpx.MockTransport(lambda request: httpx.Response(200, text="fine"))
+    with httpx.Client(transport=clean) as client:
+        assert client.get("http://gateway.test/graphql").text == "fine"
