@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -22,12 +21,16 @@ from gateway.cache import SharedRedis
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, RetryPolicy
 from gateway.kombo.cache import RedisPageStore
+from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
+from gateway.metrics import MetricsObserver, metrics_endpoint
 from gateway.persisted import LRUDocumentStore, RedisDocumentStore, document_policy
-from gateway.request_id import set_request_id
+from gateway.request_id import RequestIdMiddleware, current_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget
 from gateway.settings import SANDBOX_BASE_URL, Settings
+from gateway.telemetry import RequestTelemetry, UpstreamCallCounter, note_integration
+from gateway.tracing import NO_TRACING, Tracing
 
 log = logging.getLogger("gateway")
 
@@ -121,8 +124,23 @@ def cache_summary(settings: Settings, redis: SharedRedis | None) -> str | None:
     return "; ".join(parts) or None
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client."""
+def tracing_for(settings: Settings) -> Tracing:
+    """OTLP tracing when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set, else none (nothing loaded)."""
+    if settings.tracing is None:
+        return NO_TRACING
+    return Tracing.otlp(settings.tracing.service_name)
+
+
+def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlette:
+    """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client.
+
+    ``tracing`` replaces the one the settings ask for (tests pass an in-memory exporter's).
+    """
+    tracing = tracing if tracing is not None else tracing_for(settings)
+    observers: list[KomboObserver] = [MetricsObserver(), UpstreamCallCounter()]
+    upstream_spans = tracing.observer()
+    if upstream_spans is not None:
+        observers.append(upstream_spans)
     schema = build_schema(settings.limits, fast_path=settings.fast_path)
     if not settings.limits.introspection:
         log.info("introspection is off (GATEWAY_INTROSPECTION=false): GraphiQL has no schema")
@@ -144,6 +162,7 @@ def create_app(settings: Settings) -> Starlette:
         if redis is not None and settings.response_cache.enabled:
             shared_pages = RedisPageStore(redis)
         client = KomboClient.open(kombo_config(settings), page_store=shared_pages)
+        client.observer = Observers(observers)  # metrics, log counts and spans of each call
         summary = cache_summary(settings, redis)
         if summary:
             log.info("%s", summary)
@@ -157,11 +176,13 @@ def create_app(settings: Settings) -> Starlette:
             await client.aclose()
             if redis is not None:
                 await redis.aclose()
+            tracing.shutdown()  # export the spans still pending
 
     async def context_getter(request: Request) -> GatewayContext:
         caller = authenticator.authenticate(request.headers)  # 401/403 stop the request here
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        set_request_id(request_id)  # log lines of this request, the Kombo client's included
+        note_integration(caller.integration_id)
+        # RequestIdMiddleware set it, from X-Request-Id or fresh; log lines all carry it.
+        request_id = current_request_id()
         return GatewayContext(
             kombo=state["kombo"],
             cursor_key=cursor_key,
@@ -169,6 +190,7 @@ def create_app(settings: Settings) -> Starlette:
             integration_id=caller.integration_id,
             request_id=request_id,
             deadline=Deadline.after(request_timeout),
+            tracing=tracing,
         )
 
     page = graphiql.render_page("/graphql", EXAMPLE_QUERY)
@@ -188,14 +210,23 @@ def create_app(settings: Settings) -> Starlette:
             return PlainTextResponse("starting", status_code=503)
         return PlainTextResponse("ready")
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+    ]
+    telemetry = RequestTelemetry(tracing)
     try:
         routes.append(Mount(graphiql.STATIC_MOUNT, app=graphiql.static_files(), name="graphiql"))
     except RuntimeError as exc:
         # An install without the built assets still serves the API; only the IDE is missing.
         log.warning("GraphiQL is off: %s", exc)
         endpoint = GraphQLEndpoint(
-            schema, context_getter, max_body_bytes=settings.max_body_bytes, persisted=persisted
+            schema,
+            context_getter,
+            max_body_bytes=settings.max_body_bytes,
+            persisted=persisted,
+            telemetry=telemetry,
         )
     else:
         endpoint = GraphQLEndpoint(
@@ -204,9 +235,11 @@ def create_app(settings: Settings) -> Starlette:
             graphiql=graphiql_page,
             max_body_bytes=settings.max_body_bytes,
             persisted=persisted,
+            telemetry=telemetry,
         )
     routes.insert(0, Route("/graphql", endpoint, methods=["GET", "POST"]))
-    middleware = []
+    # Outermost: every answer carries the request id, the CORS ones included.
+    middleware = [Middleware(RequestIdMiddleware)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -214,6 +247,7 @@ def create_app(settings: Settings) -> Starlette:
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
                 allow_headers=["Content-Type", "Authorization", "X-Integration-Id", "X-Request-Id"],
+                expose_headers=["X-Request-Id"],
                 allow_credentials=False,
             )
         )

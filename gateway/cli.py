@@ -9,8 +9,8 @@ import sys
 from typing import Any
 
 from gateway.lifecycle import GatewayServer
-from gateway.logs import install_redaction
-from gateway.settings import Settings, SettingsError
+from gateway.logs import configure_logging, install_redaction, logging_config
+from gateway.settings import LogSettings, Settings, SettingsError
 
 log = logging.getLogger("gateway")
 
@@ -29,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.app import create_app, default_integration
+    from gateway.metrics import prepare_multiprocess_dir
 
     env = dict(os.environ)
     if args.host:
@@ -54,7 +55,9 @@ def _serve(args: argparse.Namespace) -> int:
     common: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "log_level": "info",
+        "log_level": settings.log.level,
+        # The gateway's format (LOG_FORMAT) and redaction for uvicorn's lines, in every worker.
+        "log_config": logging_config(settings.log.format, settings.log.level, settings.secrets()),
         "access_log": False,
         # uvicorn[standard]'s C event loop and HTTP parser: cheaper per request than asyncio/h11.
         "loop": "uvloop",
@@ -62,6 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
         # In-flight requests get this long to finish once shutdown starts.
         "timeout_graceful_shutdown": settings.shutdown_grace,
     }
+    prepare_multiprocess_dir(os.environ, settings.workers)  # /metrics sums every worker's
     if settings.workers > 1:
         # Each worker builds its own app (and upstream client) from the same environment.
         os.environ.update(
@@ -141,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.set_defaults(run=_sandbox)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        log_settings = LogSettings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"kombo-gateway: configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(log_settings.format, log_settings.level)
     return int(args.run(args))

@@ -48,6 +48,7 @@ from gateway.errors import (
     UpstreamUnavailable,
 )
 from gateway.persisted import DocumentPolicy, PersistedQueryError
+from gateway.telemetry import RequestTelemetry, not_a_graphql_request, note_errors
 
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
@@ -89,6 +90,7 @@ class GraphQLEndpoint:
     `graphiql`, when given, renders the IDE for browsers (GET requests preferring text/html).
     `persisted`, when given, decides the document of each request (persisted queries); without
     it, `extensions.persistedQuery` is ignored and every request must carry its `query`.
+    `telemetry` observes each request (metrics, its log line, its span; `gateway.telemetry`).
     """
 
     def __init__(
@@ -98,7 +100,9 @@ class GraphQLEndpoint:
         graphiql: GraphiQLRenderer | None = None,
         max_body_bytes: int = 1_048_576,
         persisted: DocumentPolicy | None = None,
+        telemetry: RequestTelemetry | None = None,
     ) -> None:
+        self._telemetry = telemetry or RequestTelemetry()
         self._schema = schema
         self._context_getter = context_getter
         self._graphiql = graphiql
@@ -107,8 +111,14 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = await self.handle(request)
-        await response(scope, receive, send)
+        record = self._telemetry.start(request.method, scope["path"], request.headers)
+        status = 500
+        try:
+            response = await self.handle(request)
+            status = response.status_code
+            await response(scope, receive, send)
+        finally:
+            self._telemetry.finish(record, status)
 
     async def handle(self, request: Request) -> Response:
         """Answer one HTTP request; never raises for anything a client can send."""
@@ -124,6 +134,7 @@ class GraphQLEndpoint:
                 JSON, 406, f"Acceptable media types: {GRAPHQL_RESPONSE_JSON}, {JSON}."
             )
         if media_type == _HTML and self._graphiql is not None:
+            not_a_graphql_request()
             page = self._graphiql(request)
             page.headers.add_vary_header("Accept")
             return page
@@ -476,6 +487,8 @@ def _json_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     content = encode_json(body)
+    if "errors" in body:
+        note_errors(body["errors"])
     return Response(
         content,
         status_code=status,

@@ -31,6 +31,9 @@ MAX_CACHE_TTL = 86_400
 REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
 
 AuthMode = Literal["none", "jwt"]
+LogFormat = Literal["text", "json"]
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+DEFAULT_SERVICE_NAME = "kombo-gateway"
 
 
 class SettingsError(ValueError):
@@ -132,6 +135,38 @@ class ResponseCacheSettings:
 
 
 @dataclass(frozen=True)
+class LogSettings:
+    """Log lines (README "Operations"): ``LOG_FORMAT`` ``text`` (default: a terminal, ``make
+    run``) or ``json`` (production: one object per line), ``LOG_LEVEL`` (default ``info``)."""
+
+    format: LogFormat = "text"
+    level: str = "info"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LogSettings:
+        """Read and check ``LOG_FORMAT`` and ``LOG_LEVEL`` (case-insensitive)."""
+        log_format = (env.get("LOG_FORMAT") or "").strip().lower() or "text"
+        if log_format not in ("text", "json"):
+            raise SettingsError(f"LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
+        level = (env.get("LOG_LEVEL") or "").strip().lower() or "info"
+        if level not in LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+        return cls("json" if log_format == "json" else "text", level)
+
+
+@dataclass(frozen=True)
+class TracingSettings:
+    """OpenTelemetry tracing, on when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+    ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) is set (README "Operations"). The exporter reads
+    the other ``OTEL_EXPORTER_OTLP_*`` variables itself; the values of its headers are kept here
+    only to be redacted from log lines."""
+
+    endpoint: str
+    service_name: str = DEFAULT_SERVICE_NAME
+    header_values: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway is configured with (CONTRACT.md §3)."""
 
@@ -165,6 +200,9 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     """``GATEWAY_REDIS_URL``: the Redis every replica shares, for cached pages (when the cache
     is on) and APQ documents (when APQ is)."""
+    log: LogSettings = field(default_factory=LogSettings)
+    tracing: TracingSettings | None = None
+    """OpenTelemetry tracing; ``None``: off (nothing of OpenTelemetry is loaded)."""
 
     def __repr__(self) -> str:  # never print the API key
         key = "set" if self.kombo_api_key else "unset"
@@ -177,7 +215,8 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in a response or a log line."""
         values = (self.kombo_api_key, self.jwt_secret, self.cursor_secret, *self._redis_secrets())
-        return tuple(v for v in values if v)
+        tracing_headers = self.tracing.header_values if self.tracing else ()
+        return tuple(v for v in (*values, *tracing_headers) if v)
 
     def _redis_secrets(self) -> tuple[str, ...]:
         password = urlsplit(self.redis_url).password if self.redis_url else None
@@ -304,6 +343,8 @@ class Settings:
             fast_path=get("GATEWAY_FAST_PATH") is None or _flag("GATEWAY_FAST_PATH", get),
             response_cache=_response_cache_settings(get),
             redis_url=_redis_url(get),
+            log=LogSettings.from_env(env),
+            tracing=_tracing_settings(get),
         )
 
 
@@ -529,3 +570,45 @@ def _redis_url(get: Callable[[str], str | None]) -> str | None:
     elif parts.path not in ("", "/") and not parts.path[1:].isdigit():
         raise SettingsError(f"{expected}: the database must be a number, as in /0")
     return url
+
+
+def _tracing_settings(get: Callable[[str], str | None]) -> TracingSettings | None:
+    """``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_ENDPOINT`` (an http(s)
+    URL) turns tracing on, unless ``OTEL_SDK_DISABLED=true``; it needs the ``[otel]`` extra and
+    OTLP over HTTP (``OTEL_EXPORTER_OTLP_PROTOCOL`` unset or ``http/protobuf``)."""
+    names = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+    name, endpoint = next(((n, get(n)) for n in names if get(n)), (names[1], None))
+    if endpoint is None or _flag("OTEL_SDK_DISABLED", get):
+        return None
+    if not endpoint.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must be an http(s) URL, got {endpoint!r}")
+    for variable in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        protocol = get(variable)
+        if protocol is not None and protocol != "http/protobuf":
+            raise SettingsError(
+                f"{variable}={protocol!r}: the gateway exports spans over OTLP/HTTP only; "
+                "set it to 'http/protobuf' (a collector's port 4318) or unset it"
+            )
+    import importlib.util
+
+    try:
+        installed = importlib.util.find_spec("opentelemetry.exporter.otlp.proto.http") is not None
+    except ModuleNotFoundError:
+        installed = False
+    if not installed:
+        raise SettingsError(
+            f"{name} is set but OpenTelemetry is not installed: "
+            "pip install 'kombo-gateway[otel]' (or unset it to run without tracing)"
+        )
+    header_values = tuple(
+        value.strip()
+        for variable in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS")
+        for pair in (get(variable) or "").split(",")
+        for value in (unquote(pair.partition("=")[2]),)
+        if value.strip()
+    )
+    return TracingSettings(
+        endpoint=endpoint,
+        service_name=get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE_NAME,
+        header_values=header_values,
+    )

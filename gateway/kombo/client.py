@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ from gateway.kombo.errors import (
 )
 from gateway.kombo.limits import InFlightLimiter
 from gateway.kombo.models import InterviewPage, parse_interview_page
+from gateway.kombo.observer import NO_OBSERVER, Attempt, KomboObserver
 from gateway.kombo.query import InterviewQuery, page_params
 from gateway.kombo.retry import RetryPolicy, is_retryable, requested_wait
 from gateway.request_id import current_request_id
@@ -73,6 +75,10 @@ class KomboClient:
 
     ``sleep`` waits between retries (replaceable for tests).
     """
+
+    observer: KomboObserver = NO_OBSERVER
+    """Told of every call, HTTP request, retry and cache lookup (:mod:`gateway.kombo.observer`);
+    the app sets its metrics and tracing observers here."""
 
     def __init__(
         self,
@@ -161,6 +167,7 @@ class KomboClient:
         if self.cache is not None:
             cache_key = self.cache.key(INTERVIEWS_PATH, integration_id, params)
             cached = await self.cache.get(cache_key)
+            self.observer.cache_lookup(INTERVIEWS_PATH, hit=cached is not None)
             if cached is not None:
                 return cached
         if on_upstream_call is not None:
@@ -206,12 +213,23 @@ class KomboClient:
         parse: Callable[[Any], T],
     ) -> T:
         """One logical call: attempts and waits, as the retry policy and the deadline allow."""
+        with self.observer.call(path, integration_id):
+            return await self._attempts(path, integration_id, params, flight, parse)
+
+    async def _attempts(
+        self,
+        path: str,
+        integration_id: str,
+        params: dict[str, str],
+        flight: Flight,
+        parse: Callable[[Any], T],
+    ) -> T:
         retries = 0
         while True:
+            attempt = Attempt(path, integration_id, retries + 1)
             try:
                 async with self._limiter.slot(integration_id):
-                    response = await self._send(path, integration_id, params)
-                return parse(_decode(response))
+                    return await self._attempt(attempt, params, parse)
             except KomboError as error:
                 error.attempts = retries + 1
                 decision = self._retry.decide(error, retries, flight.remaining())
@@ -243,14 +261,44 @@ class KomboClient:
                     decision.reason,
                     delay,
                 )
+                self.observer.retrying(attempt, delay, decision.reason)
             await self._sleep(delay)
             retries += 1
 
-    async def _send(self, path: str, integration_id: str, params: dict[str, str]) -> httpx.Response:
+    async def _attempt(
+        self, attempt: Attempt, params: dict[str, str], parse: Callable[[Any], T]
+    ) -> T:
+        """One HTTP request and its answer, shown to the observer and logged (one line each)."""
+        with self.observer.attempt(attempt):
+            started = time.perf_counter()
+            try:
+                response = await self._send(
+                    attempt.endpoint, attempt.integration_id, params, attempt.headers
+                )
+                attempt.duration = time.perf_counter() - started
+                attempt.status = response.status_code
+                return parse(_decode(response))
+            except KomboError as error:
+                attempt.error = error
+                raise
+            finally:
+                if attempt.status is None:
+                    attempt.duration = time.perf_counter() - started
+                _log_attempt(attempt)
+
+    async def _send(
+        self,
+        path: str,
+        integration_id: str,
+        params: dict[str, str],
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         try:
             async with asyncio.timeout(self._total_timeout):
                 return await self._http.get(
-                    path, params=params, headers={"X-Integration-Id": integration_id}
+                    path,
+                    params=params,
+                    headers={**(headers or {}), "X-Integration-Id": integration_id},
                 )
         except TimeoutError as exc:
             raise KomboTimeout(f"Kombo did not answer within {self._total_timeout:g}s") from exc
@@ -260,6 +308,30 @@ class KomboClient:
             raise KomboConnectionError(
                 f"Kombo could not be reached ({type(exc).__name__})"
             ) from exc
+
+
+def _log_attempt(attempt: Attempt) -> None:
+    """One line per HTTP request to Kombo: INFO when it answered 2xx, WARNING otherwise."""
+    error = attempt.error
+    fields: dict[str, Any] = {
+        "event": "upstream_call",
+        "request_id": current_request_id(),
+        "method": "GET",
+        "endpoint": attempt.endpoint,
+        "integration": attempt.integration_id,
+        "status": attempt.status,
+        "outcome": attempt.outcome,
+        "duration_ms": round(attempt.duration * 1000, 1),
+        "attempt": attempt.number,
+    }
+    if isinstance(error, KomboAPIError):
+        fields["code"] = error.code
+        fields["log_url"] = error.log_url
+    elif error is not None:
+        fields["error"] = str(error)
+    level = logging.INFO if error is None else logging.WARNING
+    if log.isEnabledFor(level):
+        log.log(level, "upstream call", extra={"fields": fields})
 
 
 def _parse_keeping_body(body: Any) -> tuple[InterviewPage, bytes]:

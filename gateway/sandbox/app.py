@@ -40,9 +40,10 @@ when the results end exactly at a page boundary. The HMAC key is fixed, so curso
 deterministic and survive restarts.
 
 Test controls (not part of Kombo's API): ``GET``/``DELETE /__sandbox/requests`` read and clear the
-log of requests to ``/v1``; ``POST``/``GET``/``DELETE /__sandbox/faults`` queue, list and clear
-canned answers served (and logged) instead of the real ones for the next requests to
-``/v1/ats/interviews``. ``GET /healthz`` answers 200. ``latency`` delays every interviews answer.
+log of requests to ``/v1`` (with each one's W3C ``traceparent`` header, when it had one);
+``POST``/``GET``/``DELETE /__sandbox/faults`` queue, list and clear canned answers served (and
+logged) instead of the real ones for the next requests to ``/v1/ats/interviews``.
+``GET /healthz`` answers 200. ``latency`` delays every interviews answer.
 
 Faults, for testing a client's resilience end to end:
     - a queued fault ``{status, body | raw, headers, times, delay}`` answers the next ``times``
@@ -479,15 +480,17 @@ class _Sandbox:
         """Log the request; answer whether it is authorized and the integration it names."""
         authorized = self.authorized(request)
         integration_id = request.headers.get("x-integration-id")
-        self.requests.append(
-            {
-                "method": request.method,
-                "path": request.url.path,
-                "params": dict(request.query_params.multi_items()),
-                "integration_id": integration_id,
-                "authorization_ok": authorized,
-            }
-        )
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "path": request.url.path,
+            "params": dict(request.query_params.multi_items()),
+            "integration_id": integration_id,
+            "authorization_ok": authorized,
+        }
+        traceparent = request.headers.get("traceparent")
+        if traceparent is not None:  # W3C trace context, when the client sent one
+            entry["traceparent"] = traceparent
+        self.requests.append(entry)
         return authorized, integration_id
 
     def next_fault(self) -> _Fault | None:

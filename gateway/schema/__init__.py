@@ -17,6 +17,7 @@ from gateway.schema.limits import QueryLimits, limit_extensions
 from gateway.schema.query import Query
 from gateway.schema.scalars import DateTimeScalar
 from gateway.schema.types import Interview
+from gateway.telemetry import OperationRecorder
 
 
 class GatewaySchema(strawberry.Schema):
@@ -39,9 +40,11 @@ def build_schema(limits: QueryLimits | None = None, *, fast_path: bool = True) -
         query=Query,
         types=[Interview],
         # Listed after ContractErrors, the limits' hooks end first and shape their errors.
+        # OperationRecorder names the request's metrics, log line and span (gateway.telemetry).
         extensions=[
             ContractErrors,
             *limit_extensions(limits or QueryLimits()),
+            OperationRecorder,
             # Frontends send the same few documents again and again: parse and validate each
             # once (bounded LRUs, shared by the process; the token limit still applies first).
             ParseCache,

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
+from gateway import metrics
 from gateway.errors import BadUserInput, GatewayError, UpstreamError, UpstreamUnavailable
 from gateway.kombo import (
     MAX_PAGE_SIZE,
@@ -27,6 +28,7 @@ from gateway.kombo import (
 )
 from gateway.kombo.models import Interview
 from gateway.schema.limits import UpstreamBudget
+from gateway.tracing import NO_TRACING, Tracing
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
 _INTEGRATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_\-.]{0,199}$")
@@ -86,6 +88,8 @@ class GatewayContext:
     client spends it only when it goes upstream)."""
     deadline: Deadline = field(default_factory=lambda: Deadline.after(DEFAULT_REQUEST_TIMEOUT))
     """Every upstream call of this request (retries, waits and id batches included) ends by it."""
+    tracing: Tracing = field(default=NO_TRACING, repr=False)
+    """Spans around the resolvers' upstream work (a no-op unless tracing is on)."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
         field(default_factory=dict, repr=False)
     )
@@ -107,14 +111,16 @@ class GatewayContext:
         async def load(ids: list[str]) -> list[Interview | None]:
             # include_deleted: a known id is found; remoteDeletedAt says it is gone.
             query = InterviewQuery(ids=tuple(ids), include_deleted=True)
+            metrics.observe_batch("interviews", len(ids))
             try:
-                page = await self.kombo.list_interviews(
-                    integration,
-                    query,
-                    page_size=len(ids),
-                    deadline=self.deadline,
-                    on_upstream_call=self.upstream_budget.spend,
-                )
+                with self.tracing.span("interviews by id", {"gateway.batch_size": len(ids)}):
+                    page = await self.kombo.list_interviews(
+                        integration,
+                        query,
+                        page_size=len(ids),
+                        deadline=self.deadline,
+                        on_upstream_call=self.upstream_budget.spend,
+                    )
             except KomboError as exc:
                 raise gateway_error(exc) from exc
             by_id = {interview.id: interview for interview in page.results}
@@ -137,14 +143,16 @@ class GatewayContext:
     async def _fetch(
         self, integration: str, query: InterviewQuery, page_size: int, cursor: str | None
     ) -> InterviewPage:
+        attributes = {"gateway.page_size": page_size, "gateway.after_cursor": cursor is not None}
         try:
-            return await self.kombo.list_interviews(
-                integration,
-                query,
-                page_size=page_size,
-                cursor=cursor,
-                deadline=self.deadline,
-                on_upstream_call=self.upstream_budget.spend,
-            )
+            with self.tracing.span("interviews page", attributes):
+                return await self.kombo.list_interviews(
+                    integration,
+                    query,
+                    page_size=page_size,
+                    cursor=cursor,
+                    deadline=self.deadline,
+                    on_upstream_call=self.upstream_budget.spend,
+                )
         except KomboError as exc:
             raise gateway_error(exc) from exc
