@@ -30,6 +30,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from starlette.requests import Request
@@ -43,6 +44,10 @@ MAX_OPERATIONS = 100
 """Distinct operation names one process labels; later ones count as ``other``."""
 MAX_ERROR_CODES = 100
 """Distinct error codes one process labels; later ones count as ``other``."""
+
+# No `*_created` series: they double the exposition, Prometheus ignores them in the text format,
+# and multiprocess mode has none anyway (so one worker or several expose the same series).
+disable_created_metrics()
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250)
