@@ -8,6 +8,7 @@ the counts of both workers in every scrape, whichever worker answers it.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -175,7 +176,8 @@ def test_serve_with_two_workers_sums_both_in_every_scrape(
                 outcome="ok",
             )
             assert total == sent
-    assert log.read_text().count("Started server process") >= 2
+    lines = [json.loads(line) for line in log.read_text().splitlines()]  # every one is JSON
+    assert sum("Started server process" in line["message"] for line in lines) >= 2
 
 
 def _writers(directory: Path) -> set[str]:
