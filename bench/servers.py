@@ -16,7 +16,7 @@ import httpx
 
 from bench.errors import HarnessError
 
-__all__ = ["Server", "free_port", "run_server"]
+__all__ = ["Server", "free_port", "run_server", "spawn", "stop"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,30 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def spawn(module_args: Sequence[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start ``python -m MODULE_ARGS`` in the repository, with ``env`` over this process's
+    environment, its output (stdout and stderr) written to ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", *module_args],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (uvicorn's graceful shutdown; a supervisor stops its workers), then SIGKILL after
+    10 s; nothing if it has already exited."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @dataclass(frozen=True)
@@ -85,25 +109,12 @@ def run_server(
 ) -> Iterator[Server]:
     """Run ``python -m MODULE_ARGS`` until the block ends; yield it once ``ready_path`` answers 200.
 
-    Stopped with SIGTERM (uvicorn's graceful shutdown; a supervisor stops its workers), then
-    SIGKILL after 10 s.
+    Stopped with :func:`stop`.
     """
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", *module_args],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = spawn(module_args, env, log)
     server = Server(name, process, f"http://127.0.0.1:{port}", log)
     try:
         _wait_until_ready(server, ready_path, timeout)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

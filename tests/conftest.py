@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,30 @@ from tests.servers import Gateway, Sandbox, free_port, run_server
 # A distinctive secret: tests scan responses (and logs) for it.
 API_KEY = "kombo-test-key-" + secrets.token_hex(12)
 DEFAULT_INTEGRATION = INTEGRATIONS[0]
+
+
+def gateway_env(sandbox_url: str, port: int, **extra: str) -> dict[str, str]:
+    """A gateway's environment: on 127.0.0.1:``port``, reading the sandbox at ``sandbox_url``
+    with the test API key (as production reads Kombo) for ``DEFAULT_INTEGRATION``; ``extra``
+    adds variables or overrides these."""
+    return {
+        "KOMBO_API_KEY": API_KEY,
+        "KOMBO_BASE_URL": sandbox_url + "/v1",
+        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        **extra,
+    }
+
+
+@contextmanager
+def serve_gateway(sandbox_url: str, log: Path, *args: str, **extra: str) -> Iterator[str]:
+    """``python -m gateway serve ARGS`` on a free port, with ``gateway_env(sandbox_url, port,
+    **extra)`` and its output in ``log``: its base URL once ``/readyz`` answers; stopped after."""
+    port = free_port()
+    env = gateway_env(sandbox_url, port, **extra)
+    with run_server(["serve", *args], env, "/readyz", port, log) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -78,15 +103,7 @@ def sandbox_url(server_logs: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def gateway_url(sandbox_url: str, server_logs: Path) -> Iterator[str]:
-    port = free_port()
-    env = {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": sandbox_url + "/v1",
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-    }
-    with run_server(["serve"], env, "/readyz", port, server_logs / "gateway.log") as url:
+    with serve_gateway(sandbox_url, server_logs / "gateway.log") as url:
         yield url
 
 

@@ -1,11 +1,13 @@
-"""Real servers for the tests: the sandbox upstream and the gateway, each its own process."""
+"""Real servers for the tests: the sandbox upstream and the gateway, each its own process.
+
+Started and stopped as the benchmark's are (``bench.servers``: no pytest there); waiting for one
+to be ready is the tests' own, so that a server that dies or never answers fails the test with
+its whole log.
+"""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -14,13 +16,19 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.servers import ROOT, Server, free_port, spawn, stop
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = [
+    "ROOT",
+    "Gateway",
+    "Sandbox",
+    "Server",
+    "free_port",
+    "run_server",
+    "start_server",
+    "stop",
+    "wait_until_ready",
+]
 
 
 def wait_until_ready(
@@ -42,29 +50,27 @@ def wait_until_ready(
 
 
 @contextmanager
+def start_server(
+    args: list[str], env: Mapping[str, str], ready_path: str, port: int, log: Path
+) -> Iterator[Server]:
+    """Start ``python -m gateway ARGS`` and yield it (``.url``, ``.process``) once ``ready_path``
+    answers 200; stop it afterwards (SIGTERM, then SIGKILL after 10 s)."""
+    process = spawn(["gateway", *args], env, log)
+    server = Server(" ".join(["gateway", *args]), process, f"http://127.0.0.1:{port}", log)
+    try:
+        wait_until_ready(process, server.url + ready_path, log)
+        yield server
+    finally:
+        stop(process)
+
+
+@contextmanager
 def run_server(
     args: list[str], env: Mapping[str, str], ready_path: str, port: int, log: Path
 ) -> Iterator[str]:
     """Start ``python -m gateway ARGS`` and yield its base URL; stop it afterwards."""
-    base = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", *args],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_until_ready(process, base + ready_path, log)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with start_server(args, env, ready_path, port, log) as server:
+        yield server.url
 
 
 class Sandbox:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.servers import free_port
+from tests.servers import free_port, stop
 
 
 @dataclass
@@ -38,13 +38,7 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
 
 
 def redis_server_binary() -> str:

@@ -21,29 +21,13 @@ import pytest
 from gateway.persisted import sha256_hex
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
 from tests.cache.conftest import RedisServer, run_redis
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
-from tests.servers import Gateway, Sandbox, free_port, run_server
+from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
+from tests.servers import Gateway, Sandbox
 
 PAGE = "query Page($first: Int!) { interviews(first: $first) { nodes { id title } } }"
 LOOKUP = "query Lookup($ids: [ID!]!) { nodes(ids: $ids) { id ... on Interview { title } } }"
 SHORT_TTL = 1  # GATEWAY_CACHE_TTL of the gateway whose expiry is under test
 TTL = 60  # the other gateways': nothing they cache expires during a test
-
-
-def gateway_env(upstream: str, port: int, **extra: str) -> dict[str, str]:
-    return {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": upstream + "/v1",
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        **extra,
-    }
-
-
-def start_gateway(upstream: str, log: Path, **extra: str) -> Any:
-    port = free_port()
-    return run_server(["serve"], gateway_env(upstream, port, **extra), "/readyz", port, log)
 
 
 def upstream_calls(sandbox: Sandbox) -> list[dict[str, Any]]:
@@ -66,7 +50,7 @@ def first_ids(integration: str, count: int) -> list[str]:
 def cached(sandbox_url: str, server_logs: Path) -> Iterator[Gateway]:
     """A gateway caching pages in its own memory, with an upstream budget of 1 call."""
     log = server_logs / "gateway-cache-memory.log"
-    with start_gateway(
+    with serve_gateway(
         sandbox_url, log, GATEWAY_CACHE_TTL=str(TTL), GATEWAY_UPSTREAM_BUDGET="1"
     ) as url:
         yield Gateway(url, secrets=(API_KEY,))
@@ -76,7 +60,7 @@ def cached(sandbox_url: str, server_logs: Path) -> Iterator[Gateway]:
 def short_lived(sandbox_url: str, server_logs: Path) -> Iterator[Gateway]:
     """A gateway caching pages in its own memory for 1 s."""
     log = server_logs / "gateway-cache-short.log"
-    with start_gateway(sandbox_url, log, GATEWAY_CACHE_TTL=str(SHORT_TTL)) as url:
+    with serve_gateway(sandbox_url, log, GATEWAY_CACHE_TTL=str(SHORT_TTL)) as url:
         yield Gateway(url, secrets=(API_KEY,))
 
 
@@ -87,8 +71,8 @@ def replicas(
     """Two gateways over one Redis, as two replicas behind a load balancer."""
     shared = {"GATEWAY_CACHE_TTL": str(TTL), "GATEWAY_REDIS_URL": redis_server.url}
     with (
-        start_gateway(sandbox_url, server_logs / "gateway-cache-a.log", **shared) as a,
-        start_gateway(sandbox_url, server_logs / "gateway-cache-b.log", **shared) as b,
+        serve_gateway(sandbox_url, server_logs / "gateway-cache-a.log", **shared) as a,
+        serve_gateway(sandbox_url, server_logs / "gateway-cache-b.log", **shared) as b,
     ):
         yield Gateway(a, secrets=(API_KEY,)), Gateway(b, secrets=(API_KEY,))
 
@@ -257,7 +241,7 @@ def test_redis_stopped_under_a_running_gateway_degrades_to_no_cache(
     log = server_logs / "gateway-cache-outage.log"
     with (
         run_redis(tmp_path / "redis", server_logs / "redis-outage.log") as redis,
-        start_gateway(
+        serve_gateway(
             sandbox_url,
             log,
             GATEWAY_CACHE_TTL=str(TTL),

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
+from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
 from tests.e2e.truth import ids, visible
-from tests.servers import ROOT, Gateway, free_port, run_server
+from tests.servers import ROOT, Gateway
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -56,15 +56,8 @@ def test_schema_command_prints_the_sdl() -> None:
 
 
 def test_serve_with_two_workers_pages_across_them(sandbox_url: str, server_logs: Path) -> None:
-    port = free_port()
-    env = {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": sandbox_url + "/v1",
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "PORT": str(port),
-    }
     log = server_logs / "gateway-workers.log"
-    with run_server(["serve", "--workers", "2"], env, "/readyz", port, log) as url:
+    with serve_gateway(sandbox_url, log, "--workers", "2") as url:
         seen: list[str] = []
         after = None
         for _ in range(6):

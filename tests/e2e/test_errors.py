@@ -18,35 +18,8 @@ from gateway.kombo.retry import RETRYABLE_CODES
 from gateway.sandbox.data import INTEGRATIONS, MODEL_NOT_AVAILABLE_INTEGRATION
 from gateway.settings import Resilience
 from tests.conftest import API_KEY
+from tests.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
 from tests.servers import Gateway, Sandbox
-
-# Every `error.code` of the spec's ErrorResponseATS, and null.
-KOMBO_CODES = [
-    "PLATFORM.RATE_LIMIT_EXCEEDED",
-    "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
-    "PLATFORM.INTEGRATION_NOT_FOUND",
-    "PLATFORM.INPUT_INVALID",
-    "PLATFORM.UNKNOWN_ERROR",
-    "PLATFORM.IP_NOT_WHITELISTED",
-    "PLATFORM.AUTHENTICATION_INVALID",
-    "PLATFORM.TASK_TIMED_OUT",
-    "INTEGRATION.PERMISSION_MISSING",
-    "INTEGRATION.AUTHENTICATION_INVALID",
-    "INTEGRATION.QA_FAILED",
-    "INTEGRATION.SETUP_SYNC_PENDING",
-    "INTEGRATION.SETUP_INCOMPLETE",
-    "INTEGRATION.INACTIVE",
-    "INTEGRATION.MODEL_NOT_AVAILABLE",
-    "INTEGRATION.MODEL_DISABLED",
-    "INTEGRATION.ACTION_NOT_AVAILABLE",
-    "INTEGRATION.ACTION_DISABLED",
-    "REMOTE.SERVICE_UNAVAILABLE",
-    "REMOTE.RATE_LIMIT_EXCEEDED",
-    "REMOTE.INPUT_INVALID",
-    "REMOTE.UNKNOWN_HTTP_ERROR",
-    "ATS.JOB_CLOSED",
-    "ATS.APPLICATION_ALREADY_EXISTS",
-]
 
 LIST = "query($first: Int, $after: String, $f: InterviewFilter) { interviews(first: $first, after: $after, filter: $f) { edges { cursor node { id } } } }"  # noqa: E501
 
@@ -57,16 +30,9 @@ def only_error(gateway: Gateway, query: str, variables: dict[str, Any] | None = 
     return errors[0]
 
 
-def kombo_error(code: str | None, title: str | None, message: str, log_url: str | None) -> dict:
-    return {
-        "status": "error",
-        "error": {"code": code, "title": title, "message": message, "log_url": log_url},
-    }
-
-
 LOG_URL = "https://app.kombo.dev/my-prod/logs?interactionId=123456"
 ATTEMPTS = Resilience().retries + 1  # the session gateway runs with the default retry policy
-CASES = [(code, 400) for code in KOMBO_CODES] + [
+CASES = [(code, 400) for code in KOMBO_ERROR_CODES] + [
     ("PLATFORM.AUTHENTICATION_INVALID", 401),
     ("INTEGRATION.MODEL_NOT_AVAILABLE", 403),
     ("PLATFORM.INTEGRATION_NOT_FOUND", 404),
@@ -79,7 +45,7 @@ def test_each_kombo_error_keeps_its_code_title_log_url_and_status(
     gateway: Gateway, sandbox: Sandbox, code: str, status: int
 ) -> None:
     sandbox.fault(
-        status=status, body=kombo_error(code, f"Title of {code}", f"Says {code}", LOG_URL)
+        status=status, body=kombo_error_body(code, f"Title of {code}", f"Says {code}", LOG_URL)
     )
     error = only_error(gateway, LIST, {"first": 5})
     assert error["message"] == f"Says {code}"
@@ -99,7 +65,7 @@ def test_a_retryable_kombo_error_that_persists_is_unavailable_keeping_its_code(
 ) -> None:
     sandbox.fault(
         status=status,
-        body=kombo_error(code, f"Title of {code}", f"Says {code}", LOG_URL),
+        body=kombo_error_body(code, f"Title of {code}", f"Says {code}", LOG_URL),
         times=ATTEMPTS,
     )
     error = only_error(gateway, LIST, {"first": 5})
@@ -124,7 +90,7 @@ def test_the_specs_example_error_body_is_passed_on(gateway: Gateway, sandbox: Sa
     title = "This data model isn't supported for the selected integration."
     sandbox.fault(
         status=400,
-        body=kombo_error("INTEGRATION.MODEL_NOT_AVAILABLE", title, message, LOG_URL),
+        body=kombo_error_body("INTEGRATION.MODEL_NOT_AVAILABLE", title, message, LOG_URL),
     )
     error = only_error(gateway, LIST, {"first": 5})
     assert error["message"] == message
@@ -135,7 +101,8 @@ def test_the_minimal_error_body_with_null_code_is_upstream_error(
     gateway: Gateway, sandbox: Sandbox
 ) -> None:
     sandbox.fault(
-        status=400, body=kombo_error(None, None, "The message is always in the response.", None)
+        status=400,
+        body=kombo_error_body(None, None, "The message is always in the response.", None),
     )
     error = only_error(gateway, LIST, {"first": 5})
     assert error["message"] == "The message is always in the response."
@@ -151,7 +118,7 @@ def test_an_upstream_error_in_an_id_lookup_nulls_only_those_fields(
     gateway: Gateway, sandbox: Sandbox
 ) -> None:
     sandbox.fault(
-        status=403, body=kombo_error("INTEGRATION.PERMISSION_MISSING", "No", "Denied", None)
+        status=403, body=kombo_error_body("INTEGRATION.PERMISSION_MISSING", "No", "Denied", None)
     )
     body = gateway.post('{ a: interview(id: "x1") { id } b: interview(id: "x2") { id } }').json()
     assert body["data"] == {"a": None, "b": None}

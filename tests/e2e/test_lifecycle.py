@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
-from tests.servers import ROOT, Sandbox, free_port, wait_until_ready
+from tests.conftest import gateway_env
+from tests.servers import Sandbox, free_port, start_server
 
 QUERY = "{ interviews(first: 3) { nodes { id } } }"
 
@@ -30,27 +27,11 @@ def test_a_gateway_asked_to_stop_mid_request_finishes_it_and_drains_first(
     sandbox: Sandbox, server_logs: Path
 ) -> None:
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": sandbox.api_url,
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "PORT": str(port),
-        "GATEWAY_DRAIN_SECONDS": "1",
-        "GATEWAY_SHUTDOWN_GRACE": "20",
-    }
+    env = gateway_env(sandbox.url, port, GATEWAY_DRAIN_SECONDS="1", GATEWAY_SHUTDOWN_GRACE="20")
     log = server_logs / "gateway-lifecycle.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_ready(process, url + "/readyz", log)
+    # start_server, not serve_gateway: the test signals the process itself.
+    with start_server(["serve"], env, "/readyz", port, log) as server:
+        process, url = server.process, server.url
         # The upstream answers this one request slowly: it is in flight when the stop comes.
         sandbox.fault(delay=2.5)
         result: dict[str, httpx.Response] = {}
@@ -72,10 +53,6 @@ def test_a_gateway_asked_to_stop_mid_request_finishes_it_and_drains_first(
         assert len(response.json()["data"]["interviews"]["nodes"]) == 3
         # uvicorn re-raises the signal it captured once shutdown is complete.
         assert process.wait(timeout=30) in (0, -signal.SIGTERM)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     text = log.read_text()
     assert "draining" in text
     assert "Application shutdown complete" in text, "the lifespan closed the upstream client"

@@ -16,7 +16,7 @@ import pytest
 from graphql import get_introspection_query
 
 from gateway.app import EXAMPLE_QUERY
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
+from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
 from tests.e2e.truth import job_id, visible
 from tests.servers import ROOT, Gateway, Sandbox, free_port, run_server
 
@@ -36,17 +36,7 @@ VISIBLE = visible(DEFAULT_INTEGRATION)
 @pytest.fixture(scope="module")
 def limited(sandbox_url: str, server_logs: Path) -> Iterator[Gateway]:
     """A gateway with small limits (``LIMITS``), on the session's sandbox."""
-    port = free_port()
-    env = {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": sandbox_url + "/v1",
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        **LIMITS,
-    }
-    log = server_logs / "gateway-limits.log"
-    with run_server(["serve"], env, "/readyz", port, log) as url:
+    with serve_gateway(sandbox_url, server_logs / "gateway-limits.log", **LIMITS) as url:
         yield Gateway(url, secrets=(API_KEY,))
 
 

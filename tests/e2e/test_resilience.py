@@ -23,7 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
+from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
+from tests.kombo_bodies import kombo_error_body
 from tests.servers import ROOT, Gateway, Sandbox, free_port, run_server
 
 DEADLINE = 2.5  # GATEWAY_REQUEST_TIMEOUT of the gateway under test
@@ -31,38 +32,26 @@ HANG = DEADLINE + 1.5  # a late answer; short, so that the sandbox can stop soon
 RETRIES = 3
 MARGIN = 0.75  # process, HTTP and scheduling overhead allowed beyond a deadline
 LIST = "query($first: Int) { interviews(first: $first) { nodes { id } } }"
-RATE_LIMITED = {
-    "status": "error",
-    "error": {
-        "code": "PLATFORM.RATE_LIMIT_EXCEEDED",
-        "title": "Rate limit exceeded.",
-        "message": "You have exceeded the rate limit.",
-        "log_url": "https://app.kombo.dev/my-prod/logs?interactionId=777",
-    },
+RATE_LIMITED = kombo_error_body(
+    "PLATFORM.RATE_LIMIT_EXCEEDED",
+    "Rate limit exceeded.",
+    "You have exceeded the rate limit.",
+    "https://app.kombo.dev/my-prod/logs?interactionId=777",
+)
+# The gateways under test: the short deadline and the fast backoffs.
+RESILIENCE = {
+    "GATEWAY_REQUEST_TIMEOUT": str(DEADLINE),
+    "GATEWAY_UPSTREAM_RETRIES": str(RETRIES),
+    "GATEWAY_RETRY_BASE_DELAY": "0.05",
+    "GATEWAY_RETRY_MAX_DELAY": "1.5",
 }
-
-
-def gateway_env(upstream: str, port: int, **extra: str) -> dict[str, str]:
-    return {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": upstream + "/v1",
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "GATEWAY_REQUEST_TIMEOUT": str(DEADLINE),
-        "GATEWAY_UPSTREAM_RETRIES": str(RETRIES),
-        "GATEWAY_RETRY_BASE_DELAY": "0.05",
-        "GATEWAY_RETRY_MAX_DELAY": "1.5",
-        **extra,
-    }
 
 
 @pytest.fixture(scope="module")
 def resilient(sandbox_url: str, server_logs: Path) -> Iterator[Gateway]:
     """A gateway with a 2.5 s deadline and fast backoffs, on the session's sandbox."""
-    port = free_port()
     log = server_logs / "gateway-resilience.log"
-    with run_server(["serve"], gateway_env(sandbox_url, port), "/readyz", port, log) as url:
+    with serve_gateway(sandbox_url, log, **RESILIENCE) as url:
         yield Gateway(url, secrets=(API_KEY,))
 
 
@@ -80,10 +69,10 @@ def limited_sandbox(server_logs: Path) -> Iterator[Sandbox]:
 @pytest.fixture(scope="module")
 def bounded(limited_sandbox: Sandbox, server_logs: Path) -> Iterator[Gateway]:
     """A gateway allowed 4 upstream requests in flight per integration, on the limited sandbox."""
-    port = free_port()
-    env = gateway_env(limited_sandbox.url, port, GATEWAY_UPSTREAM_CONCURRENCY="4")
     log = server_logs / "gateway-bounded.log"
-    with run_server(["serve"], env, "/readyz", port, log) as url:
+    with serve_gateway(
+        limited_sandbox.url, log, **RESILIENCE, GATEWAY_UPSTREAM_CONCURRENCY="4"
+    ) as url:
         yield Gateway(url, secrets=(API_KEY,))
 
 

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
+from tests.conftest import API_KEY, serve_gateway
 from tests.e2e.tenancy_tokens import (
     AUDIENCE,
     CLAIM,
@@ -35,7 +35,7 @@ from tests.e2e.tenancy_tokens import (
     with_claims_swapped,
 )
 from tests.e2e.truth import ids, visible
-from tests.servers import ROOT, Gateway, Sandbox, free_port, run_server
+from tests.servers import ROOT, Gateway, Sandbox, free_port
 
 A, B = INTEGRATIONS[0], INTEGRATIONS[1]
 A_IDS = {i.payload["id"] for i in interviews_for(A)}
@@ -82,21 +82,15 @@ def jwt_gateway(
 ) -> Iterator[JwtGateway]:
     """A gateway trusting one issuer; KOMBO_INTEGRATION_ID is set, to prove it is never used."""
     issuer = make_issuer(request.param)
-    port = free_port()
-    env = {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": sandbox_url + "/v1",
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "GATEWAY_AUTH": "jwt",
-        "GATEWAY_JWT_AUDIENCE": AUDIENCE,
-        "GATEWAY_JWT_ISSUER": ISSUER,
-        "GATEWAY_CORS_ORIGINS": f"{APP_ORIGIN},{DEV_ORIGIN}",
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
+    with serve_gateway(
+        sandbox_url,
+        server_logs / f"gateway-jwt-{request.param}.log",
+        GATEWAY_AUTH="jwt",
+        GATEWAY_JWT_AUDIENCE=AUDIENCE,
+        GATEWAY_JWT_ISSUER=ISSUER,
+        GATEWAY_CORS_ORIGINS=f"{APP_ORIGIN},{DEV_ORIGIN}",
         **issuer.gateway_env,
-    }
-    log = server_logs / f"gateway-jwt-{request.param}.log"
-    with run_server(["serve"], env, "/readyz", port, log) as url:
+    ) as url:
         yield JwtGateway(url, issuer)
 
 
@@ -443,16 +437,13 @@ def test_serve_with_jwt_misconfigured_exits_2_naming_the_variables() -> None:
 def test_the_override_lets_an_unauthenticated_gateway_listen_on_every_interface(
     sandbox_url: str, server_logs: Path
 ) -> None:
-    port = free_port()
-    env = {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": sandbox_url + "/v1",
-        "KOMBO_INTEGRATION_ID": A,
-        "GATEWAY_ALLOW_UNAUTHENTICATED": "true",
-        "HOST": "0.0.0.0",
-        "PORT": str(port),
-    }
-    with run_server(["serve"], env, "/readyz", port, server_logs / "gateway-open.log") as url:
+    with serve_gateway(
+        sandbox_url,
+        server_logs / "gateway-open.log",
+        KOMBO_INTEGRATION_ID=A,
+        GATEWAY_ALLOW_UNAUTHENTICATED="true",
+        HOST="0.0.0.0",
+    ) as url:
         gateway = Gateway(url, secrets=(API_KEY,))
         assert gateway.query(LIST, {"first": 2})["interviews"]["edges"]
 
@@ -463,17 +454,13 @@ def test_the_override_lets_an_unauthenticated_gateway_listen_on_every_interface(
 @pytest.fixture(scope="module")
 def limited_gateway(sandbox_url: str, server_logs: Path) -> Iterator[Gateway]:
     """No auth, a 4 KiB body limit, and CORS open to any origin (no credentials)."""
-    port = free_port()
-    env = {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": sandbox_url + "/v1",
-        "KOMBO_INTEGRATION_ID": A,
-        "GATEWAY_MAX_BODY_BYTES": str(BODY_LIMIT),
-        "GATEWAY_CORS_ORIGINS": "*",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
-    with run_server(["serve"], env, "/readyz", port, server_logs / "gateway-limited.log") as url:
+    with serve_gateway(
+        sandbox_url,
+        server_logs / "gateway-limited.log",
+        KOMBO_INTEGRATION_ID=A,
+        GATEWAY_MAX_BODY_BYTES=str(BODY_LIMIT),
+        GATEWAY_CORS_ORIGINS="*",
+    ) as url:
         yield Gateway(url, secrets=(API_KEY,))
 
 

@@ -34,6 +34,7 @@ from gateway.kombo.errors import KomboUnavailable
 from gateway.kombo.limits import InFlightLimiter
 from gateway.kombo.retry import RETRYABLE_CODES, is_retryable, requested_wait
 from gateway.request_id import set_request_id
+from tests.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
 
 pytestmark = pytest.mark.anyio
 
@@ -41,30 +42,14 @@ INTEGRATION = "workday:HWUTwvyx2wLoSUHphiWVrp28"
 BASE_URL = "https://api.kombo.dev/v1"
 PAGE = {"status": "success", "data": {"next": None, "results": []}}
 LOG_URL = "https://app.kombo.dev/my-prod/logs?interactionId=42"
-# The spec's codes that are never retried (every code of ErrorResponseATS but the four).
-FINAL_CODES = [
-    "PLATFORM.INTEGRATION_NOT_FOUND",
-    "PLATFORM.INPUT_INVALID",
-    "PLATFORM.UNKNOWN_ERROR",
-    "PLATFORM.IP_NOT_WHITELISTED",
-    "PLATFORM.AUTHENTICATION_INVALID",
-    "PLATFORM.TASK_TIMED_OUT",
-    "INTEGRATION.PERMISSION_MISSING",
-    "INTEGRATION.AUTHENTICATION_INVALID",
-    "INTEGRATION.QA_FAILED",
-    "INTEGRATION.SETUP_SYNC_PENDING",
-    "INTEGRATION.SETUP_INCOMPLETE",
-    "INTEGRATION.INACTIVE",
-    "INTEGRATION.MODEL_NOT_AVAILABLE",
-    "INTEGRATION.MODEL_DISABLED",
-    "INTEGRATION.ACTION_NOT_AVAILABLE",
-    "INTEGRATION.ACTION_DISABLED",
-    "REMOTE.INPUT_INVALID",
-    "REMOTE.UNKNOWN_HTTP_ERROR",
-    "ATS.JOB_CLOSED",
-    "ATS.APPLICATION_ALREADY_EXISTS",
-    None,
-]
+# The four codes retried (Kombo's "not now"), and the spec's others, never retried (with null).
+RETRIED_CODES = {
+    "PLATFORM.RATE_LIMIT_EXCEEDED",
+    "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
+    "REMOTE.RATE_LIMIT_EXCEEDED",
+    "REMOTE.SERVICE_UNAVAILABLE",
+}
+FINAL_CODES = [code for code in KOMBO_ERROR_CODES if code not in RETRIED_CODES] + [None]
 
 Answer = httpx.Response | type[httpx.TransportError]
 
@@ -75,10 +60,7 @@ def anyio_backend() -> str:
 
 
 def kombo_error(status: int, code: str | None, headers: dict[str, str] | None = None) -> Any:
-    body = {
-        "status": "error",
-        "error": {"code": code, "title": f"T {code}", "message": f"M {code}", "log_url": LOG_URL},
-    }
+    body = kombo_error_body(code, f"T {code}", f"M {code}", LOG_URL)
     return httpx.Response(status, json=body, headers=headers)
 
 
@@ -211,12 +193,7 @@ async def test_a_malformed_success_is_final_and_logged_with_the_request_id(
 
 
 def test_is_retryable_names_exactly_the_four_codes() -> None:
-    assert {
-        "PLATFORM.RATE_LIMIT_EXCEEDED",
-        "PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
-        "REMOTE.RATE_LIMIT_EXCEEDED",
-        "REMOTE.SERVICE_UNAVAILABLE",
-    } == RETRYABLE_CODES
+    assert RETRIED_CODES == RETRYABLE_CODES
     assert not is_retryable(KomboMalformedResponse("x"))
     assert not is_retryable(KomboUnavailable("x"))
     assert is_retryable(KomboServerError("x", status=503))

@@ -17,42 +17,25 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
-from tests.servers import Gateway, free_port, run_server
+from tests.conftest import API_KEY, serve_gateway
+from tests.kombo_bodies import kombo_error_body
+from tests.servers import Gateway
 
-RATE_LIMITED = {
-    "status": "error",
-    "error": {
-        "code": "PLATFORM.RATE_LIMIT_EXCEEDED",
-        "title": "Rate limit exceeded.",
-        "message": "You have exceeded the rate limit.",
-        "log_url": "https://app.kombo.dev/acme/logs?interactionId=429",
-    },
-}
-MODEL_NOT_AVAILABLE = {
-    "status": "error",
-    "error": {
-        "code": "INTEGRATION.MODEL_NOT_AVAILABLE",
-        "title": "Model not available.",
-        "message": "This integration does not offer interviews.",
-        "log_url": "https://app.kombo.dev/acme/logs?interactionId=400",
-    },
-}
-
-
-def gateway_env(upstream: str, port: int, **extra: str) -> dict[str, str]:
-    """A gateway on ``port`` in front of the sandbox at ``upstream``, logging JSON."""
-    return {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": upstream + "/v1",
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "info",
-        "GATEWAY_RETRY_BASE_DELAY": "0.01",
-        **extra,
-    }
+RATE_LIMITED = kombo_error_body(
+    "PLATFORM.RATE_LIMIT_EXCEEDED",
+    "Rate limit exceeded.",
+    "You have exceeded the rate limit.",
+    "https://app.kombo.dev/acme/logs?interactionId=429",
+)
+MODEL_NOT_AVAILABLE = kombo_error_body(
+    "INTEGRATION.MODEL_NOT_AVAILABLE",
+    "Model not available.",
+    "This integration does not offer interviews.",
+    "https://app.kombo.dev/acme/logs?interactionId=400",
+)
+# What the observability tests' gateways add to ``tests.conftest.gateway_env``: JSON logs, fast
+# retries.
+JSON_LOGS = {"LOG_FORMAT": "json", "LOG_LEVEL": "info", "GATEWAY_RETRY_BASE_DELAY": "0.01"}
 
 
 @dataclass
@@ -76,9 +59,8 @@ class ObservedGateway:
 
 @pytest.fixture(scope="module")
 def observed(sandbox_url: str, server_logs: Path) -> Iterator[ObservedGateway]:
-    port = free_port()
     log = server_logs / "gateway-observability.log"
-    with run_server(["serve"], gateway_env(sandbox_url, port), "/readyz", port, log) as url:
+    with serve_gateway(sandbox_url, log, **JSON_LOGS) as url:
         gateway = Gateway(url, secrets=(API_KEY,))
         yield ObservedGateway(gateway, log)
         gateway.http.close()

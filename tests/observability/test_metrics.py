@@ -16,17 +16,17 @@ from pathlib import Path
 import httpx
 
 from gateway.metrics import BoundedLabel, operation_label, outcome
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
+from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
 from tests.observability.conftest import (
+    JSON_LOGS,
     MODEL_NOT_AVAILABLE,
     RATE_LIMITED,
     ObservedGateway,
     delta,
-    gateway_env,
     scrape,
     value,
 )
-from tests.servers import Gateway, Sandbox, free_port, run_server
+from tests.servers import Gateway, Sandbox
 
 N = 3  # connection queries
 M = 4  # id lookups in one request
@@ -153,10 +153,10 @@ def test_serve_with_two_workers_sums_both_in_every_scrape(
     directory = tmp_path / "metrics"
     directory.mkdir()
     (directory / "counter_1.db").write_bytes(b"stale, from an earlier run")
-    port = free_port()
-    env = gateway_env(sandbox_url, port, PROMETHEUS_MULTIPROC_DIR=str(directory))
     log = server_logs / "gateway-metrics-workers.log"
-    with run_server(["serve", "--workers", "2"], env, "/readyz", port, log) as url:
+    with serve_gateway(
+        sandbox_url, log, "--workers", "2", **JSON_LOGS, PROMETHEUS_MULTIPROC_DIR=str(directory)
+    ) as url:
         assert not (directory / "counter_1.db").exists(), "serve cleans the directory first"
         sent = 0
         deadline = time.monotonic() + 60
