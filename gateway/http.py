@@ -201,8 +201,10 @@ class GraphQLEndpoint:
         if not text.strip():
             raise _Rejection(400, "The request body is empty; expected a JSON object.")
         try:
-            payload = json.loads(text)
-        except (ValueError, RecursionError):
+            # orjson, not the stdlib: it refuses lone UTF-16 surrogates ("\ud800"), which
+            # nothing downstream could encode again.
+            payload = orjson.loads(text)
+        except orjson.JSONDecodeError:
             raise _Rejection(400, "The request body is not valid JSON.") from None
         return GraphQLParams.from_json(payload)
 
@@ -253,6 +255,12 @@ class GraphQLEndpoint:
         except MissingQueryError:
             # An empty document is still a well-formed request whose document does not parse.
             return _request_error_response(media_type, "Syntax Error: Unexpected <EOF>.")
+        finally:
+            # The answer is decided: nothing this request started may keep running (an upstream
+            # call of a field that graphql-core gave up on would hold a slot until the deadline).
+            cancel_pending = getattr(context, "cancel_pending", None)
+            if cancel_pending is not None:
+                cancel_pending()
 
         return _result_response(result, media_type)
 
@@ -477,7 +485,7 @@ def encode_json(body: Mapping[str, Any]) -> bytes:
         return orjson.dumps(body)
     except (orjson.JSONEncodeError, TypeError):
         # Values orjson refuses (integers beyond 64 bits in remoteData, say): the stdlib takes them.
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 def _json_response(
@@ -534,8 +542,8 @@ def _json_parameter(query_params: Mapping[str, str], name: str) -> object:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
         raise _Rejection(400, f'The "{name}" parameter is not valid JSON.') from None
 
 

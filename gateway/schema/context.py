@@ -93,6 +93,20 @@ class GatewayContext:
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
         field(default_factory=dict, repr=False)
     )
+    _tasks: set[asyncio.Future[Any]] = field(default_factory=set, repr=False)
+    """Upstream work this request started in tasks of its own (shared pages, id batches)."""
+
+    def cancel_pending(self) -> None:
+        """End whatever upstream work of this request is still running: its answer is sent.
+
+        Shared pages are shielded from any one field's cancellation (another field may need
+        them), and DataLoader batches run in tasks of their own; neither would otherwise stop
+        when graphql-core abandons the fields waiting for them.
+        """
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        self._tasks.clear()
 
     def integration(self) -> str:
         """The integration this request reads; a clear error when none was given or configured."""
@@ -109,6 +123,9 @@ class GatewayContext:
         integration = self.integration()
 
         async def load(ids: list[str]) -> list[Interview | None]:
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
             # include_deleted: a known id is found; remoteDeletedAt says it is gone.
             query = InterviewQuery(ids=tuple(ids), include_deleted=True)
             metrics.observe_batch("interviews", len(ids))
@@ -138,6 +155,7 @@ class GatewayContext:
         if pending is None:
             pending = asyncio.ensure_future(self._fetch(integration, query, page_size, cursor))
             self._pages[key] = pending
+            self._tasks.add(pending)
         return await asyncio.shield(pending)
 
     async def _fetch(
