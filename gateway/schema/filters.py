@@ -16,6 +16,10 @@ MAX_FILTER_VALUES = 250
 """Most values one list filter takes: they travel comma-joined in the upstream URL."""
 
 
+MAX_FILTER_VALUE_LENGTH = 200
+"""Longest single filter value (Kombo ids are 24 characters; remote ids rarely pass 64)."""
+
+
 class InvalidFilter(ValueError):
     """A filter value the upstream could not be asked for; the message says which and why."""
 
@@ -75,6 +79,10 @@ def _values(name: str, values: Sequence[str] | None) -> tuple[str, ...] | None:
     for value in values:
         if not value or not value.strip():
             raise InvalidFilter(f"filter.{name} contains an empty value")
+        if len(value) > MAX_FILTER_VALUE_LENGTH:
+            raise InvalidFilter(
+                f"filter.{name} values are at most {MAX_FILTER_VALUE_LENGTH} characters long"
+            )
         if "," in value:
             raise InvalidFilter(
                 f"filter.{name} value {value!r} contains a comma, which Kombo cannot take"

@@ -242,6 +242,7 @@ def test_a_cursor_resumed_with_other_filters_is_bad_user_input(gateway: Gateway)
         ({"ids": [""]}, "empty"),
         ({"jobIds": ["   "]}, "empty"),
         ({"remoteIds": ["x"] * 251}, "at most 250"),
+        ({"ids": ["x" * 201]}, "at most 200 characters"),
         ({"includeDeleted": "yes"}, "Boolean"),
         ({"nope": True}, "nope"),
     ],
@@ -282,3 +283,25 @@ def test_the_server_keeps_serving_and_logs_no_secret(gateway: Gateway, server_lo
     log = (server_logs / "gateway.log").read_text()
     assert API_KEY not in log
     assert "Traceback" not in log
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"query": "{ __typename }", "operationName": "\\ud800"}',
+        b'{"query": "{ __typename }", "extensions": {"persistedQuery": '
+        b'{"version": 1, "sha256Hash": "\\udfff"}}}',
+        b'{"query": "query \\ud83d { __typename }"}',
+    ],
+    ids=["operation-name", "apq-hash", "query"],
+)
+def test_a_lone_surrogate_in_the_body_is_a_400_json_error(gateway: Gateway, body: bytes) -> None:
+    # JSON can spell UTF-16 halves that no UTF-8 text can hold: refused up front, never a 500.
+    response = gateway.http.post(
+        "/graphql",
+        content=body,
+        headers={"Content-Type": "application/json", "Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+    assert response.json()["errors"][0]["message"]
