@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -67,6 +68,22 @@ EMPTY_PAGE_INFO = PageInfo(
 )
 
 
+MAX_STITCHED_PAGES = 10
+"""Most upstream pages one connection field reads when ``first`` outgrows the cursor's page size."""
+
+
+def budget_allows_stitching(ctx: GatewayContext) -> Callable[[int], bool]:
+    """Stitch following pages only within :data:`MAX_STITCHED_PAGES` and while the request's
+    upstream-call budget keeps one call for the rest of the query: past that, a short page
+    (``hasNextPage`` true) serves the client better than an error."""
+
+    def may_stitch(pages: int) -> bool:
+        budget = ctx.upstream_budget
+        return pages < MAX_STITCHED_PAGES and budget.limit - budget.spent > 1
+
+    return may_stitch
+
+
 def check_first(first: int | None) -> int:
     """``first`` must be 1..250, the upstream's page-size bound."""
     if first is None or not 1 <= first <= MAX_PAGE_SIZE:
@@ -117,7 +134,7 @@ async def resolve_interviews(
         return await ctx.fetch_page(query, page_size, upstream_cursor)
 
     try:
-        collected = await collect(fetch, start, first)
+        collected = await collect(fetch, start, first, may_stitch=budget_allows_stitching(ctx))
     except UpstreamLoop as exc:
         raise UpstreamUnavailable(f"Kombo gave no usable answer: {exc}") from None
 

@@ -43,16 +43,26 @@ class Collected(Generic[T]):
 
 
 async def collect(
-    fetch: Callable[[str | None], Awaitable[Page[T]]], start: Position, first: int
+    fetch: Callable[[str | None], Awaitable[Page[T]]],
+    start: Position,
+    first: int,
+    may_stitch: Callable[[int], bool] = lambda pages: True,
 ) -> Collected[T]:
-    """Take up to ``first`` items starting at ``start``."""
+    """Take up to ``first`` items starting at ``start``.
+
+    Before fetching each page after the first, ``may_stitch(pages fetched so far)`` is asked; when
+    it says no and some items were taken, the page comes back short with ``has_next_page`` true
+    (Relay allows fewer than ``first``), and resuming after its last edge continues seamlessly.
+    """
     if start.exhausted:
         return Collected([], has_next_page=False)
     items: list[tuple[T, Position]] = []
     page_cursor, skip = start.upstream_cursor, start.skip
     seen: set[str | None] = {page_cursor}
+    fetched = 0
     while True:
         page = await fetch(page_cursor)
+        fetched += 1
         results = page.results
         wanted = first - len(items)
         last_index = len(results) - 1
@@ -69,6 +79,8 @@ async def collect(
         if page.next is None:
             return Collected(items, has_next_page=False)
         if len(items) == first:
+            return Collected(items, has_next_page=True)
+        if items and not may_stitch(fetched):
             return Collected(items, has_next_page=True)
         if page.next in seen:
             raise UpstreamLoop("the upstream repeated a page cursor")
