@@ -134,10 +134,10 @@ class _OpenTelemetryTracing(Tracing):
         self._observer = _TracingObserver(self)
 
     def start_request(self, headers: Mapping[str, str], method: str, path: str) -> RequestSpan:
-        from opentelemetry import context, propagate, trace
+        from opentelemetry import context, trace
         from opentelemetry.trace import SpanKind
 
-        parent = propagate.extract(headers)
+        parent = _trace_context().extract(headers)
         span = self.tracer.start_span(
             f"{method} {path}",
             context=parent,
@@ -159,6 +159,14 @@ class _OpenTelemetryTracing(Tracing):
         self.provider.shutdown()
 
 
+def _trace_context() -> Any:
+    """W3C trace context only: the global propagator also carries ``baggage``, which would
+    forward client-chosen headers to Kombo."""
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    return TraceContextTextMapPropagator()
+
+
 class _TracingObserver(KomboObserver):
     """Upstream calls and their HTTP requests as spans; the trace context goes with each
     request."""
@@ -173,7 +181,6 @@ class _TracingObserver(KomboObserver):
 
     @contextlib.contextmanager
     def attempt(self, attempt: Attempt) -> Iterator[object]:
-        from opentelemetry import propagate
         from opentelemetry.trace import SpanKind, Status, StatusCode
 
         attributes: dict[str, Any] = {
@@ -189,7 +196,7 @@ class _TracingObserver(KomboObserver):
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
-            propagate.inject(attempt.headers)
+            _trace_context().inject(attempt.headers)
             try:
                 yield span
             finally:

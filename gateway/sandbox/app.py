@@ -490,6 +490,9 @@ class _Sandbox:
         traceparent = request.headers.get("traceparent")
         if traceparent is not None:  # W3C trace context, when the client sent one
             entry["traceparent"] = traceparent
+        baggage = request.headers.get("baggage")
+        if baggage is not None:  # W3C baggage: a client of ours should never forward it
+            entry["baggage"] = baggage
         self.requests.append(entry)
         return authorized, integration_id
 

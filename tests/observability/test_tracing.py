@@ -123,6 +123,21 @@ async def test_a_request_makes_the_described_spans_and_links(
     assert sent == sorted(traceparent_of(r) for r in requests)
 
 
+async def test_only_trace_context_reaches_kombo_never_the_callers_baggage(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    body = await post(
+        client,
+        "{ interviews(first: 1) { nodes { id } } }",
+        traceparent=TRACEPARENT,
+        baggage="tenant=someone-else,role=admin",
+    )
+    assert "errors" not in body
+    [request] = sandbox.requests()
+    assert request["traceparent"].split("-")[1] == TRACE_ID
+    assert "baggage" not in request, "client-chosen baggage must not travel upstream"
+
+
 async def test_retries_are_child_spans_with_an_event_on_the_call(
     client: httpx.AsyncClient, exporter: InMemorySpanExporter, sandbox: Sandbox
 ) -> None:
