@@ -53,26 +53,43 @@ def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
 
 
+def _check_response(request: httpx.Request, response: httpx.Response) -> None:
+    if not request.url.path.startswith("/__sandbox/"):
+        assert API_KEY not in response.text, f"{request.url} answered with the API key"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_secret_in_any_response() -> Iterator[None]:
     """Every HTTP response any test reads from a server of ours is free of the API key.
 
-    Wraps httpx's synchronous client, which every end-to-end test uses; the sandbox's own test
-    controls (``/__sandbox/...``) are not the gateway's answers and are left out.
+    Wraps httpx's clients, sync and async, which every end-to-end test uses; the sandbox's own
+    test controls (``/__sandbox/...``) are not the gateway's answers and are left out. Streamed
+    responses are not read here.
     """
-    original = httpx.Client.send
+    sync_send = httpx.Client.send
+    async_send = httpx.AsyncClient.send
 
     def checked_send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        response = original(self, request, **kwargs)
-        if not kwargs.get("stream") and not request.url.path.startswith("/__sandbox/"):
-            assert API_KEY not in response.text, f"{request.url} answered with the API key"
+        response = sync_send(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            _check_response(request, response)
+        return response
+
+    async def checked_async_send(
+        self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any
+    ) -> httpx.Response:
+        response = await async_send(self, request, **kwargs)
+        if not kwargs.get("stream"):
+            _check_response(request, response)
         return response
 
     httpx.Client.send = checked_send  # type: ignore[method-assign]
+    httpx.AsyncClient.send = checked_async_send  # type: ignore[method-assign]
     try:
         yield
     finally:
-        httpx.Client.send = original  # type: ignore[method-assign]
+        httpx.Client.send = sync_send  # type: ignore[method-assign]
+        httpx.AsyncClient.send = async_send  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session", autouse=True)
