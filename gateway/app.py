@@ -24,7 +24,12 @@ from gateway.kombo.cache import RedisPageStore
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
 from gateway.metrics import MetricsObserver, metrics_endpoint
-from gateway.persisted import LRUDocumentStore, RedisDocumentStore, document_policy
+from gateway.persisted import (
+    LRUDocumentStore,
+    RedisDocumentStore,
+    document_policy,
+    schema_extensions,
+)
 from gateway.request_id import RequestIdMiddleware, current_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget
@@ -141,20 +146,25 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     upstream_spans = tracing.observer()
     if upstream_spans is not None:
         observers.append(upstream_spans)
-    schema = build_schema(settings.limits, fast_path=settings.fast_path)
-    if not settings.limits.introspection:
-        log.info("introspection is off (GATEWAY_INTROSPECTION=false): GraphiQL has no schema")
-    authenticator = authenticator_for(settings, default_integration(settings))
-    cursor_key = settings.cursor_key
-    request_timeout = settings.resilience.request_timeout
-    state: dict[str, KomboClient] = {}
     # One Redis pool per process (no I/O until first used), shared by pages and APQ documents.
     redis = SharedRedis(settings.redis_url) if settings.redis_url else None
     apq_store = None
     if redis is not None:
         apq = settings.persisted_queries
         apq_store = RedisDocumentStore(redis, LRUDocumentStore(apq.cache_size, apq.cache_bytes))
-    persisted = document_policy(settings.persisted_queries, schema, apq_store)
+    persisted = document_policy(settings.persisted_queries, apq_store)
+    # APQ registers a document once the schema has parsed and validated it, within the limits.
+    schema = build_schema(
+        settings.limits,
+        fast_path=settings.fast_path,
+        extensions=schema_extensions(persisted),
+    )
+    if not settings.limits.introspection:
+        log.info("introspection is off (GATEWAY_INTROSPECTION=false): GraphiQL has no schema")
+    authenticator = authenticator_for(settings, default_integration(settings))
+    cursor_key = settings.cursor_key
+    request_timeout = settings.resilience.request_timeout
+    state: dict[str, KomboClient] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -13,7 +13,8 @@ of them, after authentication and before execution):
 - `AutomaticPersistedQueries` (the default): hashes are looked up in a `DocumentStore` (an
   in-process LRU by default; `RedisDocumentStore` when `GATEWAY_REDIS_URL` is set, so that a
   document registered on one replica is served by hash on every other); full queries with a
-  hash register it; plain queries run as usual.
+  hash register it once the schema has parsed and validated it (`RegisterPersistedQuery`);
+  plain queries run as usual.
 - `PersistedQueriesNotSupported` (`GATEWAY_APQ=false`): any request carrying the extension is
   answered `PersistedQueryNotSupported`, which makes the clients stop sending hashes.
 - `TrustedDocumentsOnly` (`GATEWAY_TRUSTED_DOCUMENTS=path`): only the documents of a manifest
@@ -33,13 +34,13 @@ import json
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-import strawberry
 from graphql import GraphQLError, GraphQLSchema, parse, validate
+from strawberry.extensions import SchemaExtension
 
 from gateway.cache import SharedRedis, redis_key
 from gateway.errors import GatewayError
@@ -57,11 +58,13 @@ __all__ = [
     "PersistedQueryNotFound",
     "PersistedQueryNotSupported",
     "RedisDocumentStore",
+    "RegisterPersistedQuery",
     "TrustedDocuments",
     "TrustedDocumentsOnly",
     "UntrustedDocument",
     "document_policy",
     "load_trusted_documents",
+    "schema_extensions",
     "sha256_hex",
 ]
 
@@ -294,16 +297,22 @@ class DocumentPolicy(Protocol):
 
 
 class AutomaticPersistedQueries:
-    """APQ over a `DocumentStore`. Only documents that parse and validate against the schema
-    are stored, so garbage cannot crowd out real documents (it still runs, and fails, as
-    usual)."""
+    """APQ over a `DocumentStore`.
 
-    def __init__(self, schema: GraphQLSchema, store: DocumentStore) -> None:
-        self._schema = schema
+    A full query sent with its hash is checked against the hash here, and registered only once
+    the schema itself has parsed and validated it, with the request's limits (tokens, depth,
+    aliases): see `RegisterPersistedQuery`, which `schema_extensions` adds to the schema. So
+    registering costs nothing beyond running the document, a document the gateway refuses is
+    never stored, and garbage cannot crowd out real documents (it still runs, and fails, as
+    usual).
+    """
+
+    def __init__(self, store: DocumentStore) -> None:
         self.store = store
 
     async def resolve(self, query: str | None, extensions: Mapping[str, Any] | None) -> str:
-        """Look a hash up, or check and register a full query sent with its hash."""
+        """Look a hash up, or check a full query sent with its hash (registered later, by
+        `RegisterPersistedQuery`, if it validates)."""
         sha256_hash = requested_hash(extensions)
         if sha256_hash is None:
             if query is None:  # the endpoint sends None only with the extension present
@@ -315,9 +324,52 @@ class AutomaticPersistedQueries:
                 raise PersistedQueryNotFound()
             return document
         _check_hash(sha256_hash, query)
-        if not document_errors(self._schema, query):
-            await self.store.put(sha256_hash, query)
         return query
+
+    def registration(self) -> RegisterPersistedQuery:
+        """A `RegisterPersistedQuery` over this policy's store (a per-request extension)."""
+        return RegisterPersistedQuery(self.store)
+
+
+class RegisterPersistedQuery(SchemaExtension):
+    """Registers the document of a request that carries an APQ hash, once the schema's own
+    pipeline has parsed and validated it: the token limit stops the parser early, and the depth
+    and alias limits are validation rules, so a huge or hostile document is refused as cheaply
+    as without the hash, and is not stored.
+
+    Runs when validation ends without errors. The hash comes from the request's extensions,
+    which the endpoint passes to `Schema.execute` (`operation_extensions`); a document already
+    in the store (a request that sent only the hash, say) is not written again, and one that
+    does not hash to the hash is ignored (`AutomaticPersistedQueries.resolve` has refused that
+    request already).
+    """
+
+    def __init__(self, store: DocumentStore) -> None:
+        super().__init__()
+        self.store = store
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context
+        query = context.query
+        if query is None or context.pre_execution_errors or context.graphql_document is None:
+            return
+        try:
+            sha256_hash = requested_hash(context.operation_extensions)
+        except InvalidPersistedQuery:
+            return
+        if sha256_hash is None or await self.store.get(sha256_hash) is not None:
+            return
+        if sha256_hex(query) == sha256_hash:
+            await self.store.put(sha256_hash, query)
+
+
+def schema_extensions(policy: DocumentPolicy) -> list[Callable[[], SchemaExtension]]:
+    """The schema extensions `policy` needs (`build_schema(extensions=...)`): APQ's
+    registration; nothing for the other policies."""
+    if isinstance(policy, AutomaticPersistedQueries):
+        return [policy.registration]
+    return []
 
 
 class PersistedQueriesNotSupported:
@@ -360,11 +412,12 @@ class TrustedDocumentsOnly:
 
 
 def document_policy(
-    settings: PersistedQuerySettings, schema: strawberry.Schema, store: DocumentStore | None = None
+    settings: PersistedQuerySettings, store: DocumentStore | None = None
 ) -> DocumentPolicy:
     """The policy `settings` ask for. APQ uses `store` (a `RedisDocumentStore`, say), or a
     new in-process LRU sized by the settings (one per process: with several workers, a client
-    may register a document once per worker)."""
+    may register a document once per worker). Build the schema with the policy's
+    `schema_extensions`, or APQ registers nothing."""
     if settings.trusted_documents is not None:
         logger.info(
             "trusted documents: only the %d documents of %s run",
@@ -376,7 +429,7 @@ def document_policy(
         return PersistedQueriesNotSupported()
     if store is None:
         store = LRUDocumentStore(settings.cache_size, settings.cache_bytes)
-    return AutomaticPersistedQueries(schema._schema, store)
+    return AutomaticPersistedQueries(store)
 
 
 # --- trusted documents -----------------------------------------------------------------------

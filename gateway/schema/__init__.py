@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import SchemaExtension
 
 from gateway.schema.context import GatewayContext
-from gateway.schema.document_cache import DOCUMENT_CACHE_SIZE, ParseCache
+from gateway.schema.document_cache import ParseCache, ValidationCache
 from gateway.schema.error_handling import ContractErrors
 from gateway.schema.fastpath import fast_path_executor
 from gateway.schema.limits import QueryLimits, limit_extensions
@@ -27,7 +28,12 @@ class GatewaySchema(strawberry.Schema):
         return None
 
 
-def build_schema(limits: QueryLimits | None = None, *, fast_path: bool = True) -> GatewaySchema:
+def build_schema(
+    limits: QueryLimits | None = None,
+    *,
+    fast_path: bool = True,
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
+) -> GatewaySchema:
     """The schema of CONTRACT.md §1.
 
     ``limits`` (default: :class:`QueryLimits`' defaults) bound every request's depth, aliases,
@@ -35,6 +41,9 @@ def build_schema(limits: QueryLimits | None = None, *, fast_path: bool = True) -
 
     ``fast_path`` completes eligible selections with compiled projections
     (:mod:`gateway.schema.fastpath`), byte-for-byte equal to graphql-core's completion.
+
+    ``extensions`` (per-request factories) are added after the gateway's own: the app adds the
+    persisted-query registration of :mod:`gateway.persisted` this way.
     """
     return GatewaySchema(
         query=Query,
@@ -46,9 +55,11 @@ def build_schema(limits: QueryLimits | None = None, *, fast_path: bool = True) -
             *limit_extensions(limits or QueryLimits()),
             OperationRecorder,
             # Frontends send the same few documents again and again: parse and validate each
-            # once (bounded LRUs, shared by the process; the token limit still applies first).
+            # once (one LRU shared by the process, bounded by document size, count and memory;
+            # the token limit still applies first).
             ParseCache,
-            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+            ValidationCache,
+            *extensions,
         ],
         scalar_overrides={datetime: DateTimeScalar},
         execution_context_class=fast_path_executor() if fast_path else None,

@@ -40,7 +40,9 @@ added to a projected type must stay pure and cheap: a projection that misses run
 
 ``@include``/``@skip`` are honoured by compiling with graphql-core's own field collection; a
 plan is cached per document text, operation and the values of the variables those directives
-read, so the same document with other condition values gets (and caches) its own plan.
+read, so the same document with other condition values gets (and caches) its own plan. A
+document too large to cache (:func:`gateway.schema.document_cache.cacheable`) is planned for its
+request only.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ from strawberry.types.field import StrawberryField
 
 from gateway.kombo import models
 from gateway.schema import connection
+from gateway.schema.document_cache import cacheable
 
 __all__ = [
     "PROJECTED_CLASSES",
@@ -119,7 +122,8 @@ any other class is completed by graphql-core.
 """
 
 MAX_DOCUMENTS = 512
-"""Documents whose plans are kept (oldest dropped first)."""
+"""Documents whose plans are kept (oldest dropped first); documents larger than
+:data:`~gateway.schema.document_cache.MAX_CACHED_DOCUMENT_BYTES` never are."""
 
 MAX_PLANS_PER_DOCUMENT = 32
 """Plans kept per document: one per combination of ``@include``/``@skip`` variable values."""
@@ -256,6 +260,8 @@ class FastPathExecutor(StrawberryGraphQLCoreExecutionContext):
         loc = self.operation.loc
         if loc is None:
             return None
+        if not cacheable(loc.source.body):  # planned for this request only
+            return {}
         documents = self.cache.documents
         document_key = (loc.source.body, loc.start)
         document = documents.get(document_key)

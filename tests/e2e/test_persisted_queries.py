@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,30 @@ def test_a_request_with_neither_query_nor_hash_is_still_400(gateway_url: str) ->
 
     assert response.status_code == 400
     assert "query" in only_error(response)["message"]
+
+
+def test_a_document_over_the_token_limit_sent_with_its_hash_is_refused_quickly_unstored(
+    gateway_url: str,
+) -> None:
+    # ~790 KB, 20,000 fragments: the registration used to parse and validate it in full, with
+    # no limit, before the schema's own pipeline (seconds of blocked event loop). Now the
+    # token limit stops the parser, hash or not, and nothing is registered.
+    document = f"query Huge_{secrets.token_hex(4)} {{ __typename }}\n" + "\n".join(
+        f"fragment F{i} on Query {{ __typename }}" for i in range(20_000)
+    )
+    started = time.perf_counter()
+    response = post(gateway_url, {"query": document, "extensions": persisted(document)})
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 400
+    assert only_error(response) == {
+        "message": "token count exceeds the limit of 10000 (GATEWAY_MAX_TOKENS); the document "
+        "was not parsed further",
+        "extensions": {"code": "QUERY_TOO_COMPLEX"},
+    }
+    assert elapsed < 1.0
+    missed = post(gateway_url, {"extensions": persisted(document)})
+    assert only_error(missed)["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
 
 # --- GATEWAY_APQ=false -----------------------------------------------------------------------
