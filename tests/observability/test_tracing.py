@@ -2,18 +2,26 @@
 all (not even an import) when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is unset.
 
 The gateway runs in-process (httpx's ASGI transport) with an in-memory span exporter, in front
-of the session's sandbox process, whose request log records each request's ``traceparent``.
+of the session's sandbox process, whose request log records each request's ``traceparent``; one
+test runs it as its own process exporting over OTLP/HTTP to a collector on loopback.
 """
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -21,9 +29,9 @@ from opentelemetry.trace import SpanKind, StatusCode
 from gateway.app import create_app, tracing_for
 from gateway.settings import Settings, SettingsError
 from gateway.tracing import NO_TRACING, Tracing
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
+from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
 from tests.observability.conftest import RATE_LIMITED
-from tests.servers import ROOT, Sandbox
+from tests.servers import ROOT, Gateway, Sandbox
 
 pytestmark = pytest.mark.anyio
 
@@ -220,6 +228,93 @@ def test_an_endpoint_turns_tracing_on() -> None:
         ).tracing
         is None
     )
+
+
+class Collector:
+    """An OTLP/HTTP collector on loopback: every ``POST /v1/traces`` body, decoded."""
+
+    def __init__(self) -> None:
+        self.exports: list[ExportTraceServiceRequest] = []
+        self.paths: list[str] = []
+        self._lock = threading.Lock()
+
+    def record(self, path: str, body: bytes) -> None:
+        with self._lock:
+            self.paths.append(path)
+            if path == "/v1/traces":
+                self.exports.append(ExportTraceServiceRequest.FromString(body))
+
+    def spans(self) -> list[tuple[str, Any]]:
+        """Every span received so far, with the ``service.name`` of its resource."""
+        with self._lock:
+            exports = list(self.exports)
+        found = []
+        for export in exports:
+            for resource_spans in export.resource_spans:
+                attributes = {
+                    a.key: a.value.string_value for a in resource_spans.resource.attributes
+                }
+                for scope_spans in resource_spans.scope_spans:
+                    found += [(attributes.get("service.name"), s) for s in scope_spans.spans]
+        return found
+
+
+@contextmanager
+def otlp_collector() -> Iterator[tuple[str, Collector]]:
+    """A collector listening on a free loopback port, in a thread: its base URL and records."""
+    collector = Collector()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            collector.record(self.path, body)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="otlp-collector", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", collector
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_gateway_process_exports_its_spans_over_otlp(sandbox_url: str, server_logs: Path) -> None:
+    with (
+        otlp_collector() as (collector_url, collector),
+        serve_gateway(
+            sandbox_url,
+            server_logs / "gateway-otlp.log",
+            OTEL_EXPORTER_OTLP_ENDPOINT=collector_url,
+            OTEL_BSP_SCHEDULE_DELAY="100",  # milliseconds (the default is 5 s)
+        ) as url,
+    ):
+        gateway = Gateway(url, secrets=(API_KEY,))
+        gateway.query("query Exported { interviews(first: 1) { nodes { id } } }")
+        gateway.http.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            spans = collector.spans()
+            if {"query Exported", "GET /ats/interviews"} <= {span.name for _, span in spans}:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail(f"no OTLP export of the request's spans within 10 s: {collector.paths}")
+    assert set(collector.paths) == {"/v1/traces"}
+    [(service, operation)] = [(s, span) for s, span in spans if span.name == "query Exported"]
+    assert service == "kombo-gateway"
+    [(_, request)] = [(s, span) for s, span in spans if span.name == "GET /ats/interviews"]
+    assert request.trace_id == operation.trace_id, "the upstream request is in the query's trace"
 
 
 @pytest.mark.parametrize(
