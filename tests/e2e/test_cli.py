@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,43 @@ def test_serve_with_two_workers_pages_across_them(sandbox_url: str, server_logs:
             gateway.http.close()
         assert seen == ids(visible(DEFAULT_INTEGRATION))[:30]
     assert log.read_text().count("Started server process") >= 2
+
+
+PAGE = (
+    "query($after: String) { interviews(first: 5, after: $after) "
+    "{ nodes { id } pageInfo { endCursor } } }"
+)
+
+
+def test_a_cursor_from_one_gateway_process_resumes_on_another(
+    sandbox_url: str, server_logs: Path
+) -> None:
+    """Replicas sharing the API key accept each other's cursors (README: the signing key is
+    derived from it); one with its own GATEWAY_CURSOR_SECRET refuses them."""
+    with ExitStack() as stack:
+        a, b, other = (
+            Gateway(
+                stack.enter_context(serve_gateway(sandbox_url, server_logs / log, **env)),
+                secrets=(API_KEY,),
+            )
+            for log, env in [
+                ("gateway-replica-a.log", {}),
+                ("gateway-replica-b.log", {}),
+                ("gateway-other-secret.log", {"GATEWAY_CURSOR_SECRET": "another-cursor-secret"}),
+            ]
+        )
+        for gateway in (a, b, other):
+            stack.callback(gateway.http.close)
+        first = a.query(PAGE, {"after": None})["interviews"]
+        cursor = first["pageInfo"]["endCursor"]
+        second = b.query(PAGE, {"after": cursor})["interviews"]
+        expected = ids(visible(DEFAULT_INTEGRATION))[:10]
+        assert [n["id"] for n in first["nodes"] + second["nodes"]] == expected, "no gap, no repeat"
+
+        [error] = other.errors(PAGE, {"after": cursor})
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert error["path"] == ["interviews"]
+        # ... while it pages with its own cursors.
+        own = other.query(PAGE, {"after": None})["interviews"]["pageInfo"]["endCursor"]
+        resumed = other.query(PAGE, {"after": own})["interviews"]
+        assert [n["id"] for n in resumed["nodes"]] == expected[5:]
