@@ -6,12 +6,7 @@ import pytest
 
 from gateway.app import cache_summary, kombo_config
 from gateway.cache import SharedRedis
-from gateway.settings import (
-    DEFAULT_CACHE_MAX_BYTES,
-    DEFAULT_CACHE_MAX_ENTRIES,
-    Settings,
-    SettingsError,
-)
+from gateway.settings import Settings, SettingsError
 
 
 def test_the_cache_is_off_by_default() -> None:
@@ -36,11 +31,9 @@ def test_a_ttl_turns_the_in_process_cache_on() -> None:
     assert cache_summary(settings, None) == (
         "response cache: TTL 5 s, in this process (at most 50 pages, 2 MiB)"
     )
+    # README: GATEWAY_CACHE_MAX_ENTRIES and GATEWAY_CACHE_MAX_BYTES default to 1000 and 32 MiB.
     defaults = Settings.from_env({"GATEWAY_CACHE_TTL": "5"}).response_cache
-    assert (defaults.max_entries, defaults.max_bytes) == (
-        DEFAULT_CACHE_MAX_ENTRIES,
-        DEFAULT_CACHE_MAX_BYTES,
-    )
+    assert (defaults.max_entries, defaults.max_bytes) == (1000, 33_554_432)
 
 
 @pytest.mark.parametrize("value", ["-1", "1.5", "soon", "86401"])

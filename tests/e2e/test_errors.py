@@ -16,7 +16,6 @@ import pytest
 
 from gateway.kombo.retry import RETRYABLE_CODES
 from gateway.sandbox.data import INTEGRATIONS, MODEL_NOT_AVAILABLE_INTEGRATION
-from gateway.settings import Resilience
 from tests.conftest import API_KEY
 from tests.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
 from tests.servers import Gateway, Sandbox
@@ -31,7 +30,8 @@ def only_error(gateway: Gateway, query: str, variables: dict[str, Any] | None = 
 
 
 LOG_URL = "https://app.kombo.dev/my-prod/logs?interactionId=123456"
-ATTEMPTS = Resilience().retries + 1  # the session gateway runs with the default retry policy
+# README: GATEWAY_UPSTREAM_RETRIES defaults to 3, and the session gateway leaves it unset.
+ATTEMPTS = 1 + 3
 CASES = [(code, 400) for code in KOMBO_ERROR_CODES] + [
     ("PLATFORM.AUTHENTICATION_INVALID", 401),
     ("INTEGRATION.MODEL_NOT_AVAILABLE", 403),

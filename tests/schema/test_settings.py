@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from gateway.settings import DEFAULT_MAX_BODY_BYTES, Settings, SettingsError
+from gateway.settings import Settings, SettingsError
 
 SECRET = "s3cret-" + "x" * 32
 API_KEY = {"KOMBO_API_KEY": "kombo-live-key"}
@@ -47,9 +47,25 @@ def test_defaults_are_the_contracts() -> None:
     assert settings.host == "127.0.0.1"
     assert settings.port == 8000
     assert settings.cors_origins == ()
-    assert settings.max_body_bytes == DEFAULT_MAX_BODY_BYTES == 1_048_576
+    assert settings.max_body_bytes == 1_048_576
     assert settings.allow_unauthenticated is False
     assert settings.jwt_integration_claim == "kombo_integration_id"
+
+
+def test_defaults_are_the_readmes() -> None:
+    """The defaults of README "Configuration", written down here, not read from the code."""
+    settings = Settings.from_env({})
+    resilience = settings.resilience
+    assert resilience.retries == 3
+    assert resilience.request_timeout == 10
+    assert resilience.upstream_concurrency == 8
+    assert (resilience.retry_base_delay, resilience.retry_max_delay) == (0.2, 5)
+    cache = settings.response_cache
+    assert (cache.ttl, cache.max_entries, cache.max_bytes) == (0, 1000, 32 * 1_048_576)
+    limits = settings.limits
+    assert (limits.max_depth, limits.max_aliases, limits.max_tokens) == (12, 100, 10_000)
+    assert (limits.max_cost, limits.max_estimated_calls) == (10_000, 25)
+    assert limits.upstream_budget == 20
 
 
 @pytest.mark.parametrize(
