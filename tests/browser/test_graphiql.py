@@ -13,8 +13,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Request, expect
 
-from gateway.graphiql import CONTENT_SECURITY_POLICY, render_page
+from gateway.graphiql import render_page
 from gateway.sandbox.data import INTEGRATIONS
+from tests.e2e.truth import ids, visible
+from tests.graphiql_csp import assert_strict_csp
 
 if TYPE_CHECKING:  # the fixtures live in conftest.py, which pytest imports itself
     from tests.browser.conftest import OfflinePage
@@ -53,7 +55,7 @@ def _open_graphiql(watched: OfflinePage, gateway_url: str) -> Page:
     assert response is not None
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert response.headers.get("content-security-policy") == CONTENT_SECURITY_POLICY
+    assert_strict_csp(response.headers.get("content-security-policy"))
     expect(page).to_have_title("kombo-gateway · GraphiQL")
     expect(page.locator(".graphiql-execute-button")).to_be_visible()
     return page
@@ -128,7 +130,10 @@ def test_graphiql_sends_the_headers_editor_headers(
     expect(result).to_contain_text('"interviews"')
     shown = json.loads(_editor_text(page, ".result-window"))
     assert "errors" not in shown
-    assert _ids(shown["data"])
+    # The default query's five interviews, of the integration the header named.
+    nodes = [edge["node"]["id"] for edge in shown["data"]["interviews"]["edges"]]
+    assert nodes == ids(visible(integration))[:5]
+    assert nodes != ids(visible(INTEGRATIONS[0]))[:5]
     _assert_clean(offline_page)
 
 
