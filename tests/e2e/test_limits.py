@@ -277,3 +277,5 @@ def test_graphiql_page_still_loads_with_introspection_off(limited: Gateway) -> N
     # The IDE is served either way; without introspection it only lacks docs and completion.
     response = httpx.get(limited.url + "/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<title>kombo-gateway · GraphiQL</title>" in response.text
