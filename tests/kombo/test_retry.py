@@ -245,7 +245,8 @@ async def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
 
     policy = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=3.0, uniform=uniform)
     assert [policy.backoff(n) for n in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
-    assert all(low == 0.0 for low, _ in ceilings)
+    # Full jitter: each wait is drawn between 0 and the doubled, capped ceiling.
+    assert ceilings == [(0.0, 0.5), (0.0, 1.0), (0.0, 2.0), (0.0, 3.0), (0.0, 3.0)]
 
 
 async def test_without_retry_after_the_waits_are_the_jittered_backoff() -> None:
@@ -401,6 +402,19 @@ class Gate:
             await asyncio.sleep(0.001)
 
 
+async def eventually(condition: Callable[[], bool], timeout: float = 2.0) -> None:
+    """Let the loop run until ``condition()`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0.001)
+
+
+def waiters(client: KomboClient) -> int:
+    """Callers waiting on the client's shared page calls now (its coalescer's flights)."""
+    return sum(flight.waiters for flight, _ in client._pages._flights.values())
+
+
 async def test_at_most_n_requests_of_one_integration_are_in_flight() -> None:
     gate = Gate()
     client = client_for(gate, per_integration=3)
@@ -446,7 +460,7 @@ async def test_identical_concurrent_calls_make_one_request_and_share_the_page() 
     client = client_for(gate)
     calls = [asyncio.create_task(list_page(client)) for _ in range(10)]
     await gate.until(1)
-    await asyncio.sleep(0.01)
+    await eventually(lambda: waiters(client) == 10)
     gate.release.set()
     pages = await asyncio.gather(*calls)
     assert len(gate.requests) == 1
@@ -505,11 +519,13 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_call() -> None:
     first = asyncio.create_task(list_page(client))
     others = [asyncio.create_task(list_page(client)) for _ in range(3)]
     await gate.until(1)
+    assert waiters(client) == 4
     first.cancel()
-    await asyncio.sleep(0.01)
+    await asyncio.wait([first])
+    assert first.cancelled()
+    assert waiters(client) == 3
     gate.release.set()
     pages = await asyncio.gather(*others)
-    assert first.cancelled()
     assert len(pages) == 3
     assert len(gate.requests) == 1
     assert gate.cancelled == 0
@@ -535,9 +551,8 @@ async def test_when_every_waiter_has_left_the_upstream_request_is_cancelled() ->
     for call in calls:
         call.cancel()
     await asyncio.gather(*calls, return_exceptions=True)
-    await asyncio.sleep(0.01)
-    assert gate.cancelled == 1
-    assert gate.in_flight == 0
+    await eventually(lambda: gate.in_flight == 0)  # the upstream request has ended ...
+    assert gate.cancelled == 1  # ... cancelled, not answered
     # and the next identical call goes upstream afresh
     gate.release.set()
     await list_page(client)
@@ -547,6 +562,7 @@ async def test_when_every_waiter_has_left_the_upstream_request_is_cancelled() ->
 async def test_retries_plan_their_waits_by_the_most_patient_waiter() -> None:
     """A joiner with more time lets the shared call wait for a Retry-After the first could not."""
     arrived = asyncio.Event()
+    answer = asyncio.Event()
     answers = [
         kombo_error(429, "PLATFORM.RATE_LIMIT_EXCEEDED", {"Retry-After": "0.3"}),
         httpx.Response(200, json=PAGE),
@@ -557,15 +573,16 @@ async def test_retries_plan_their_waits_by_the_most_patient_waiter() -> None:
         nonlocal seen
         seen += 1
         if seen == 1:
-            await arrived.wait()
+            arrived.set()
+            await answer.wait()
         return answers[min(seen, 2) - 1]
 
     client = client_for(handler)
     hasty = asyncio.create_task(list_page(client, deadline=Deadline.after(0.2)))
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(arrived.wait(), 1)  # hasty's call is upstream ...
     patient = asyncio.create_task(list_page(client, deadline=Deadline.after(5)))
-    await asyncio.sleep(0.01)
-    arrived.set()
+    await eventually(lambda: waiters(client) == 2)  # ... and patient has joined it
+    answer.set()
     assert (await patient).results == ()
     with pytest.raises(KomboDeadlineExceeded):
         await hasty
