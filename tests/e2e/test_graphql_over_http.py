@@ -16,6 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import DEFAULT_INTEGRATION
+from tests.e2e.truth import job_id, visible
+
 AUDIT_DIR = Path(__file__).parent / "http_audit"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -313,7 +316,7 @@ def test_field_error_keeps_partial_data_with_200(
 ) -> None:
     # A job's interviews with an out-of-range `first` fail; the non-null field nulls its job
     # (nullable), and the rest of the interview survives.
-    interview_id = _an_interview_with_a_job(client, graphql_url)
+    interview_id = _an_interview_with_a_job()
     query = (
         "query ($id: ID!) { interview(id: $id) { id application { job "
         "{ interviews(first: 0) { nodes { id } } } } } }"
@@ -370,13 +373,8 @@ def test_no_response_carries_a_stack_trace(client: httpx.Client, graphql_url: st
         assert 'File "' not in response.text
 
 
-def _an_interview_with_a_job(client: httpx.Client, graphql_url: str) -> str:
-    response = post(
-        client,
-        graphql_url,
-        {"query": "{ interviews(first: 100) { nodes { id application { job { id } } } } }"},
-    )
-    for interview in response.json()["data"]["interviews"]["nodes"]:
-        if (interview["application"] or {}).get("job"):
-            return interview["id"]
-    pytest.skip("the upstream has no interview with an application and a job")
+def _an_interview_with_a_job() -> str:
+    """From the sandbox's own data (the session gateway's default integration): never absent."""
+    with_a_job = [i.payload["id"] for i in visible(DEFAULT_INTEGRATION) if job_id(i.payload)]
+    assert with_a_job, f"the sandbox has no interview with a job in {DEFAULT_INTEGRATION}"
+    return with_a_job[0]
