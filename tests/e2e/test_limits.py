@@ -220,6 +220,11 @@ def test_a_bad_limit_stops_the_gateway_at_start(tmp_path: Path) -> None:
 README_EXAMPLES = re.findall(r"```graphql\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
 
 
+def test_the_readme_examples_are_found() -> None:
+    # Fewer would mean the pattern no longer matches them, and the test below checks fewer.
+    assert len(README_EXAMPLES) >= 4
+
+
 @pytest.mark.parametrize("example", README_EXAMPLES, ids=lambda q: q.split("{")[0].strip() or "{")
 def test_every_readme_example_passes_the_default_limits(gateway: Gateway, example: str) -> None:
     body = gateway.post(example).json()
