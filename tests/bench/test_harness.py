@@ -70,8 +70,9 @@ def test_peak_rss_catches_a_short_spike() -> None:
     child = _python("import time; time.sleep(0.2); b = b'x' * 80_000_000; time.sleep(0.3); del b")
     try:
         with PeakRss(child.pid, interval=0.02) as rss:
-            time.sleep(0.7)
+            child.wait(timeout=30)  # the whole life of the child, spike included
     finally:
+        child.kill()  # nothing once it has exited and been waited for
         child.wait()
     assert rss.peak_mib >= 75
 
