@@ -11,6 +11,7 @@ import pytest
 from graphql.execution import Executor
 from strawberry.extensions import SchemaExtension
 
+from bench.scenarios import INTERVIEW_ALL_FIELDS
 from gateway import app as gateway_app
 from gateway.kombo import models as m
 from gateway.schema import GatewaySchema, build_schema
@@ -21,16 +22,7 @@ from gateway.schema.types import Interview
 from gateway.settings import Settings, SettingsError
 from tests.schema.test_fastpath_differential import FakeKombo, execute
 
-EVERYTHING = """
-  id remoteId title startingAt endingAt
-  location { city country raw state street1 street2 zipCode }
-  videoConferencingUrl applicationId stageId canceled remoteCreatedAt remoteUpdatedAt
-  remoteData changedAt remoteDeletedAt
-  users { id remoteId firstName lastName email }
-  application { id remoteId outcome rejectionReasonName
-    candidate { id remoteId firstName lastName emailAddresses { emailAddress type } }
-    job { id remoteId name } }
-"""
+EVERYTHING = INTERVIEW_ALL_FIELDS
 PAGE = f"""query Page($first: Int) {{
   interviews(first: $first) {{
     edges {{ cursor node {{ {EVERYTHING} }} }}

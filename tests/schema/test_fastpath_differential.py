@@ -36,6 +36,7 @@ from graphql import (
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from bench.scenarios import INTERVIEW_ALL_FIELDS
 from gateway.http import format_error
 from gateway.kombo import (
     InterviewPage,
@@ -566,7 +567,8 @@ def test_every_field_of_a_page_answers_exactly_as_graphql_core(
     assert_same_response(document, {}, lambda: replace(upstream, calls=[]))
 
 
-ALL_FIELDS = """
+ALL_FIELDS = (
+    """
 query Page {
   interviews(first: $first) {
     edges { cursor node { ...everything } }
@@ -575,14 +577,8 @@ query Page {
   }
   byId: nodes(ids: ["iv-0", "iv-3", "unknown"]) { __typename ... on Interview { ...everything } }
 }
-fragment everything on Interview {
-  id remoteId title startingAt endingAt
-  location { city country raw state street1 street2 zipCode }
-  videoConferencingUrl applicationId stageId canceled remoteCreatedAt remoteUpdatedAt
-  remoteData changedAt remoteDeletedAt
-  users { id remoteId firstName lastName email }
-  application { id remoteId outcome rejectionReasonName
-    candidate { id remoteId firstName lastName emailAddresses { emailAddress type } }
-    job { id remoteId name } }
-}
 """
+    + "fragment everything on Interview {"
+    + INTERVIEW_ALL_FIELDS
+    + "\n}\n"
+)
