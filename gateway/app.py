@@ -42,8 +42,10 @@ log = logging.getLogger("gateway")
 SANDBOX_API_KEY = "sandbox-key"
 
 EXAMPLE_QUERY = """\
-# Welcome to kombo-gateway. Press the ▶ button (or Ctrl-Enter) to run this query.
-# Interviews come from Kombo's GET /ats/interviews; `first`/`after` page through them.
+# kombo-gateway: press ▶ (or Ctrl-Enter) to run.
+# Next page: set $after to pageInfo.endCursor in
+# Variables. Another integration: the Headers tab,
+# {"X-Integration-Id": "greenhouse:globex"}.
 query Interviews($after: String) {
   interviews(first: 5, after: $after) {
     edges {
