@@ -19,7 +19,8 @@ RUN npm run --silent build
 
 # 2. The gateway as a wheel (with those assets as package data), installed with its runtime
 #    dependencies and the [otel] extra (tracing stays off until OTEL_EXPORTER_OTLP_ENDPOINT is
-#    set) into a virtualenv that has no pip of its own; no dev extras.
+#    set) into a virtualenv that has no pip of its own; no dev extras. Every dependency comes
+#    pinned and hash-checked from requirements.lock (`make lock`), then the wheel without deps.
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -29,7 +30,8 @@ COPY . .
 COPY --from=graphiql /build/static gateway/graphiql/static
 RUN pip wheel --no-deps --wheel-dir /wheels . \
     && python -m venv --without-pip /opt/venv \
-    && pip --python /opt/venv/bin/python install "$(ls /wheels/*.whl)[otel]"
+    && pip --python /opt/venv/bin/python install --require-hashes -r requirements.lock \
+    && pip --python /opt/venv/bin/python install --no-deps "$(ls /wheels/*.whl)"
 
 # 3. The runtime: the virtualenv alone, as a non-root user with no home and no shell.
 FROM python:3.11-slim-bookworm

@@ -5,17 +5,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install assets chromium audit-deps apq-deps lint schema clean bench wrk redis
+.PHONY: run test install lock assets chromium audit-deps apq-deps lint schema clean bench wrk redis
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
 
-# The local virtualenv with the gateway and its dev tools (re-made when pyproject.toml changes).
-$(STAMPS)/venv: pyproject.toml | $(STAMPS)
+# The local virtualenv with the gateway and its dev tools, exactly as locked (re-made when the
+# lock changes): every package pinned and hash-checked, then the gateway itself without deps.
+$(STAMPS)/venv: pyproject.toml requirements-dev.lock | $(STAMPS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Re-pin every Python dependency (after editing pyproject.toml's dependencies): the runtime lock
+# the image installs, and the dev lock `make test` installs. Commit both.
+LOCK := $(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet
+lock: $(STAMPS)/venv
+	$(LOCK) --extra otel -o requirements.lock
+	$(LOCK) --extra otel --extra dev -o requirements-dev.lock
 
 install: $(STAMPS)/venv assets
 
