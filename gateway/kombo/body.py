@@ -43,6 +43,11 @@ class _Inflater:
         self._started = True
         return out
 
+    @property
+    def truncated(self) -> bool:
+        """Data came, but not the end of the compressed stream."""
+        return self._started and not self._inflater.eof
+
 
 def _inflater(content_encoding: str) -> _Inflater | None:
     """The inflater of a ``Content-Encoding``, ``None`` for identity; malformed for others."""
@@ -83,4 +88,6 @@ async def read_body(response: httpx.Response, limit: int) -> bytes:
         if size > limit:
             raise KomboResponseTooLarge(limit)
         parts.append(chunk)
+    if inflater is not None and inflater.truncated:
+        raise KomboMalformedResponse("Kombo's answer could not be decompressed (truncated)")
     return b"".join(parts)
