@@ -23,6 +23,7 @@ from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, R
 from gateway.kombo.cache import RedisPageStore
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
+from gateway.logs import Redactor
 from gateway.metrics import MetricsObserver, metrics_endpoint
 from gateway.persisted import (
     LRUDocumentStore,
@@ -33,6 +34,7 @@ from gateway.persisted import (
 from gateway.request_id import RequestIdMiddleware, current_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget
+from gateway.secret_guard import SecretGuard
 from gateway.settings import SANDBOX_BASE_URL, Settings
 from gateway.telemetry import RequestTelemetry, UpstreamCallCounter, note_integration
 from gateway.tracing import NO_TRACING, Tracing
@@ -94,6 +96,7 @@ def kombo_config(settings: Settings) -> KomboConfig:
         ),
         max_in_flight_per_integration=r.upstream_concurrency,
         cache=page_cache_config(settings),
+        max_response_bytes=settings.upstream_max_bytes,
     )
     if settings.kombo_api_key is not None:
         return config
@@ -166,6 +169,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     authenticator = authenticator_for(settings, default_integration(settings))
     cursor_key = settings.cursor_key
     request_timeout = settings.resilience.request_timeout
+    redactor = Redactor(settings.secrets())
     state: dict[str, KomboClient] = {}
 
     @contextlib.asynccontextmanager
@@ -203,6 +207,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             request_id=request_id,
             deadline=Deadline.after(request_timeout),
             tracing=tracing,
+            redact=redactor,
         )
 
     page = graphiql.render_page("/graphql", EXAMPLE_QUERY)
@@ -250,8 +255,9 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             telemetry=telemetry,
         )
     routes.insert(0, Route("/graphql", endpoint, methods=["GET", "POST"]))
-    # Outermost: every answer carries the request id, the CORS ones included.
-    middleware = [Middleware(RequestIdMiddleware)]
+    # Outermost: every answer carries the request id, the CORS ones included. Then no answer
+    # carries a secret (README "Errors": upstream texts are redacted before that).
+    middleware = [Middleware(RequestIdMiddleware), Middleware(SecretGuard, redactor=redactor)]
     if settings.cors_origins:
         middleware.append(
             Middleware(

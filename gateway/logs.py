@@ -53,6 +53,41 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _JWT.sub(REDACTED, text)
 
 
+def spellings(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Each secret verbatim and JSON-escaped, longest first: a secret that contains another is
+    replaced whole."""
+    values = tuple(v for v in secrets if v)
+    escaped = (json.dumps(v)[1:-1] for v in values)
+    return tuple(sorted({*values, *escaped}, key=len, reverse=True))
+
+
+class Redactor:
+    """:func:`redact` bound to one process's secrets (``Settings.secrets()``): what guards the
+    log lines also guards what reaches clients, strings from upstream first
+    (:func:`gateway.schema.context.gateway_error`), then every response body as a last check
+    (:mod:`gateway.secret_guard`)."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.spellings = spellings(secrets)
+        self.needles = tuple(s.encode() for s in self.spellings)
+        """The spellings as UTF-8: how they appear in an encoded JSON body."""
+
+    def __call__(self, text: str) -> str:
+        return redact(text, self.spellings)
+
+    def scrub(self, body: bytes, replacement: bytes | None = None) -> bytes | None:
+        """``body`` with each secret replaced (by ``[redacted]``, or by ``replacement`` repeated
+        to the secret's length); ``None`` when it holds none (the usual case: one ``in`` check,
+        memchr-fast, per spelling)."""
+        found = [needle for needle in self.needles if needle in body]
+        if not found:
+            return None
+        for needle in found:
+            mask = REDACTED.encode() if replacement is None else replacement * len(needle)
+            body = body.replace(needle, mask)
+        return body
+
+
 class RedactingFormatter(logging.Formatter):
     """Formats with the wrapped formatter, then redacts the whole line."""
 
@@ -69,10 +104,7 @@ class RedactingFormatter(logging.Formatter):
     @secrets.setter
     def secrets(self, values: tuple[str, ...]) -> None:
         self._secrets = tuple(v for v in values if v)
-        escaped = (json.dumps(v)[1:-1] for v in self._secrets)
-        # Longest first: a secret that contains another is replaced whole.
-        spellings = {*self._secrets, *escaped}
-        self._spellings = tuple(sorted(spellings, key=len, reverse=True))
+        self._spellings = spellings(self._secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(self.inner.format(record), self._spellings)

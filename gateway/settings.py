@@ -28,6 +28,9 @@ DEFAULT_APQ_CACHE_BYTES = 10 * 1_048_576
 DEFAULT_CACHE_MAX_ENTRIES = 1000  # pages
 DEFAULT_CACHE_MAX_BYTES = 32 * 1_048_576  # estimated memory of the parsed pages
 MAX_CACHE_TTL = 86_400
+DEFAULT_UPSTREAM_MAX_BYTES = 16 * 1_048_576  # the Kombo client's default: ~50x a 250-record page
+MIN_UPSTREAM_MAX_BYTES = 1_048_576
+MAX_UPSTREAM_MAX_BYTES = 1024 * 1_048_576
 REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
 
 AuthMode = Literal["none", "jwt"]
@@ -189,6 +192,9 @@ class Settings:
     cursor_secret: str | None = field(default=None, repr=False)
     allow_unauthenticated: bool = False
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    upstream_max_bytes: int = DEFAULT_UPSTREAM_MAX_BYTES
+    """``GATEWAY_UPSTREAM_MAX_BYTES``: the longest upstream answer read, after decompression;
+    a longer one is ``UPSTREAM_UNAVAILABLE``."""
     limits: QueryLimits = field(default_factory=QueryLimits)
     resilience: Resilience = field(default_factory=Resilience)
     sandbox_faults: tuple[str, ...] = ()
@@ -336,6 +342,13 @@ class Settings:
             cursor_secret=get("GATEWAY_CURSOR_SECRET"),
             allow_unauthenticated=allow_unauthenticated,
             max_body_bytes=max_body_bytes,
+            upstream_max_bytes=_whole_number(
+                "GATEWAY_UPSTREAM_MAX_BYTES",
+                get,
+                DEFAULT_UPSTREAM_MAX_BYTES,
+                MIN_UPSTREAM_MAX_BYTES,
+                MAX_UPSTREAM_MAX_BYTES,
+            ),
             limits=_query_limits(get),
             resilience=_resilience(get),
             sandbox_faults=_sandbox_faults(get, api_key),

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import httpx
 import orjson
 
+from gateway.kombo.body import ACCEPT_ENCODING, read_body
 from gateway.kombo.cache import MemoryPageStore, PageCache, PageCacheConfig, PageStore
 from gateway.kombo.coalesce import Coalescer, Flight
 from gateway.kombo.deadline import Deadline
@@ -42,6 +43,9 @@ from gateway.request_id import current_request_id
 log = logging.getLogger(__name__)
 
 INTERVIEWS_PATH = "/ats/interviews"
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1_048_576
+"""16 MiB: the sandbox's 250-interview page is 0.34 MB (1.4 KB an interview); this leaves
+~67 KB an interview for what ``remote_data`` carries from the ATS."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class KomboConfig:
     transport: httpx.AsyncBaseTransport | None = None
     cache: PageCacheConfig | None = None
     """The short-TTL response cache; ``None``: off (every call goes upstream)."""
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    """Longest answer read, after decompression; a longer one is
+    :class:`~gateway.kombo.errors.KomboResponseTooLarge` (``GATEWAY_UPSTREAM_MAX_BYTES``)."""
 
 
 _PageKey = tuple[str, str, tuple[tuple[str, str], ...]]
@@ -89,8 +96,10 @@ class KomboClient:
         max_in_flight_per_integration: int = 8,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         cache: PageCache | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._http = http
+        self._max_response_bytes = max_response_bytes
         self.cache = cache
         """The response cache consulted before any upstream call, if any (its counters are
         read by metrics)."""
@@ -118,6 +127,7 @@ class KomboClient:
             headers={
                 "Authorization": f"Bearer {config.api_key}",
                 "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
                 "User-Agent": "kombo-gateway/0.1",
             },
             timeout=httpx.Timeout(
@@ -139,6 +149,7 @@ class KomboClient:
             retry=config.retry,
             max_in_flight_per_integration=config.max_in_flight_per_integration,
             cache=cache,
+            max_response_bytes=config.max_response_bytes,
         )
 
     async def aclose(self) -> None:
@@ -272,12 +283,12 @@ class KomboClient:
         with self.observer.attempt(attempt):
             started = time.perf_counter()
             try:
-                response = await self._send(
+                response, body = await self._send(
                     attempt.endpoint, attempt.integration_id, params, attempt.headers
                 )
                 attempt.duration = time.perf_counter() - started
                 attempt.status = response.status_code
-                return parse(_decode(response))
+                return parse(_decode(response, body))
             except KomboError as error:
                 attempt.error = error
                 raise
@@ -292,14 +303,23 @@ class KomboClient:
         integration_id: str,
         params: dict[str, str],
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, bytes]:
+        """The answer and its decoded body, read as it arrives and never past
+        ``max_response_bytes`` (:mod:`gateway.kombo.body`), by the per-attempt timeout."""
+        request = self._http.build_request(
+            "GET",
+            path,
+            params=params,
+            headers={**(headers or {}), "X-Integration-Id": integration_id},
+        )
         try:
             async with asyncio.timeout(self._total_timeout):
-                return await self._http.get(
-                    path,
-                    params=params,
-                    headers={**(headers or {}), "X-Integration-Id": integration_id},
-                )
+                response = await self._http.send(request, stream=True)
+                try:
+                    return response, await read_body(response, self._max_response_bytes)
+                finally:
+                    # Unread (too large): the connection is dropped, not returned to the pool.
+                    await response.aclose()
         except TimeoutError as exc:
             raise KomboTimeout(f"Kombo did not answer within {self._total_timeout:g}s") from exc
         except httpx.TimeoutException as exc:
@@ -340,10 +360,11 @@ def _parse_keeping_body(body: Any) -> tuple[InterviewPage, bytes]:
     return parse_interview_page(body), orjson.dumps(body)
 
 
-def _decode(response: httpx.Response) -> Any:
-    """The JSON body of a success, or the matching :class:`KomboError` for anything else."""
+def _decode(response: httpx.Response, content: bytes) -> Any:
+    """The JSON body (``content``) of a success, or the matching :class:`KomboError` for
+    anything else."""
     try:
-        body = orjson.loads(response.content)
+        body = orjson.loads(content)
     except orjson.JSONDecodeError:
         body = None
         decoded = False

@@ -95,3 +95,14 @@ class KomboRetriesExhausted(KomboUnavailable):
 
 class KomboMalformedResponse(KomboUnavailable):
     """Kombo answered, but not with a body the spec describes."""
+
+
+class KomboResponseTooLarge(KomboMalformedResponse):
+    """Kombo's answer, decompressed, was longer than the client reads (``max_response_bytes``).
+
+    Not retried: the same request would get the same oversized answer.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Kombo's answer exceeds {limit} bytes (GATEWAY_UPSTREAM_MAX_BYTES)")
+        self.limit = limit

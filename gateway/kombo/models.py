@@ -1,7 +1,8 @@
 """Typed payloads of ``GET /ats/interviews``, parsed tolerantly from Kombo's JSON.
 
 Where the spec is loose we are too: an extra field is ignored, an unknown ``outcome`` becomes
-``None`` (logged once per value), a malformed optional timestamp becomes ``None``. What we cannot
+``None`` (logged once per value, for the first :data:`MAX_LOGGED_UNKNOWN_VALUES` values), a
+malformed optional timestamp becomes ``None``. What we cannot
 do without (an object that is not an object, an interview without ``id`` or ``changed_at``) raises
 :class:`~gateway.kombo.errors.KomboMalformedResponse`.
 """
@@ -111,7 +112,51 @@ class InterviewPage:
 
 # --- parsing ---------------------------------------------------------------------------------
 
-_unknown_outcomes_logged: set[str] = set()
+MAX_UPSTREAM_CURSOR_CHARS = 2048
+"""Longest ``next`` cursor taken from Kombo; a longer one is a malformed answer. Kombo's are
+opaque base64 of a few dozen characters. The gateway carries the cursor inside its own edge
+cursors (at most 64 KiB; a character may take 12 bytes there, JSON-escaped), so a bound keeps
+every upstream cursor carriable: before it, a 48 KiB ``next`` made edge cursors fail."""
+
+MAX_LOGGED_UNKNOWN_VALUES = 100
+"""Distinct unknown enum values logged per process; later ones are counted, not logged. Issue 8
+measured 2 x 40,000 distinct values (a hostile or broken upstream): RSS 61 -> 127 MB and ~13 MB
+of warnings per round when every one was remembered and logged."""
+MAX_LOGGED_VALUE_CHARS = 200
+"""An unknown value is logged (and remembered) by at most this much of its ``repr``."""
+
+
+class _UnknownValues:
+    """Unknown values of one enum field: each of the first ``limit`` distinct ones logged once,
+    then one line saying further ones are not logged; memory bounded by ``limit``."""
+
+    def __init__(self, what: str, limit: int = MAX_LOGGED_UNKNOWN_VALUES) -> None:
+        self.what = what
+        self.limit = limit
+        self.seen: set[str] = set()
+        self.unlogged = 0
+
+    def note(self, value: object) -> None:
+        key = repr(value)
+        if len(key) > MAX_LOGGED_VALUE_CHARS:
+            key = key[:MAX_LOGGED_VALUE_CHARS] + "..."
+        if key in self.seen:
+            return
+        if len(self.seen) < self.limit:
+            self.seen.add(key)
+            log.warning("unknown %s %s from Kombo; exposed as null", self.what, key)
+            return
+        self.unlogged += 1
+        if self.unlogged == 1:
+            log.warning(
+                "more than %d distinct unknown %s values from Kombo: further ones are exposed "
+                "as null without being logged",
+                self.limit,
+                self.what,
+            )
+
+
+_unknown_outcomes = _UnknownValues("application outcome")
 
 
 def _object(value: Any, where: str) -> Mapping[str, Any]:
@@ -158,10 +203,7 @@ def _outcome(value: Any) -> ApplicationOutcome | None:
     try:
         return ApplicationOutcome(value)
     except ValueError:
-        key = repr(value)
-        if key not in _unknown_outcomes_logged:
-            _unknown_outcomes_logged.add(key)
-            log.warning("unknown application outcome %s from Kombo; exposed as null", key)
+        _unknown_outcomes.note(value)
         return None
 
 
@@ -279,4 +321,9 @@ def parse_interview_page(body: Any) -> InterviewPage:
     next_cursor = data.get("next")
     if next_cursor is not None and (not isinstance(next_cursor, str) or not next_cursor):
         raise KomboMalformedResponse("body.data.next: expected a string or null")
+    if next_cursor is not None and len(next_cursor) > MAX_UPSTREAM_CURSOR_CHARS:
+        raise KomboMalformedResponse(
+            f"body.data.next: a cursor of {len(next_cursor)} characters, more than the "
+            f"{MAX_UPSTREAM_CURSOR_CHARS} taken"
+        )
     return InterviewPage(results=tuple(parse_interview(r) for r in results), next=next_cursor)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -27,6 +28,7 @@ from gateway.kombo import (
     KomboRetriesExhausted,
 )
 from gateway.kombo.models import Interview
+from gateway.logs import Redactor
 from gateway.schema.limits import UpstreamBudget
 from gateway.tracing import NO_TRACING, Tracing
 
@@ -41,27 +43,44 @@ def validate_integration_id(value: str, source: str) -> str:
     return value
 
 
-def gateway_error(exc: KomboError) -> GatewayError:
-    """What a Kombo failure looks like to a GraphQL client (CONTRACT.md §1 Errors)."""
+Redact = Callable[[str], str]
+
+
+def gateway_error(exc: KomboError, redact: Redact) -> GatewayError:
+    """What a Kombo failure looks like to a GraphQL client (CONTRACT.md §1 Errors).
+
+    Every string Kombo supplied (message, title, log link, code) passes through ``redact`` (the
+    log lines' redaction, with the process's secrets): an upstream that echoes the request's
+    ``Authorization: Bearer <key>`` in its error text must not hand the key to clients.
+    """
     if isinstance(exc, KomboAPIError):
         return UpstreamError(
-            exc.message, code=exc.code, title=exc.title, log_url=exc.log_url, status=exc.status
+            redact(exc.message),
+            code=_redacted(exc.code, redact),
+            title=_redacted(exc.title, redact),
+            log_url=_redacted(exc.log_url, redact),
+            status=exc.status,
         )
     if isinstance(exc, KomboRetriesExhausted):
-        return UpstreamGaveUp(exc)
-    return UpstreamUnavailable(f"Kombo gave no usable answer: {exc}")
+        return UpstreamGaveUp(exc, redact)
+    return UpstreamUnavailable(redact(f"Kombo gave no usable answer: {exc}"))
+
+
+def _redacted(text: str | None, redact: Redact) -> str | None:
+    return None if text is None else redact(text)
 
 
 class UpstreamGaveUp(UpstreamUnavailable):
     """``UPSTREAM_UNAVAILABLE`` after Kombo kept answering "not now" (a rate limit, a concurrency
     limit, the remote ATS down) until the retries ran out: Kombo's code is kept as
-    ``upstreamCode``, beside its ``title``, ``logUrl`` and the upstream HTTP ``status``."""
+    ``upstreamCode``, beside its ``title``, ``logUrl`` and the upstream HTTP ``status`` (each
+    string through ``redact``, as in :func:`gateway_error`)."""
 
-    def __init__(self, exc: KomboRetriesExhausted) -> None:
-        super().__init__(f"Kombo gave no usable answer: {exc}")
-        self.upstream_code = exc.code
-        self.title = exc.title
-        self.log_url = exc.log_url
+    def __init__(self, exc: KomboRetriesExhausted, redact: Redact) -> None:
+        super().__init__(redact(f"Kombo gave no usable answer: {exc}"))
+        self.upstream_code = _redacted(exc.code, redact)
+        self.title = _redacted(exc.title, redact)
+        self.log_url = _redacted(exc.log_url, redact)
         self.status = exc.status
 
     def extensions(self) -> dict[str, Any]:
@@ -90,6 +109,9 @@ class GatewayContext:
     """Every upstream call of this request (retries, waits and id batches included) ends by it."""
     tracing: Tracing = field(default=NO_TRACING, repr=False)
     """Spans around the resolvers' upstream work (a no-op unless tracing is on)."""
+    redact: Redact = field(default_factory=Redactor, repr=False)
+    """Applied to every string from Kombo that reaches the client: the app's is bound to the
+    process's secrets; the default still removes bearer tokens and JWTs."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
         field(default_factory=dict, repr=False)
     )
@@ -139,7 +161,7 @@ class GatewayContext:
                         on_upstream_call=self.upstream_budget.spend,
                     )
             except KomboError as exc:
-                raise gateway_error(exc) from exc
+                raise gateway_error(exc, self.redact) from exc
             by_id = {interview.id: interview for interview in page.results}
             return [by_id.get(i) for i in ids]
 
@@ -173,4 +195,4 @@ class GatewayContext:
                     on_upstream_call=self.upstream_budget.spend,
                 )
         except KomboError as exc:
-            raise gateway_error(exc) from exc
+            raise gateway_error(exc, self.redact) from exc

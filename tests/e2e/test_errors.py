@@ -305,3 +305,80 @@ def test_a_lone_surrogate_in_the_body_is_a_400_json_error(gateway: Gateway, body
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/graphql-response+json")
     assert response.json()["errors"][0]["message"]
+
+
+# --- secrets in what Kombo says (issue 8, finding 5) ------------------------------------------
+
+REDACTED = "[redacted]"
+
+
+def echoing_body(code: str | None) -> dict[str, Any]:
+    """Kombo's error body as an upstream that echoes the request's credentials would send it:
+    the key after `Bearer` in the message, bare in the title and the log link."""
+    return kombo_error_body(
+        code,
+        f"Key {API_KEY} rejected",
+        f"Invalid header Authorization: Bearer {API_KEY}",
+        f"https://app.kombo.dev/logs?key={API_KEY}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("PLATFORM.INPUT_INVALID", 400),  # a final error
+        ("PLATFORM.AUTHENTICATION_INVALID", 401),
+        (None, 400),  # UPSTREAM_ERROR
+    ],
+)
+def test_a_final_error_echoing_the_key_reaches_the_client_redacted(
+    gateway: Gateway, sandbox: Sandbox, code: str | None, status: int
+) -> None:
+    sandbox.fault(status=status, body=echoing_body(code))
+    error = only_error(gateway, LIST, {"first": 5})  # Gateway.post asserts the key is absent
+    assert error["message"] == f"Invalid header Authorization: Bearer {REDACTED}"
+    assert error["extensions"] == {
+        "code": code or "UPSTREAM_ERROR",
+        "title": f"Key {REDACTED} rejected",
+        "logUrl": f"https://app.kombo.dev/logs?key={REDACTED}",
+        "status": status,
+    }
+
+
+def test_retries_used_up_echoing_the_key_reach_the_client_redacted(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    sandbox.fault(status=503, body=echoing_body("REMOTE.SERVICE_UNAVAILABLE"), times=ATTEMPTS)
+    error = only_error(gateway, LIST, {"first": 5})
+    assert error["message"].startswith(
+        f"Kombo gave no usable answer: Invalid header Authorization: Bearer {REDACTED} (gave up"
+    )
+    assert error["extensions"] == {
+        "code": "UPSTREAM_UNAVAILABLE",
+        "upstreamCode": "REMOTE.SERVICE_UNAVAILABLE",
+        "title": f"Key {REDACTED} rejected",
+        "logUrl": f"https://app.kombo.dev/logs?key={REDACTED}",
+        "status": 503,
+    }
+
+
+def test_a_code_echoing_the_key_reaches_the_client_redacted(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    sandbox.fault(status=400, body=echoing_body(f"PLATFORM.{API_KEY}"))
+    error = only_error(gateway, LIST, {"first": 5})
+    assert error["extensions"]["code"] == f"PLATFORM.{REDACTED}"
+
+
+def test_data_holding_the_key_is_scrubbed_from_the_answer_as_a_last_check(
+    gateway: Gateway, sandbox: Sandbox, server_logs: Path
+) -> None:
+    # Not an error text: an interview title. No code path redacts data; the response guard does.
+    interview = {"id": "leaky", "changed_at": "2024-01-01T00:00:00.000Z", "title": API_KEY}
+    sandbox.fault(
+        status=200, body={"status": "success", "data": {"next": None, "results": [interview]}}
+    )
+    data = gateway.query("{ interviews(first: 1) { nodes { id title } } }")
+    assert data == {"interviews": {"nodes": [{"id": "leaky", "title": REDACTED}]}}
+    log = (server_logs / "gateway.log").read_text()
+    assert "a response to /graphql carried a secret: redacted" in log

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gateway.kombo import models
 from gateway.kombo.errors import KomboMalformedResponse, KomboUnavailable
 from gateway.kombo.models import (
     Application,
@@ -233,6 +234,59 @@ def test_unknown_outcome_is_none_and_logged_once(caplog: pytest.LogCaptureFixtur
     mentions = [r for r in caplog.records if outcome in r.getMessage()]
     assert len(mentions) == 1
     assert mentions[0].levelno == logging.WARNING
+
+
+def test_unknown_values_logged_are_bounded_then_one_line_says_so(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 8, finding 9: 2 x 40,000 distinct values took RSS 61 -> 127 MB and ~13 MB of log.
+    unknown = models._UnknownValues("application outcome", limit=10)
+    monkeypatch.setattr(models, "_unknown_outcomes", unknown)
+    body = example_body()
+    template = interview_of(body)
+    body["data"]["results"] = [
+        {**template, "application": {**template["application"], "outcome": f"NEW_{n}"}}
+        for n in range(1000)
+    ]
+    with caplog.at_level(logging.WARNING, logger="gateway.kombo.models"):
+        page = parse_interview_page(body)
+        parse_interview_page(body)
+    assert all(i.application and i.application.outcome is None for i in page.results)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[:10] == [
+        f"unknown application outcome 'NEW_{n}' from Kombo; exposed as null" for n in range(10)
+    ]
+    assert len(lines) == 11 and "further ones are exposed as null without being logged" in lines[10]
+    assert len(unknown.seen) == 10
+
+
+def test_an_unknown_value_is_logged_and_kept_by_its_first_characters(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unknown = models._UnknownValues("application outcome")
+    monkeypatch.setattr(models, "_unknown_outcomes", unknown)
+    body = example_body()
+    interview_of(body)["application"]["outcome"] = "X" * 1_000_000
+    with caplog.at_level(logging.WARNING, logger="gateway.kombo.models"):
+        parse_interview_page(body)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert len(line) < 300
+    assert max(len(key) for key in unknown.seen) == models.MAX_LOGGED_VALUE_CHARS + 3
+
+
+@pytest.mark.parametrize("length", [1, 100, models.MAX_UPSTREAM_CURSOR_CHARS])
+def test_a_next_cursor_up_to_the_bound_is_kept(length: int) -> None:
+    body = example_body()
+    body["data"]["next"] = "c" * length
+    assert parse_interview_page(body).next == "c" * length
+
+
+@pytest.mark.parametrize("length", [models.MAX_UPSTREAM_CURSOR_CHARS + 1, 48 * 1024])
+def test_a_next_cursor_past_the_bound_is_malformed(length: int) -> None:
+    body = example_body()
+    body["data"]["next"] = "c" * length
+    with pytest.raises(KomboMalformedResponse, match=r"body\.data\.next"):
+        parse_interview_page(body)
 
 
 @pytest.mark.parametrize("outcome", ["PENDING", "HIRED", "DECLINED", None])

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from gateway.kombo.models import MAX_UPSTREAM_CURSOR_CHARS
 from gateway.schema.cursors import (
     END,
     MAX_CURSOR_CHARS,
@@ -173,3 +174,17 @@ def test_non_string_raises_invalid_cursor(not_text: object) -> None:
 
 def test_invalid_cursor_is_a_value_error() -> None:
     assert issubclass(InvalidCursor, ValueError)
+
+
+@settings(max_examples=100)
+@given(upstream=st.text(max_size=MAX_UPSTREAM_CURSOR_CHARS), skip=st.integers(0, 249))
+@example(upstream="\U0001f600" * MAX_UPSTREAM_CURSOR_CHARS, skip=249)  # 12 JSON bytes each
+@example(upstream="\x00" * MAX_UPSTREAM_CURSOR_CHARS, skip=249)  # 6 JSON bytes each
+def test_every_upstream_cursor_kombo_is_taken_at_fits_in_an_edge_cursor(
+    upstream: str, skip: int
+) -> None:
+    # Issue 8, finding 8: a 48 KiB `next` made encode raise (INTERNAL_SERVER_ERROR). The Kombo
+    # models refuse longer ones, so encode never raises for a cursor that reaches it.
+    cursor = EdgeCursor(Position(upstream, skip), 250, "f" * 16)
+    text = cursor.encode(KEY, INTEGRATION)
+    assert EdgeCursor.decode(text, KEY, INTEGRATION) == cursor

@@ -82,6 +82,9 @@ def test_defaults_are_the_readmes() -> None:
         ({"GATEWAY_MAX_BODY_BYTES": "1e6"}, "GATEWAY_MAX_BODY_BYTES"),
         ({"GATEWAY_MAX_BODY_BYTES": "1023"}, "GATEWAY_MAX_BODY_BYTES"),
         ({"GATEWAY_MAX_BODY_BYTES": str(64 * 1_048_576 + 1)}, "GATEWAY_MAX_BODY_BYTES"),
+        ({"GATEWAY_UPSTREAM_MAX_BYTES": "16MiB"}, "GATEWAY_UPSTREAM_MAX_BYTES"),
+        ({"GATEWAY_UPSTREAM_MAX_BYTES": "1048575"}, "GATEWAY_UPSTREAM_MAX_BYTES"),
+        ({"GATEWAY_UPSTREAM_MAX_BYTES": str(2**30 + 1)}, "GATEWAY_UPSTREAM_MAX_BYTES"),
         ({"GATEWAY_CORS_ORIGINS": "https://app.example.com/"}, "GATEWAY_CORS_ORIGINS"),
         ({"GATEWAY_CORS_ORIGINS": "https://app.example.com/graphql"}, "GATEWAY_CORS_ORIGINS"),
         ({"GATEWAY_CORS_ORIGINS": "app.example.com"}, "GATEWAY_CORS_ORIGINS"),
@@ -258,3 +261,15 @@ def test_a_lone_wildcard_origin_is_allowed() -> None:
 @pytest.mark.parametrize("value", ["1024", "65536", str(64 * 1_048_576)])
 def test_the_body_limit_is_configurable_within_its_bounds(value: str) -> None:
     assert Settings.from_env({"GATEWAY_MAX_BODY_BYTES": value}).max_body_bytes == int(value)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, 16 * 1_048_576), ({"GATEWAY_UPSTREAM_MAX_BYTES": "1048576"}, 1_048_576)],
+)
+def test_upstream_max_bytes_reaches_the_kombo_client(env: dict[str, str], expected: int) -> None:
+    from gateway.app import kombo_config
+
+    settings = Settings.from_env({"KOMBO_API_KEY": "k", **env})
+    assert settings.upstream_max_bytes == expected
+    assert kombo_config(settings).max_response_bytes == expected
