@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway import graphiql
+from gateway.admission import MemoryAdmission
 from gateway.auth import authenticator_for
 from gateway.cache import SharedRedis
 from gateway.http import GraphQLEndpoint
@@ -166,6 +167,8 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     authenticator = authenticator_for(settings, default_integration(settings))
     cursor_key = settings.cursor_key
     request_timeout = settings.resilience.request_timeout
+    # Per process: what the requests executing at once may hold (README "Sizing memory").
+    memory = MemoryAdmission(settings.max_inflight_cost)
     state: dict[str, KomboClient] = {}
 
     @contextlib.asynccontextmanager
@@ -203,6 +206,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             request_id=request_id,
             deadline=Deadline.after(request_timeout),
             tracing=tracing,
+            admission=memory.ticket(),
         )
 
     page = graphiql.render_page("/graphql", EXAMPLE_QUERY)

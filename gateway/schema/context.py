@@ -15,6 +15,7 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from gateway import metrics
+from gateway.admission import AdmissionTicket
 from gateway.errors import BadUserInput, GatewayError, UpstreamError, UpstreamUnavailable
 from gateway.kombo import (
     MAX_PAGE_SIZE,
@@ -90,6 +91,10 @@ class GatewayContext:
     """Every upstream call of this request (retries, waits and id batches included) ends by it."""
     tracing: Tracing = field(default=NO_TRACING, repr=False)
     """Spans around the resolvers' upstream work (a no-op unless tracing is on)."""
+    admission: AdmissionTicket | None = field(default=None, repr=False)
+    """This request's share of the process's memory budget (``GATEWAY_MAX_INFLIGHT_COST``):
+    reserved as execution starts, released by the endpoint once the response is sent
+    (:meth:`response_sent`). None: not bounded (unit tests)."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
         field(default_factory=dict, repr=False)
     )
@@ -107,6 +112,12 @@ class GatewayContext:
             if not task.done():
                 task.cancel()
         self._tasks.clear()
+
+    def response_sent(self) -> None:
+        """The response has been sent, or will never be (an error, a cancelled request): give
+        back this request's memory reservation. Safe to call more than once."""
+        if self.admission is not None:
+            self.admission.release()
 
     def integration(self) -> str:
         """The integration this request reads; a clear error when none was given or configured."""
