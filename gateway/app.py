@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway import graphiql
+from gateway.admission import MemoryAdmission
 from gateway.auth import authenticator_for
 from gateway.cache import SharedRedis
 from gateway.http import GraphQLEndpoint
@@ -170,6 +171,8 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     cursor_key = settings.cursor_key
     request_timeout = settings.resilience.request_timeout
     redactor = Redactor(settings.secrets())
+    # Per process: what the requests executing at once may hold (README "Sizing memory").
+    memory = MemoryAdmission(settings.max_inflight_cost)
     state: dict[str, KomboClient] = {}
 
     @contextlib.asynccontextmanager
@@ -208,6 +211,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             deadline=Deadline.after(request_timeout),
             tracing=tracing,
             redact=redactor,
+            admission=memory.ticket(),
         )
 
     page = graphiql.render_page("/graphql", EXAMPLE_QUERY)

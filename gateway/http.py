@@ -38,6 +38,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from gateway.admission import GatewayAtCapacity
 from gateway.errors import (
     BadUserInput,
     Forbidden,
@@ -119,6 +120,10 @@ class GraphQLEndpoint:
             await response(scope, receive, send)
         finally:
             self._telemetry.finish(record, status)
+            # Sent, failed or cancelled: the request's memory reservation goes back.
+            response_sent = getattr(request.state, "response_sent", None)
+            if response_sent is not None:
+                response_sent()
 
     async def handle(self, request: Request) -> Response:
         """Answer one HTTP request; never raises for anything a client can send."""
@@ -160,6 +165,8 @@ class GraphQLEndpoint:
                 _INTERNAL_ERROR_MESSAGE,
                 extensions={"code": _INTERNAL_ERROR_CODE},
             )
+
+        request.state.response_sent = getattr(context, "response_sent", None)
 
         if self._persisted is not None:
             try:
@@ -400,6 +407,11 @@ def _result_response(result: ExecutionResult, media_type: str) -> Response:
     if _never_executed(result):
         # No `data` key at all: the spec's signal that execution did not start.
         status = 200 if media_type == JSON else _pre_execution_status(errors)
+        capacity = _at_capacity(result)
+        if capacity is not None:
+            # Not the request's fault, whatever the media type: the server is busy.
+            retry = {"Retry-After": str(capacity.retry_after)}
+            return _json_response(media_type, capacity.http_status, {"errors": errors}, retry)
         return _json_response(media_type, status, {"errors": errors}, _auth_challenge(status))
 
     body: dict[str, Any] = {}
@@ -409,6 +421,15 @@ def _result_response(result: ExecutionResult, media_type: str) -> Response:
     if result.extensions:
         body["extensions"] = result.extensions
     return _json_response(media_type, 200, body)
+
+
+def _at_capacity(result: ExecutionResult) -> GatewayAtCapacity | None:
+    """The memory-admission refusal among the result's errors, if any."""
+    for error in result.errors or ():
+        cause = _root_cause(error)
+        if isinstance(cause, GatewayAtCapacity):
+            return cause
+    return None
 
 
 def _never_executed(result: ExecutionResult) -> bool:

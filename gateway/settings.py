@@ -31,6 +31,11 @@ MAX_CACHE_TTL = 86_400
 DEFAULT_UPSTREAM_MAX_BYTES = 16 * 1_048_576  # the Kombo client's default: ~50x a 250-record page
 MIN_UPSTREAM_MAX_BYTES = 1_048_576
 MAX_UPSTREAM_MAX_BYTES = 1024 * 1_048_576
+# Interviews in flight per process (README "Sizing memory"): at ~7.5 KB of RSS each (measured,
+# `python -m bench.hostile.memory`), 10,000 is ~75 MB above a warm worker's ~110 MB, within the
+# manifest's 256 Mi with room; it is also GATEWAY_MAX_COST's default, the least allowed.
+DEFAULT_MAX_INFLIGHT_COST = 10_000
+MAX_MAX_INFLIGHT_COST = 10**9
 REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
 
 AuthMode = Literal["none", "jwt"]
@@ -196,6 +201,9 @@ class Settings:
     """``GATEWAY_UPSTREAM_MAX_BYTES``: the longest upstream answer read, after decompression;
     a longer one is ``UPSTREAM_UNAVAILABLE``."""
     limits: QueryLimits = field(default_factory=QueryLimits)
+    max_inflight_cost: int = DEFAULT_MAX_INFLIGHT_COST
+    """``GATEWAY_MAX_INFLIGHT_COST``: estimated interviews of the requests a process executes
+    at once (memory admission, :mod:`gateway.admission`); at least ``limits.max_cost``."""
     resilience: Resilience = field(default_factory=Resilience)
     sandbox_faults: tuple[str, ...] = ()
     persisted_queries: PersistedQuerySettings = field(default_factory=PersistedQuerySettings)
@@ -323,6 +331,22 @@ class Settings:
                 f"{MAX_MAX_BODY_BYTES}, got {max_body_bytes}"
             )
 
+        limits = _query_limits(get)
+        max_inflight_cost = _whole_number(
+            "GATEWAY_MAX_INFLIGHT_COST",
+            get,
+            DEFAULT_MAX_INFLIGHT_COST,
+            1,
+            MAX_MAX_INFLIGHT_COST,
+        )
+        if max_inflight_cost < limits.max_cost:
+            # Otherwise a request the limits allow could never be admitted.
+            raise SettingsError(
+                f"GATEWAY_MAX_INFLIGHT_COST ({max_inflight_cost}) must be at least "
+                f"GATEWAY_MAX_COST ({limits.max_cost}), so that every allowed request can run; "
+                "lower GATEWAY_MAX_COST too, or raise the budget"
+            )
+
         return cls(
             kombo_api_key=api_key,
             kombo_base_url=base_url,
@@ -349,7 +373,8 @@ class Settings:
                 MIN_UPSTREAM_MAX_BYTES,
                 MAX_UPSTREAM_MAX_BYTES,
             ),
-            limits=_query_limits(get),
+            limits=limits,
+            max_inflight_cost=max_inflight_cost,
             resilience=_resilience(get),
             sandbox_faults=_sandbox_faults(get, api_key),
             persisted_queries=_persisted_query_settings(get),

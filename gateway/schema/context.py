@@ -16,6 +16,7 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from gateway import metrics
+from gateway.admission import AdmissionTicket
 from gateway.errors import BadUserInput, GatewayError, UpstreamError, UpstreamUnavailable
 from gateway.kombo import (
     MAX_PAGE_SIZE,
@@ -112,6 +113,10 @@ class GatewayContext:
     redact: Redact = field(default_factory=Redactor, repr=False)
     """Applied to every string from Kombo that reaches the client: the app's is bound to the
     process's secrets; the default still removes bearer tokens and JWTs."""
+    admission: AdmissionTicket | None = field(default=None, repr=False)
+    """This request's share of the process's memory budget (``GATEWAY_MAX_INFLIGHT_COST``):
+    reserved as execution starts, released by the endpoint once the response is sent
+    (:meth:`response_sent`). None: not bounded (unit tests)."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
         field(default_factory=dict, repr=False)
     )
@@ -129,6 +134,12 @@ class GatewayContext:
             if not task.done():
                 task.cancel()
         self._tasks.clear()
+
+    def response_sent(self) -> None:
+        """The response has been sent, or will never be (an error, a cancelled request): give
+        back this request's memory reservation. Safe to call more than once."""
+        if self.admission is not None:
+            self.admission.release()
 
     def integration(self) -> str:
         """The integration this request reads; a clear error when none was given or configured."""

@@ -62,6 +62,8 @@ def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError
         positions=error.positions,
         path=error.path,
         extensions=extensions,
+        # The endpoint reads what a gateway error asks of HTTP (503's Retry-After) from it.
+        original_error=original if isinstance(original, GatewayError) else None,
     )
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +71,7 @@ from graphql.language import SKIP, VisitorAction
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
+from gateway.admission import AdmissionTicket, GatewayAtCapacity
 from gateway.errors import BadUserInput, QueryTooComplex
 from gateway.kombo import MAX_PAGE_SIZE
 from gateway.settings import QueryLimits
@@ -415,13 +416,16 @@ def _applies(schema: GraphQLSchema, condition: Any, runtime: GraphQLObjectType) 
 
 class _CostLimit(SchemaExtension):
     """Refuse an operation whose :func:`estimate_cost` is over the limits, as execution starts
-    (the variables are known then) and before any resolver runs."""
+    (the variables are known then) and before any resolver runs; then, when the request's
+    context carries an ``admission`` ticket (:mod:`gateway.admission`), wait for the process's
+    memory budget to admit the estimated interviews (the endpoint releases them once the
+    response is sent). Waiting past the request's deadline refuses it, 503."""
 
     def __init__(self, max_cost: int, max_estimated_calls: int) -> None:
         self.max_cost = max_cost
         self.max_estimated_calls = max_estimated_calls
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
@@ -432,6 +436,8 @@ class _CostLimit(SchemaExtension):
             except GraphQLError:
                 estimate = None  # an argument execution will refuse, before any resolver runs
             errors = self._refusals(estimate) if estimate is not None else []
+            if not errors and estimate is not None:
+                errors = await _admit(context.context, estimate)
             if errors:
                 # Strawberry skips execution when a result is already there.
                 context.result = PreExecutionError(data=None, errors=errors)
@@ -453,6 +459,21 @@ class _CostLimit(SchemaExtension):
             )
             errors.append(_too_complex(message))
         return errors
+
+
+async def _admit(request_context: Any, estimate: CostEstimate) -> list[GraphQLError]:
+    """Reserve the estimate from the memory budget, within the request's deadline; the error
+    that answers the request when the deadline passes first."""
+    ticket: AdmissionTicket | None = getattr(request_context, "admission", None)
+    if ticket is None:
+        return []
+    deadline = getattr(request_context, "deadline", None)
+    timeout = deadline.remaining() if deadline is not None else 0.0
+    try:
+        await ticket.reserve(estimate.nodes, timeout)
+    except GatewayAtCapacity as refusal:
+        return [GraphQLError(refusal.message, original_error=refusal)]
+    return []
 
 
 # --- the run-time budget ---------------------------------------------------------------------

@@ -212,6 +212,35 @@ def test_resources_fit_one_worker() -> None:
     assert CONFIGMAP["data"]["GATEWAY_WORKERS"] == "1"
 
 
+# Measured with `python -m bench.hostile.memory` (README "Sizing memory"): a warm worker's RSS,
+# and the RSS each estimated interview in flight adds at the peak, rounded up (7.2 KB by
+# tracemalloc on the all-fields selection; 16 and 32 concurrent requests of 4,810 interviews
+# peaked at 598 MiB unbounded, i.e. ~6.5 KB each over the baseline, and at 142-171 MiB with the
+# default budget).
+WARM_WORKER_BYTES = 110 * 1024**2
+BYTES_PER_INTERVIEW = 7_500
+# What the rest of a worker may hold besides its admitted requests: request bodies being read,
+# answers being sent, the response cache and the APQ store (their own bounds, below).
+HEADROOM_BYTES = 24 * 1024**2
+
+
+def test_the_memory_budget_fits_the_container_limit() -> None:
+    settings = Settings.from_env(pod_env(filled_secret()))
+    limit = quantity(CONTAINER["resources"]["limits"]["memory"])
+    budget = settings.max_inflight_cost
+    assert budget >= settings.limits.max_cost  # every allowed request can be admitted
+    in_flight = budget * BYTES_PER_INTERVIEW
+    caches = settings.response_cache.max_bytes * settings.response_cache.enabled
+    needed = WARM_WORKER_BYTES + in_flight + caches + HEADROOM_BYTES
+    assert needed <= limit, (
+        f"GATEWAY_MAX_INFLIGHT_COST={budget} needs ~{needed / 1024**2:.0f} MiB, "
+        f"over the container's {limit / 1024**2:.0f} Mi"
+    )
+    # The README's sizing example is this arithmetic.
+    readme = (ROOT / "README.md").read_text()
+    assert f"{BYTES_PER_INTERVIEW:,} bytes" in readme
+
+
 def test_termination_leaves_time_to_drain_and_finish() -> None:
     pre_stop = CONTAINER["lifecycle"]["preStop"]["exec"]["command"]
     assert pre_stop == ["sleep", str(PRESTOP_SECONDS)]

@@ -66,6 +66,7 @@ def test_defaults_are_the_readmes() -> None:
     assert (limits.max_depth, limits.max_aliases, limits.max_tokens) == (12, 100, 10_000)
     assert (limits.max_cost, limits.max_estimated_calls) == (10_000, 25)
     assert limits.upstream_budget == 20
+    assert settings.max_inflight_cost == 10_000
 
 
 @pytest.mark.parametrize(
@@ -95,6 +96,8 @@ def test_defaults_are_the_readmes() -> None:
         ({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_SECRET": "short"}, "GATEWAY_JWT_SECRET"),
         ({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": "not a pem"}, "GATEWAY_JWT_PUBLIC_KEY"),
         ({"GATEWAY_JWT_SECRET": SECRET}, "GATEWAY_JWT_SECRET"),
+        ({"GATEWAY_MAX_INFLIGHT_COST": "lots"}, "GATEWAY_MAX_INFLIGHT_COST"),
+        ({"GATEWAY_MAX_INFLIGHT_COST": "0"}, "GATEWAY_MAX_INFLIGHT_COST"),
     ],
 )
 def test_each_wrong_value_is_refused_with_a_message_naming_its_variable(
@@ -108,6 +111,18 @@ def test_a_wrong_value_is_quoted_back_so_the_operator_sees_the_typo() -> None:
     assert "'https://app.example.com/'" in refused(
         {"GATEWAY_CORS_ORIGINS": "https://app.example.com/"}
     )
+
+
+def test_the_memory_budget_admits_every_request_the_limits_allow() -> None:
+    """Below GATEWAY_MAX_COST a request the limits let through could never be admitted: the
+    gateway refuses to start, naming both variables."""
+    message = refused({"GATEWAY_MAX_INFLIGHT_COST": "9999"})
+    assert "GATEWAY_MAX_INFLIGHT_COST (9999) must be at least GATEWAY_MAX_COST (10000)" in message
+    message = refused({"GATEWAY_MAX_COST": "20000"})  # the default budget is too small for it
+    assert "GATEWAY_MAX_COST (20000)" in message
+    both = {"GATEWAY_MAX_COST": "20000", "GATEWAY_MAX_INFLIGHT_COST": "20000"}
+    assert Settings.from_env(both).max_inflight_cost == 20_000
+    assert Settings.from_env({"GATEWAY_MAX_COST": "500", "GATEWAY_MAX_INFLIGHT_COST": "500"})
 
 
 # --- JWT ---------------------------------------------------------------------------------------
