@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 import strawberry
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
@@ -54,8 +54,10 @@ from gateway.telemetry import RequestTelemetry, not_a_graphql_request, note_erro
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "JSON",
+    "MAX_MESSAGE_CHARS",
     "GraphQLEndpoint",
     "GraphQLParams",
+    "cap_message",
     "format_error",
     "negotiate",
 ]
@@ -78,6 +80,15 @@ _UTF8 = frozenset({"utf-8", "utf8"})
 _USER_ERROR_CODE = "BAD_USER_INPUT"
 _INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"
 _INTERNAL_ERROR_MESSAGE = "Internal server error."
+
+MAX_MESSAGE_CHARS = 1_000
+"""Longest error message a client gets; a longer one is cut, with a marker saying so.
+
+graphql-core copies client input into messages verbatim (an unknown input field's name, a
+scalar's refused value), so one 1 MiB key made a 1 MiB message. Every message the gateway or
+graphql-core writes on purpose is shorter: graphql-core cuts printed values at 240 characters
+and field-conflict details at 1,000 (its `MAX_CONFLICT_DETAIL_LENGTH`, the same figure); the
+gateway's longest are under 300."""
 
 ContextGetter = Callable[[Request], Awaitable[Any]]
 GraphiQLRenderer = Callable[[Request], Response]
@@ -113,9 +124,17 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         record = self._telemetry.start(request.method, scope["path"], request.headers)
-        status = 500
+        status: int | None = 500
         try:
-            response = await self.handle(request)
+            try:
+                response = await self.handle(request)
+            except ClientDisconnect:
+                # The client closed the connection before its body was complete: nobody is
+                # left to answer, and nothing went wrong here. The request's own log line (info)
+                # and metrics say `client_disconnected`; no traceback, no ERROR.
+                record.disconnected = True
+                status = None
+                return
             status = response.status_code
             await response(scope, receive, send)
         finally:
@@ -396,7 +415,15 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
     else:
         formatted["message"] = _INTERNAL_ERROR_MESSAGE
         formatted["extensions"] = {"code": _INTERNAL_ERROR_CODE}
+    formatted["message"] = cap_message(formatted["message"])
     return formatted
+
+
+def cap_message(message: str) -> str:
+    """``message`` cut to :data:`MAX_MESSAGE_CHARS`, with a marker saying how much went."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return f"{message[:MAX_MESSAGE_CHARS]}... [{len(message) - MAX_MESSAGE_CHARS} more characters]"
 
 
 # --- responses -------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ _BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250)
 GRAPHQL_REQUESTS = Counter(
     "kombo_gateway_graphql_requests",
     "GraphQL requests answered, by operation name and outcome "
-    "(ok, bad_request, unauthorized, upstream_error, internal_error).",
+    "(ok, bad_request, unauthorized, upstream_error, internal_error, client_disconnected).",
     ["operation", "outcome"],
 )
 GRAPHQL_DURATION = Histogram(
@@ -136,6 +136,9 @@ class BoundedLabel:
 _operation_label = BoundedLabel(r"[A-Za-z_][A-Za-z0-9_]{0,63}", MAX_OPERATIONS)
 _code_label = BoundedLabel(r"[A-Z][A-Z0-9_]{0,31}(\.[A-Z0-9_]{1,32}){0,2}", MAX_ERROR_CODES)
 
+CLIENT_DISCONNECTED = "client_disconnected"
+"""The outcome of a request whose client closed the connection before its body was read."""
+
 _AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN"})
 _UPSTREAM_CODES = frozenset({"UPSTREAM_ERROR", "UPSTREAM_UNAVAILABLE"})
 _INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
@@ -176,13 +179,14 @@ def observe_graphql_request(
     operation: str | None,
     validated: bool,
     error_codes: Iterable[str],
-    status: int,
+    request_outcome: str,
     seconds: float,
 ) -> None:
-    """Count one answered GraphQL request (see :func:`operation_label`, :func:`outcome`)."""
+    """Count one GraphQL request (see :func:`operation_label`); ``request_outcome`` is
+    :func:`outcome`'s, or :data:`CLIENT_DISCONNECTED`."""
     codes = tuple(error_codes)
     label = operation_label(operation, validated)
-    GRAPHQL_REQUESTS.labels(label, outcome(codes, status)).inc()
+    GRAPHQL_REQUESTS.labels(label, request_outcome).inc()
     GRAPHQL_DURATION.labels(label).observe(seconds)
     for code in codes:
         GRAPHQL_ERRORS.labels(_code_label(code)).inc()

@@ -56,6 +56,8 @@ class RequestRecord:
     token: Token[RequestRecord | None] | None = None
     observed: bool = True
     """False for answers that are not GraphQL requests (the GraphiQL page)."""
+    disconnected: bool = False
+    """True when the client went away before its request was read (nothing was answered)."""
 
 
 _current: ContextVar[RequestRecord | None] = ContextVar("graphql_request", default=None)
@@ -132,17 +134,21 @@ class RequestTelemetry:
         record.token = _current.set(record)
         return record
 
-    def finish(self, record: RequestRecord, status: int) -> None:
-        """The request's metrics, log line and span, once its answer (``status``) is sent."""
+    def finish(self, record: RequestRecord, status: int | None) -> None:
+        """The request's metrics, log line and span, once its answer (``status``) is sent;
+        ``status`` is None when none was (the client disconnected)."""
         seconds = time.perf_counter() - record.started
         if record.token is not None:
             _current.reset(record.token)
             record.token = None
         codes = record.error_codes
-        outcome = metrics.outcome(codes, status)
+        if record.disconnected or status is None:
+            outcome = metrics.CLIENT_DISCONNECTED
+        else:
+            outcome = metrics.outcome(codes, status)
         if record.observed:
             metrics.observe_graphql_request(
-                record.operation_name, record.validated, codes, status, seconds
+                record.operation_name, record.validated, codes, outcome, seconds
             )
         name = _loggable(record.operation_name)
         if record.span is not None:

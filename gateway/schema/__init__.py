@@ -14,7 +14,8 @@ from gateway.schema.context import GatewayContext
 from gateway.schema.document_cache import ParseCache, ValidationCache
 from gateway.schema.error_handling import ContractErrors
 from gateway.schema.fastpath import fast_path_executor
-from gateway.schema.limits import QueryLimits, limit_extensions
+from gateway.schema.limits import MAX_COERCION_ERRORS, QueryLimits, limit_extensions
+from gateway.schema.operations import RequireOperationName
 from gateway.schema.query import Query
 from gateway.schema.scalars import DateTimeScalar
 from gateway.schema.types import Interview
@@ -26,6 +27,14 @@ class GatewaySchema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return None
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        # Passed on to graphql-core's `execute`: coercing the variables stops at the first error
+        # (graphql-core's default is 50, each costing time linear in the offending value).
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        return {**kwargs, "max_coercion_errors": MAX_COERCION_ERRORS}
 
 
 def build_schema(
@@ -52,6 +61,7 @@ def build_schema(
         # OperationRecorder names the request's metrics, log line and span (gateway.telemetry).
         extensions=[
             ContractErrors,
+            RequireOperationName,
             *limit_extensions(limits or QueryLimits()),
             OperationRecorder,
             # Frontends send the same few documents again and again: parse and validate each

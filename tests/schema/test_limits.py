@@ -573,3 +573,85 @@ def test_a_bad_limit_stops_the_start_naming_its_variable(name: str, value: str) 
 def test_a_bad_introspection_switch_stops_the_start() -> None:
     with pytest.raises(SettingsError, match=r"^GATEWAY_INTROSPECTION must be 'true' or 'false'"):
         Settings.from_env({"GATEWAY_INTROSPECTION": "off-ish"})
+
+
+# --- hostile variables and documents (issue 8, finding 1) --------------------------------------
+
+FILTER_QUERY = "query($f: InterviewFilter){ interviews(first:1, filter:$f){ nodes{id} } }"
+
+
+def test_the_estimate_stops_coercing_at_the_first_error() -> None:
+    # 100,000 unknown keys: graphql-core prints the whole object (a list of its items) into
+    # each error, one error per key; without the bound this took minutes.
+    variables = {"f": {f"k{i}": 0 for i in range(100_000)}}
+    started = time.process_time()
+    estimate = estimate_cost(DEFAULT_SCHEMA._schema, parse(FILTER_QUERY), None, variables)
+    assert estimate is None
+    assert time.process_time() - started < 1.0
+
+
+def test_execution_stops_coercing_at_the_first_error() -> None:
+    variables = {"f": {f"k{i}": 0 for i in range(20_000)}}
+    result = asyncio.run(DEFAULT_SCHEMA.execute(FILTER_QUERY, variable_values=variables))
+    messages = [error.message for error in result.errors or ()]
+    assert len(messages) == 2, messages[:3]
+    assert "unknown field 'k0'" in messages[0]
+    assert messages[1].startswith("Too many errors processing variables")
+
+
+def test_error_messages_are_capped_with_a_marker() -> None:
+    from gateway.http import MAX_MESSAGE_CHARS, format_error
+
+    key = "x" * 100_000
+    result = asyncio.run(DEFAULT_SCHEMA.execute(FILTER_QUERY, variable_values={"f": {key: 0}}))
+    formatted = format_error((result.errors or [])[0])
+    assert formatted["extensions"]["code"] == "BAD_USER_INPUT"
+    message = formatted["message"]
+    assert message.startswith("Variable '$f' has invalid value: Expected value of type")
+    cut = len(result.errors[0].message) - MAX_MESSAGE_CHARS  # type: ignore[index]
+    assert message == result.errors[0].message[:MAX_MESSAGE_CHARS] + f"... [{cut} more characters]"  # type: ignore[index]
+
+
+def test_a_short_message_is_not_cut() -> None:
+    from gateway.http import MAX_MESSAGE_CHARS, cap_message
+
+    assert cap_message("x" * MAX_MESSAGE_CHARS) == "x" * MAX_MESSAGE_CHARS
+    assert cap_message("x" * (MAX_MESSAGE_CHARS + 5)).endswith("x... [5 more characters]")
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{" + " __typename" * 9_000 + "}",
+        "{" + ' interview(id:"1"){id}' * 1_000 + "}",
+        "{" + " interviews{nodes{id}}" * 1_400 + "}",
+    ],
+    ids=["same field", "conflicting arguments", "nested"],
+)
+def test_overlapping_fields_work_is_bounded(document: str) -> None:
+    started = time.process_time()
+    result = asyncio.run(DEFAULT_SCHEMA.execute(document))
+    elapsed = time.process_time() - started
+    assert isinstance(result, PreExecutionError)
+    assert [(e.message, (e.extensions or {}).get("code")) for e in result.errors or ()] == [
+        (
+            "validating the document takes too much work (over 10000 comparisons of fields "
+            "that share a response name): select each field once, or give repeated fields "
+            "distinct aliases",
+            "QUERY_TOO_COMPLEX",
+        )
+    ]
+    # Parsing and the other rules remain (~0.1-0.3 s for 10,000 tokens); graphql-core's budget
+    # of 500,000 took 0.3 to 1.6 s more.
+    assert elapsed < 1.0
+
+
+def test_several_operations_without_a_name_are_a_request_error() -> None:
+    document = "query A { __typename } query B { __typename }"
+    result = asyncio.run(DEFAULT_SCHEMA.execute(document))
+    assert isinstance(result, PreExecutionError)
+    assert [(e.message, (e.extensions or {}).get("code")) for e in result.errors or ()] == [
+        ("Must provide operation name if query contains multiple operations.", "BAD_USER_INPUT")
+    ]
+    named = asyncio.run(DEFAULT_SCHEMA.execute(document, operation_name="B"))
+    assert named.errors is None and named.data == {"__typename": "Query"}
