@@ -18,6 +18,7 @@ Messages say what was wrong with a token, never echo it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,7 +28,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from gateway.errors import BadUserInput, Forbidden, Unauthenticated
-from gateway.schema.context import validate_integration_id
 
 if TYPE_CHECKING:
     from jwt.types import Options
@@ -55,6 +55,16 @@ MIN_SECRET_BYTES = 32
 """RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits)."""
 
 MIN_RSA_KEY_BITS = 2048
+
+_INTEGRATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_\-.]{0,199}$")
+
+
+def validate_integration_id(value: str, source: str) -> str:
+    """An integration id as Kombo shapes them (``tool:XXXX``); anything else is refused early."""
+    if not _INTEGRATION_ID.match(value):
+        raise BadUserInput(f"{source} is not a valid Kombo integration id")
+    return value
+
 
 _INTEGRATION_HEADER = "x-integration-id"
 

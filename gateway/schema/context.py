@@ -7,7 +7,6 @@ DataLoader binds the loop it is created in). Everything a resolver needs comes f
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,16 +33,6 @@ from gateway.schema.limits import UpstreamBudget
 from gateway.tracing import NO_TRACING, Tracing
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
-_INTEGRATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_\-.]{0,199}$")
-
-
-def validate_integration_id(value: str, source: str) -> str:
-    """An integration id as Kombo shapes them (``tool:XXXX``); anything else is refused early."""
-    if not _INTEGRATION_ID.match(value):
-        raise BadUserInput(f"{source} is not a valid Kombo integration id")
-    return value
-
-
 Redact = Callable[[str], str]
 
 

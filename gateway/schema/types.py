@@ -15,10 +15,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 if TYPE_CHECKING:
-    from gateway.schema.connection import InterviewConnection
+    from gateway.schema.job import Job
 
 from gateway.kombo import models
-from gateway.schema.filters import InterviewFilter
 
 KOMBO_ID = (
     "Kombo's own id, verbatim: what Kombo's REST API, its webhooks and your backend use. "
@@ -86,40 +85,6 @@ class Candidate:
     )
 
 
-@strawberry.type(description="A job (requisition) in the ATS.")
-class Job:
-    id: strawberry.ID = strawberry.field(description=KOMBO_ID)
-    remote_id: str = strawberry.field(description=REMOTE_ID)
-    name: str | None = strawberry.field(description="Title of the job.")
-
-    @strawberry.field(
-        description=(
-            "This job's interviews: the same connection as `Query.interviews`, with the job's id "
-            "added to the filter's `jobIds`. A `jobIds` filter that leaves this job out matches "
-            "nothing. One upstream request per page."
-        )
-    )
-    async def interviews(
-        self,
-        info: strawberry.Info,
-        first: Annotated[
-            int | None,
-            strawberry.argument(description="How many interviews, 1 to 250."),
-        ] = 100,
-        after: Annotated[
-            str | None,
-            strawberry.argument(description="Resume after the edge with this cursor."),
-        ] = strawberry.UNSET,
-        filter: Annotated[
-            InterviewFilter | None,
-            strawberry.argument(description="Filters, combined with this job's id."),
-        ] = strawberry.UNSET,
-    ) -> Annotated[InterviewConnection, strawberry.lazy("gateway.schema.connection")]:
-        from gateway.schema.connection import resolve_interviews
-
-        return await resolve_interviews(info, first=first, after=after, flt=filter, job_id=self.id)
-
-
 @strawberry.type(description="A candidate's application to a job.")
 class Application:
     id: strawberry.ID = strawberry.field(description=KOMBO_ID)
@@ -136,7 +101,11 @@ class Application:
         description="Why the candidate was rejected, when they were."
     )
     candidate: Candidate | None = strawberry.field(description="Who applied.")
-    job: Job | None = strawberry.field(description="The job applied to.")
+    # Job lives in its own module (it holds a connection, whose module needs Interview): a lazy
+    # reference keeps the import graph one-way, types <- connection <- job.
+    job: Annotated[Job, strawberry.lazy("gateway.schema.job")] | None = strawberry.field(
+        description="The job applied to."
+    )
 
 
 @strawberry.type(description="An interview, with its interviewers and its application embedded.")
