@@ -18,10 +18,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway import graphiql
 from gateway.admission import MemoryAdmission
 from gateway.auth import authenticator_for
-from gateway.cache import SharedRedis
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, RetryPolicy
-from gateway.kombo.cache import RedisPageStore
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
 from gateway.logs import Redactor
@@ -32,11 +30,13 @@ from gateway.persisted import (
     document_policy,
     schema_extensions,
 )
+from gateway.redis_pages import RedisPageStore
 from gateway.request_id import RequestIdMiddleware, current_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget
 from gateway.secret_guard import SecretGuard
 from gateway.settings import SANDBOX_BASE_URL, Settings
+from gateway.shared_redis import SharedRedis
 from gateway.telemetry import RequestTelemetry, UpstreamCallCounter, note_integration
 from gateway.tracing import NO_TRACING, Tracing
 

@@ -111,14 +111,20 @@ class RedactingFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """``time level logger: message``, then the record's ``fields`` as ``key=value``."""
+    """``time level logger: message``, then ``request_id`` (when serving a request) and the
+    record's ``fields`` as ``key=value``."""
 
     def __init__(self) -> None:
         super().__init__(_TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = getattr(record, FIELDS, None)
+        fields = getattr(record, FIELDS, None) or {}
+        request_id = current_request_id()
+        if request_id != "-" and "request_id" not in fields:
+            # As in JSON lines: a line written while serving a request names it, so code below
+            # the schema (kombo/) logs without knowing about requests.
+            fields = {"request_id": request_id, **fields}
         if not fields:
             return line
         head, newline, tail = line.partition("\n")  # a traceback stays below the fields

@@ -42,9 +42,9 @@ from typing import Any, ClassVar, Protocol
 from graphql import GraphQLError, GraphQLSchema, parse, validate
 from strawberry.extensions import SchemaExtension
 
-from gateway.cache import SharedRedis, redis_key
 from gateway.errors import GatewayError
 from gateway.settings import PersistedQuerySettings, SettingsError
+from gateway.shared_redis import SharedRedis, redis_key
 
 __all__ = [
     "APQ_VERSION",

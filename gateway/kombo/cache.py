@@ -32,11 +32,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-import orjson
-
-from gateway.cache import SharedRedis, redis_key
-from gateway.kombo.errors import KomboMalformedResponse
-from gateway.kombo.models import InterviewPage, parse_interview_page
+from gateway.kombo.models import InterviewPage
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -46,7 +42,6 @@ __all__ = [
     "PageCache",
     "PageCacheConfig",
     "PageStore",
-    "RedisPageStore",
 ]
 
 log = logging.getLogger(__name__)
@@ -145,34 +140,6 @@ class MemoryPageStore:
     def _drop(self, key: str) -> None:
         _, _, size = self._pages.pop(key)
         self._bytes -= size
-
-
-class RedisPageStore:
-    """Pages shared by every gateway process on one Redis: the upstream's JSON body under
-    ``kombo-gateway:v1:page:<key>``, expiring by Redis ``SETEX``. A Redis outage reads as
-    "not cached" (:class:`~gateway.cache.SharedRedis`)."""
-
-    def __init__(self, redis: SharedRedis) -> None:
-        self.redis = redis
-
-    async def get(self, key: str) -> InterviewPage | None:
-        """The page under ``key``, parsed again from its JSON; ``None`` when absent, expired,
-        unreadable, or when Redis cannot be asked."""
-        body = await self.redis.get(redis_key("page", key))
-        if body is None:
-            return None
-        try:
-            return parse_interview_page(orjson.loads(body))
-        except (orjson.JSONDecodeError, KomboMalformedResponse) as exc:
-            # Not what this version writes (another version's format, or tampering): a miss.
-            log.warning(
-                "ignoring an unreadable cached page in Redis at %s: %s", self.redis.where, exc
-            )
-            return None
-
-    async def put(self, key: str, page: InterviewPage, body: bytes, ttl: int) -> None:
-        """``SETEX`` the JSON body for ``ttl`` seconds."""
-        await self.redis.setex(redis_key("page", key), ttl, body)
 
 
 class PageCache:

@@ -38,7 +38,6 @@ from gateway.kombo.models import InterviewPage, parse_interview_page
 from gateway.kombo.observer import NO_OBSERVER, Attempt, KomboObserver
 from gateway.kombo.query import InterviewQuery, page_params
 from gateway.kombo.retry import RetryPolicy, is_retryable, requested_wait
-from gateway.request_id import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +192,7 @@ class KomboClient:
         except KomboMalformedResponse as exc:
             # Logged by every request it reaches (coalesced ones too), under its own id.
             log.warning(
-                "request %s: malformed answer from Kombo to GET %s (integration %s): %s",
-                current_request_id(),
+                "malformed answer from Kombo to GET %s (integration %s): %s",
                 INTERVIEWS_PATH,
                 integration_id,
                 exc,
@@ -247,9 +245,8 @@ class KomboClient:
                 if not decision.retry:
                     if is_retryable(error):
                         log.warning(
-                            "request %s: GET %s (integration %s) failed after %d attempt(s), "
+                            "GET %s (integration %s) failed after %d attempt(s), "
                             "not retrying (%s): %s",
-                            current_request_id(),
                             path,
                             integration_id,
                             retries + 1,
@@ -264,8 +261,7 @@ class KomboClient:
                 delay = decision.delay
                 assert delay is not None
                 log.info(
-                    "request %s: GET %s (integration %s) failed (%s); %s in %.2f s",
-                    current_request_id(),
+                    "GET %s (integration %s) failed (%s); %s in %.2f s",
                     path,
                     integration_id,
                     error,
@@ -335,7 +331,6 @@ def _log_attempt(attempt: Attempt) -> None:
     error = attempt.error
     fields: dict[str, Any] = {
         "event": "upstream_call",
-        "request_id": current_request_id(),
         "method": "GET",
         "endpoint": attempt.endpoint,
         "integration": attempt.integration_id,

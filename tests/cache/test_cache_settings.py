@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.app import cache_summary, kombo_config
-from gateway.cache import SharedRedis
 from gateway.settings import Settings, SettingsError
+from gateway.shared_redis import SharedRedis
 
 
 def test_the_cache_is_off_by_default() -> None:

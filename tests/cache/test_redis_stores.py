@@ -16,10 +16,11 @@ import httpx
 import orjson
 import pytest
 
-from gateway.cache import KEY_PREFIX, SharedRedis, describe_redis_url
 from gateway.kombo import InterviewQuery, KomboClient, KomboConfig, PageCacheConfig
-from gateway.kombo.cache import PageCache, RedisPageStore
+from gateway.kombo.cache import PageCache
 from gateway.persisted import LRUDocumentStore, RedisDocumentStore, sha256_hex
+from gateway.redis_pages import RedisPageStore
+from gateway.shared_redis import KEY_PREFIX, SharedRedis, describe_redis_url
 from tests.cache.conftest import RedisServer, run_redis
 from tests.cache.test_page_cache import ACME, API_KEY, BASE_URL, GLOBEX, CountingTransport
 from tests.servers import free_port
@@ -133,7 +134,7 @@ async def test_an_unreadable_value_is_a_miss(
         await client.list_interviews(ACME, InterviewQuery(), page_size=2)
         (key,) = page_keys(empty_redis)
         empty_redis.client().set(key, b"\x80\x04not json")
-        with caplog.at_level(logging.WARNING, logger="gateway.kombo.cache"):
+        with caplog.at_level(logging.WARNING, logger="gateway.redis_pages"):
             await client.list_interviews(ACME, InterviewQuery(), page_size=2)
         assert len(upstream.requests) == 2
         assert "unreadable cached page" in caplog.text
@@ -152,7 +153,7 @@ async def test_an_unreachable_redis_is_no_cache_with_one_warning(
     redis = SharedRedis(f"redis://127.0.0.1:{free_port()}/0", rest=0)
     client = gateway_client(upstream, redis)
     try:
-        with caplog.at_level(logging.WARNING, logger="gateway.cache"):
+        with caplog.at_level(logging.WARNING, logger="gateway.shared_redis"):
             for _ in range(3):
                 page = await client.list_interviews(ACME, InterviewQuery(), page_size=3)
                 assert len(page.results) == 3
@@ -181,7 +182,7 @@ async def test_after_an_outage_redis_rests_then_is_used_again(
     port = free_port()
     redis = SharedRedis(f"redis://127.0.0.1:{port}/0", rest=2.0, clock=clock)
     try:
-        caplog.set_level(logging.INFO, logger="gateway.cache")
+        caplog.set_level(logging.INFO, logger="gateway.shared_redis")
         assert await redis.get(KEY_PREFIX + "test:x") is None
         assert not redis.available
         log = server_logs / "redis-recovery-unit.log"
@@ -208,7 +209,7 @@ async def test_redis_stopped_midway_degrades_to_no_cache(
         await client.list_interviews(ACME, InterviewQuery(), page_size=3)
         assert len(upstream.requests) == 1
         own_redis.stop()
-        with caplog.at_level(logging.WARNING, logger="gateway.cache"):
+        with caplog.at_level(logging.WARNING, logger="gateway.shared_redis"):
             page = await client.list_interviews(ACME, InterviewQuery(), page_size=3)
         assert len(page.results) == 3
         assert len(upstream.requests) == 2
