@@ -80,7 +80,8 @@ DESCRIPTORS_BESIDES_CLIENTS = 256
 """Descriptors a worker keeps for other things than client connections: upstream connections
 (httpx pools up to 100), Redis, logs, the event loop's own, metrics files. Evicted connections
 close as fast as new ones are accepted: a worker stopped (SIGSTOP) while 1,500 connections
-queued, with a cap of 50, never had more than 256 descriptors (``FDSize``) once resumed."""
+queued, with a cap of 50, held at most 66 descriptors once resumed (sampled; its ``FDSize``,
+which only grows, stayed 256)."""
 
 
 class ServerConfig(uvicorn.Config):
