@@ -26,10 +26,11 @@ def startup_summary(settings: Settings) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from gateway.app import create_app, default_integration
     from gateway.metrics import prepare_multiprocess_dir
+    from gateway.server_protocol import ServerConfig, raise_descriptor_limit
 
     env = dict(os.environ)
     if args.host:
@@ -59,12 +60,32 @@ def _serve(args: argparse.Namespace) -> int:
         # The gateway's format (LOG_FORMAT) and redaction for uvicorn's lines, in every worker.
         "log_config": logging_config(settings.log.format, settings.log.level, settings.secrets()),
         "access_log": False,
-        # uvicorn[standard]'s C event loop and HTTP parser: cheaper per request than asyncio/h11.
+        # uvicorn[standard]'s C event loop; the HTTP parser is httptools, bounded
+        # (gateway.server_protocol: heads, read timeouts, a connection cap).
         "loop": "uvloop",
-        "http": "httptools",
         # In-flight requests get this long to finish once shutdown starts.
         "timeout_graceful_shutdown": settings.shutdown_grace,
     }
+    descriptors = raise_descriptor_limit()  # inherited by the workers
+    try:
+        # Each worker serves with the same configuration, pickled to it.
+        config = ServerConfig(
+            "gateway.app:app_from_environment" if settings.workers > 1 else app,
+            limits=settings.connections,
+            descriptors=descriptors,
+            factory=settings.workers > 1,
+            workers=settings.workers,
+            **common,
+        )
+    except ValueError as exc:
+        print(f"kombo-gateway: configuration error: {exc}", file=sys.stderr)
+        return 2
+    log.info(
+        "connections: at most %d per worker (%d file descriptors), idle ones closed after %gs",
+        config.max_connections,
+        descriptors,
+        settings.connections.keepalive_timeout,
+    )
     prepare_multiprocess_dir(os.environ, settings.workers)  # /metrics sums every worker's
     if settings.workers > 1:
         # Each worker builds its own app (and upstream client) from the same environment.
@@ -75,11 +96,8 @@ def _serve(args: argparse.Namespace) -> int:
         # uvicorn's supervisor runs its own server class in each worker: graceful shutdown
         # (the grace period) holds, the drain period is for the single-process mode that
         # containers use (one worker per pod, replicas for scale).
-        uvicorn.run(
-            "gateway.app:app_from_environment", factory=True, workers=settings.workers, **common
-        )
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
         return 0
-    config = uvicorn.Config(app, **common)
     server = GatewayServer(config, drain_seconds=settings.drain_seconds)
     install_redaction(settings.secrets())  # uvicorn has configured its loggers by now
     server.run()

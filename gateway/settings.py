@@ -92,6 +92,47 @@ class QueryLimits:
 
 
 @dataclass(frozen=True)
+class ConnectionLimits:
+    """What one client connection may send and hold (README "Limits": "Connections").
+
+    Request heads: ``max_url_bytes`` (the request target, 414 beyond), ``max_header_bytes``
+    (one header line, name and value), ``max_head_bytes`` (request line and every header) and
+    ``max_headers`` (431 beyond each). Time: ``header_timeout`` (seconds for a whole head, from
+    the connection's opening or the head's first byte), ``body_timeout`` (seconds for a whole
+    body, from the end of its head; 408 beyond), ``keepalive_timeout`` (seconds a connection
+    may sit idle between requests). ``max_connections``: client connections of one worker
+    process at once; ``None`` derives it from the descriptor limit at start
+    (:mod:`gateway.server_protocol`).
+
+    The head limits are those of the proxies a gateway sits behind: nginx (and ingress-nginx)
+    refuses a request line or header line over 8 KiB and a head over 32 KiB; AWS's ALB a line
+    over 16 KiB and a head over 64 KiB. A browser's JWT is 1-2 KiB, its cookies at most 4 KiB
+    each; a GraphQL GET carries its document in the URL, hence 16 KiB for URL and header.
+    """
+
+    max_url_bytes: int = 16_384
+    max_header_bytes: int = 16_384
+    max_head_bytes: int = 65_536
+    max_headers: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 5.0
+    max_connections: int | None = None
+
+    VARIABLES: ClassVar[Mapping[str, str]] = {
+        "max_url_bytes": "GATEWAY_MAX_URL_BYTES",
+        "max_header_bytes": "GATEWAY_MAX_HEADER_BYTES",
+        "max_head_bytes": "GATEWAY_MAX_HEAD_BYTES",
+        "max_headers": "GATEWAY_MAX_HEADERS",
+        "header_timeout": "GATEWAY_HEADER_TIMEOUT",
+        "body_timeout": "GATEWAY_BODY_TIMEOUT",
+        "keepalive_timeout": "GATEWAY_KEEPALIVE_TIMEOUT",
+        "max_connections": "GATEWAY_MAX_CONNECTIONS",
+    }
+    """The environment variable of each limit (error messages name it)."""
+
+
+@dataclass(frozen=True)
 class Resilience:
     """How the gateway copes with a slow or struggling Kombo (README "Resilience").
 
@@ -204,6 +245,7 @@ class Settings:
     max_inflight_cost: int = DEFAULT_MAX_INFLIGHT_COST
     """``GATEWAY_MAX_INFLIGHT_COST``: estimated interviews of the requests a process executes
     at once (memory admission, :mod:`gateway.admission`); at least ``limits.max_cost``."""
+    connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     resilience: Resilience = field(default_factory=Resilience)
     sandbox_faults: tuple[str, ...] = ()
     persisted_queries: PersistedQuerySettings = field(default_factory=PersistedQuerySettings)
@@ -375,6 +417,7 @@ class Settings:
             ),
             limits=limits,
             max_inflight_cost=max_inflight_cost,
+            connections=_connection_limits(get),
             resilience=_resilience(get),
             sandbox_faults=_sandbox_faults(get, api_key),
             persisted_queries=_persisted_query_settings(get),
@@ -556,6 +599,51 @@ def _query_limits(get: Callable[[str], str | None]) -> QueryLimits:
         numbers[attribute] = int(text)
     introspection = get("GATEWAY_INTROSPECTION") is None or _flag("GATEWAY_INTROSPECTION", get)
     return QueryLimits(**numbers, introspection=introspection)
+
+
+def _connection_limits(get: Callable[[str], str | None]) -> ConnectionLimits:
+    """``GATEWAY_MAX_URL_BYTES`` .. ``GATEWAY_MAX_CONNECTIONS`` (:class:`ConnectionLimits`)."""
+    default = ConnectionLimits()
+    names = ConnectionLimits.VARIABLES
+
+    def size(attribute: str, low: int, high: int) -> int:
+        return _whole_number(names[attribute], get, getattr(default, attribute), low, high)
+
+    def seconds(attribute: str, low: float, high: float) -> float:
+        name, text = names[attribute], get(names[attribute])
+        if text is None:
+            return float(getattr(default, attribute))
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not low <= value <= high:
+            raise SettingsError(
+                f"{name} must be a number of seconds from {low:g} to {high:g}, got {text!r}"
+            )
+        return value
+
+    limits = ConnectionLimits(
+        max_url_bytes=size("max_url_bytes", 256, 1_048_576),
+        max_header_bytes=size("max_header_bytes", 256, 1_048_576),
+        max_head_bytes=size("max_head_bytes", 1024, 4_194_304),
+        max_headers=size("max_headers", 8, 10_000),
+        header_timeout=seconds("header_timeout", 0.1, 3600),
+        body_timeout=seconds("body_timeout", 0.1, 3600),
+        keepalive_timeout=seconds("keepalive_timeout", 0.1, 3600),
+        max_connections=(
+            None
+            if get(names["max_connections"]) is None
+            else size("max_connections", 16, 10_000_000)
+        ),
+    )
+    for attribute in ("max_url_bytes", "max_header_bytes"):
+        if getattr(limits, attribute) > limits.max_head_bytes:
+            raise SettingsError(
+                f"{names[attribute]} ({getattr(limits, attribute)}) cannot exceed "
+                f"GATEWAY_MAX_HEAD_BYTES ({limits.max_head_bytes}), which bounds the whole head"
+            )
+    return limits
 
 
 def _seconds(text: str | None, name: str, default: float, most: float) -> float:

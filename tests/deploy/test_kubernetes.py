@@ -231,7 +231,12 @@ def test_the_memory_budget_fits_the_container_limit() -> None:
     assert budget >= settings.limits.max_cost  # every allowed request can be admitted
     in_flight = budget * BYTES_PER_INTERVIEW
     caches = settings.response_cache.max_bytes * settings.response_cache.enabled
-    needed = WARM_WORKER_BYTES + in_flight + caches + HEADROOM_BYTES
+    # Every connection may hold an unfinished head of the largest allowed size (README
+    # "Connections"): the cap times the head limit.
+    connections = settings.connections
+    assert connections.max_connections is not None, "the manifest sets GATEWAY_MAX_CONNECTIONS"
+    heads = connections.max_connections * connections.max_head_bytes
+    needed = WARM_WORKER_BYTES + in_flight + caches + heads + HEADROOM_BYTES
     assert needed <= limit, (
         f"GATEWAY_MAX_INFLIGHT_COST={budget} needs ~{needed / 1024**2:.0f} MiB, "
         f"over the container's {limit / 1024**2:.0f} Mi"
