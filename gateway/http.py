@@ -77,6 +77,10 @@ _GRAPHQL_OFFERS = (JSON, GRAPHQL_RESPONSE_JSON)
 _GET_OFFERS = (*_GRAPHQL_OFFERS, _HTML)
 
 _UTF8 = frozenset({"utf-8", "utf8"})
+
+BUFFERED_BODIES = 16
+"""Bodies of the largest allowed size (``GATEWAY_MAX_BODY_BYTES``) one process reads at once:
+16 MiB with the default 1 MiB limit (README "Sizing memory")."""
 _USER_ERROR_CODE = "BAD_USER_INPUT"
 _INTERNAL_ERROR_CODE = "INTERNAL_SERVER_ERROR"
 _INTERNAL_ERROR_MESSAGE = "Internal server error."
@@ -119,6 +123,11 @@ class GraphQLEndpoint:
         self._context_getter = context_getter
         self._graphiql = graphiql
         self._max_body_bytes = max_body_bytes
+        # Bodies being read at once, in bytes, across this process's connections: every
+        # connection may trickle a body up to the limit until GATEWAY_BODY_TIMEOUT, so without
+        # this bound 256 connections could hold 256 MiB. Past it a body is refused (503).
+        self._buffered_bodies = 0
+        self._max_buffered_bodies = BUFFERED_BODIES * max_body_bytes
         self._persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -166,7 +175,13 @@ class GraphQLEndpoint:
         try:
             params = await self._read_params(request)
         except _Rejection as rejection:
-            return _error_response(media_type, rejection.status, rejection.message)
+            return _error_response(
+                media_type,
+                rejection.status,
+                rejection.message,
+                rejection.headers,
+                extensions=rejection.extensions,
+            )
 
         # After the request is known to be well formed, before anything reveals the schema:
         # unauthenticated clients learn nothing from validation messages.
@@ -242,12 +257,24 @@ class GraphQLEndpoint:
             raise _too_large(self._max_body_bytes)
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self._max_body_bytes:
-                raise _too_large(self._max_body_bytes)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            async for chunk in request.stream():
+                if size + len(chunk) > self._max_body_bytes:
+                    raise _too_large(self._max_body_bytes)
+                size += len(chunk)
+                self._buffered_bodies += len(chunk)
+                chunks.append(chunk)
+                if self._buffered_bodies > self._max_buffered_bodies:
+                    raise _Rejection(
+                        503,
+                        "the gateway is at capacity: too many request bodies are being read "
+                        "at once; retry in 1 s",
+                        {"code": UpstreamUnavailable.code},
+                        {"Retry-After": "1"},
+                    )
+            return b"".join(chunks)
+        finally:
+            self._buffered_bodies -= size  # the joined body is the caller's from here on
 
     async def _execute(
         self, method: str, params: GraphQLParams, context: Any, media_type: str
@@ -562,10 +589,18 @@ def _json_response(
 class _Rejection(Exception):
     """A request that is not a well-formed GraphQL-over-HTTP request; answered, not raised."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        extensions: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.extensions = extensions
+        self.headers = headers
 
 
 def _too_large(limit: int) -> _Rejection:

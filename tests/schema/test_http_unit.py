@@ -28,7 +28,14 @@ from gateway.errors import (
     UpstreamError,
     UpstreamUnavailable,
 )
-from gateway.http import GRAPHQL_RESPONSE_JSON, JSON, GraphQLEndpoint, format_error, negotiate
+from gateway.http import (
+    BUFFERED_BODIES,
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    GraphQLEndpoint,
+    format_error,
+    negotiate,
+)
 
 HTML = "text/html"
 
@@ -394,6 +401,51 @@ def test_body_limit_counts_declared_and_streamed_bytes() -> None:
     assert small.status_code == 200
     assert declared.status_code == 413
     assert streamed.status_code == 413
+
+
+def test_bodies_read_at_once_are_bounded_per_process_and_released() -> None:
+    """BUFFERED_BODIES bodies of the largest size may be in memory at once; one more chunk
+    is refused 503 (at capacity) while they trickle, and their bytes are released after."""
+    limit = 1024
+    endpoint = GraphQLEndpoint(SCHEMA, context_getter, max_body_bytes=limit)
+    app = Starlette(routes=[Route("/graphql", endpoint, methods=["POST"])])
+    release = asyncio.Event()
+    started = 0
+
+    async def trickle() -> AsyncIterator[bytes]:
+        nonlocal started
+        yield b'{"query": "{ hello }", "pad": "' + b"x" * (limit - 40)
+        started += 1
+        await release.wait()
+        yield b'"}'
+
+    async def scenario() -> tuple[list[httpx.Response], httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+
+            def send(content: Any) -> Any:
+                return http.post(
+                    "/graphql", content=content, headers={"Content-Type": "application/json"}
+                )
+
+            held = [asyncio.create_task(send(trickle())) for _ in range(BUFFERED_BODIES)]
+            while started < BUFFERED_BODIES:  # every body's first chunk is in memory
+                await asyncio.sleep(0)
+            refused = await send(b'{"query": "{ hello }", "pad": "' + b"y" * 500 + b'"}')
+            release.set()
+            answered = list(await asyncio.gather(*held))
+            after = await send(b'{"query": "{ hello }"}')
+            return answered, refused, after
+
+    answered, refused, after = asyncio.run(scenario())
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    [error] = refused.json()["errors"]
+    assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert error["message"].startswith("the gateway is at capacity")
+    assert [r.status_code for r in answered] == [200] * BUFFERED_BODIES
+    assert after.status_code == 200
+    assert endpoint._buffered_bodies == 0
 
 
 def test_without_graphiql_a_browser_get_is_406() -> None:
