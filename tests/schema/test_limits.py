@@ -539,7 +539,7 @@ def test_settings_default_to_the_documented_limits() -> None:
     assert Settings.from_env({}).limits == QueryLimits(
         max_depth=12,
         max_aliases=100,
-        max_tokens=10_000,
+        max_tokens=5_000,
         max_cost=10_000,
         max_estimated_calls=25,
         upstream_budget=20,
