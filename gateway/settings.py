@@ -73,7 +73,7 @@ class QueryLimits:
 
     max_depth: int = 12
     max_aliases: int = 100
-    max_tokens: int = 10_000
+    max_tokens: int = 5_000
     max_cost: int = 10_000
     max_estimated_calls: int = 25
     upstream_budget: int = 20

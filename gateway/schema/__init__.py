@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from gateway.schema.bounds import DocumentBounds
 from gateway.schema.context import GatewayContext
 from gateway.schema.document_cache import ParseCache, ValidationCache
 from gateway.schema.error_handling import ContractErrors
@@ -62,6 +63,8 @@ def build_schema(
         extensions=[
             ContractErrors,
             RequireOperationName,
+            # Before graphql-core's validation: refuses what would make it slow (bounds.py).
+            DocumentBounds,
             *limit_extensions(limits or QueryLimits()),
             OperationRecorder,
             # Frontends send the same few documents again and again: parse and validate each

@@ -76,6 +76,7 @@ from strawberry.types.execution import PreExecutionError
 from gateway.admission import AdmissionTicket, GatewayAtCapacity
 from gateway.errors import BadUserInput, QueryTooComplex
 from gateway.kombo import MAX_PAGE_SIZE
+from gateway.schema.bounds import bad_variables, variables_refusal
 from gateway.settings import QueryLimits
 
 __all__ = [
@@ -495,6 +496,13 @@ class _CostLimit(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         document = context.graphql_document
+        operation = (
+            None if document is None else get_operation_ast(document, context.operation_name)
+        )
+        refusal = None if operation is None else variables_refusal(operation, context.variables)
+        if refusal is not None and context.result is None:
+            # Before coercion, which is linear per error but builds suggestions and copies.
+            context.result = PreExecutionError(data=None, errors=[bad_variables(refusal)])
         if document is not None and context.result is None:
             try:
                 estimate = estimate_cost(

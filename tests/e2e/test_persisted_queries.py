@@ -274,7 +274,7 @@ def test_a_document_over_the_token_limit_sent_with_its_hash_is_refused_quickly_u
 
     assert response.status_code == 400
     assert only_error(response) == {
-        "message": "token count exceeds the limit of 10000 (GATEWAY_MAX_TOKENS); the document "
+        "message": "token count exceeds the limit of 5000 (GATEWAY_MAX_TOKENS); the document "
         "was not parsed further",
         "extensions": {"code": "QUERY_TOO_COMPLEX"},
     }

@@ -63,7 +63,7 @@ def test_defaults_are_the_readmes() -> None:
     cache = settings.response_cache
     assert (cache.ttl, cache.max_entries, cache.max_bytes) == (0, 1000, 32 * 1_048_576)
     limits = settings.limits
-    assert (limits.max_depth, limits.max_aliases, limits.max_tokens) == (12, 100, 10_000)
+    assert (limits.max_depth, limits.max_aliases, limits.max_tokens) == (12, 100, 5_000)
     assert (limits.max_cost, limits.max_estimated_calls) == (10_000, 25)
     assert limits.upstream_budget == 20
     assert settings.max_inflight_cost == 10_000
