@@ -31,8 +31,11 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -96,6 +99,10 @@ def document_bound_exceeded(document: DocumentNode) -> str | None:
             variables = len(definition.variable_definitions or ())
             if variables > MAX_VARIABLES:
                 return _exceeds("variable count", variables, MAX_VARIABLES)
+            for variable in definition.variable_definitions or ():
+                default = variable.default_value
+                if default is not None and (refusal := _list_literal_refusal(default)):
+                    return refusal
         if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
             if len(definition.directives or ()) > MAX_DIRECTIVES_PER_LOCATION:
                 return _directives(definition)
@@ -108,6 +115,9 @@ def document_bound_exceeded(document: DocumentNode) -> str | None:
                 fields += 1
                 if fields > MAX_FIELDS:
                     return _exceeds("field count", fields, MAX_FIELDS)
+                for argument in selection.arguments or ():
+                    if (refusal := _list_literal_refusal(argument.value)) is not None:
+                        return refusal
                 name = selection.name.value
                 if name == "__schema":
                     schemas += 1
@@ -125,6 +135,22 @@ def document_bound_exceeded(document: DocumentNode) -> str | None:
                 spreads += 1
                 if spreads > MAX_FRAGMENT_SPREADS:
                     return _exceeds("fragment spread count", spreads, MAX_FRAGMENT_SPREADS)
+    return None
+
+
+def _list_literal_refusal(value: ValueNode) -> str | None:
+    """A list written in the document with more items than any argument accepts (as for
+    variables, :data:`MAX_LIST_ITEMS`): 2,400 wrongly typed items took up to 130 ms of
+    validation. Iterative, so nesting cannot overflow the stack."""
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ListValueNode):
+            if len(node.values) > MAX_LIST_ITEMS:
+                return _exceeds("list literal length", len(node.values), MAX_LIST_ITEMS)
+            pending.extend(node.values)
+        elif isinstance(node, ObjectValueNode):
+            pending.extend(field.value for field in node.fields)
     return None
 
 

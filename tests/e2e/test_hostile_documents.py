@@ -33,7 +33,7 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # Before issue 8: 1.5 s of CPU for 4,000 unknown keys, minutes for 1 MiB of them; 0.2 to 1.1 s for
 # 10,000-token documents of 2,000 operations, 3,300 spreads, 1,400 directives, 100 __schema.
 # Left (issue 8): 2,400 wrongly typed items of a list literal still cost ~100-130 ms to validate.
-OVER_BUDGET = {"all wrong ids literal x2400"}
+OVER_BUDGET: set[str] = set()
 CHEAP = [case.name for case in cases() if case.name not in OVER_BUDGET]
 CASES = {case.name: case for case in cases()}
 
