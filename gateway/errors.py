@@ -1,21 +1,27 @@
 """The gateway's own errors: one hierarchy, one base class, names that say what went wrong.
 
 Resolvers, the context getter and validation raise these; the HTTP layer turns them into
-GraphQL errors whose `extensions.code` is the contract's code (CONTRACT.md §1 "Errors").
+GraphQL errors whose `extensions.code` is the documented code (README "Errors").
 Nothing here knows about HTTP frameworks or GraphQL libraries: `http_status` is only a number
 the endpoint uses when the error stops a request before execution (authentication, limits).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 __all__ = [
     "BadUserInput",
     "Forbidden",
     "GatewayError",
+    "InvalidPersistedQuery",
+    "PersistedQueryError",
+    "PersistedQueryNotFound",
+    "PersistedQueryNotSupported",
     "QueryTooComplex",
     "Unauthenticated",
+    "UntrustedDocument",
     "UpstreamError",
     "UpstreamUnavailable",
 ]
@@ -123,3 +129,61 @@ class UpstreamError(GatewayError):
 
     def __repr__(self) -> str:
         return f"UpstreamError({self.message!r}, code={self.code!r}, status={self.status})"
+
+
+# Apollo Server's headers for these answers: the same request must reach the server again.
+_UNCACHEABLE = {"Cache-Control": "private, no-cache, must-revalidate"}
+
+
+class PersistedQueryError(GatewayError):
+    """A persisted-query request the gateway answers without running anything
+    (:mod:`gateway.persisted`).
+
+    `http_status` is used whatever the response media type; `headers` go on the response.
+    """
+
+    headers: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, message: str | None = None, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        if http_status is not None:
+            self.http_status = http_status
+
+
+class PersistedQueryNotFound(PersistedQueryError):
+    """No document is known for the hash; an APQ client retries with the full query."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+    http_status = 200
+    # Apollo Client matches the message or the code, urql only the message: keep both exact.
+    default_message = "PersistedQueryNotFound"
+    headers = _UNCACHEABLE
+
+
+class PersistedQueryNotSupported(PersistedQueryError):
+    """APQ is off; an APQ client stops sending hashes and retries with the full query."""
+
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+    http_status = 200
+    default_message = "PersistedQueryNotSupported"
+    headers = _UNCACHEABLE
+
+
+class InvalidPersistedQuery(PersistedQueryError):
+    """A malformed `persistedQuery` extension, an unsupported version, or a hash that is not
+    the query's."""
+
+    code = "BAD_USER_INPUT"
+    http_status = 400
+    default_message = "The persistedQuery extension is invalid."
+
+
+class UntrustedDocument(PersistedQueryError):
+    """Trusted-documents mode: the full query is not in the manifest."""
+
+    code = "BAD_USER_INPUT"
+    http_status = 400
+    default_message = (
+        "only trusted documents may run: this gateway runs only the documents listed in its "
+        "trusted-documents manifest"
+    )

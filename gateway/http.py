@@ -43,12 +43,13 @@ from gateway.errors import (
     BadUserInput,
     Forbidden,
     GatewayError,
+    PersistedQueryError,
     QueryTooComplex,
     Unauthenticated,
     UpstreamError,
     UpstreamUnavailable,
 )
-from gateway.persisted import DocumentPolicy, PersistedQueryError
+from gateway.persisted import DocumentPolicy
 from gateway.telemetry import RequestTelemetry, not_a_graphql_request, note_errors
 
 __all__ = [

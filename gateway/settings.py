@@ -541,7 +541,7 @@ def _sandbox_faults(get: Callable[[str], str | None], api_key: str | None) -> tu
         raise SettingsError(
             "SANDBOX_FAULTS applies to the embedded sandbox only; unset KOMBO_API_KEY to use it"
         )
-    from gateway.sandbox.app import FAULT_SCENARIOS
+    from gateway.sandbox.faults import FAULT_SCENARIOS
 
     unknown = [n for n in names if n not in FAULT_SCENARIOS]
     if unknown:

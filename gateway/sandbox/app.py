@@ -12,65 +12,32 @@ Checks, in this order (the first failure answers):
        ``PLATFORM.INTEGRATION_NOT_FOUND``;
        :data:`~gateway.sandbox.data.MODEL_NOT_AVAILABLE_INTEGRATION` → 403
        ``INTEGRATION.MODEL_NOT_AVAILABLE``.
-    3. Query parameters → 400 ``PLATFORM.INPUT_INVALID`` with a message naming the parameter:
-       an unknown or repeated parameter; ``page_size`` not an integer in 1..250 (default 100);
-       ``updated_after`` not matching ``^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?)?Z?$``
-       or not a real instant; ``include_deleted`` / ``ignore_unsupported_filters`` not exactly
-       ``true`` or ``false``; ``ids`` / ``remote_ids`` / ``job_ids`` empty or with an empty entry
-       (``a,,b``); a ``cursor`` that is malformed, tampered with, or replayed with any other
-       query parameter or integration.
+    3. Query parameters → 400 ``PLATFORM.INPUT_INVALID`` with a message naming the parameter
+       (:mod:`gateway.sandbox.params`).
 
-Filters (AND across parameters, OR within one list, as the spec says):
-    - ``ids`` match the interview's ``id``; ``remote_ids`` its ``remote_id`` (``null`` never
-      matches); ``job_ids`` its ``application.job.id`` (no application or no job never matches).
-      Values are compared verbatim (no trimming, case-sensitive).
-    - ``updated_after`` keeps interviews whose hidden ``updated_at`` (record *or* nested data
-      changed) is **strictly after** the given instant (``>``). A value without ``Z`` is read as
-      UTC; a date alone means midnight UTC; fractional digits beyond microseconds are truncated.
-    - Deleted interviews (``remote_deleted_at`` set) are hidden unless ``include_deleted=true``.
-    - A filter the integration does not support (:data:`~gateway.sandbox.data.UNSUPPORTED_FILTERS`)
-      empties the result, unless ``ignore_unsupported_filters=true``, which ignores it.
-
-Pagination: results keep the upstream order of :func:`~gateway.sandbox.data.interviews_for`.
-``next`` is an opaque cursor (standard base64 with padding, like Kombo's example, so it may
-contain ``+``, ``/`` and ``=`` and must be URL-encoded): an offset plus an HMAC over the offset,
-the integration and every other query parameter exactly as sent (so an omitted ``page_size`` and
-an explicit ``page_size=100`` are different queries). ``next`` is ``null`` on the last page, also
-when the results end exactly at a page boundary. The HMAC key is fixed, so cursors are
-deterministic and survive restarts.
+Filters: :mod:`gateway.sandbox.selection`. Pagination: results keep the upstream order of
+:func:`~gateway.sandbox.data.interviews_for`; ``next`` is an opaque cursor
+(:mod:`gateway.sandbox.cursors`), ``null`` on the last page, also when the results end exactly
+at a page boundary.
 
 Test controls (not part of Kombo's API): ``GET``/``DELETE /__sandbox/requests`` read and clear the
 log of requests to ``/v1`` (with each one's W3C ``traceparent`` header, when it had one);
 ``POST``/``GET``/``DELETE /__sandbox/faults`` queue, list and clear canned answers served (and
-logged) instead of the real ones for the next requests to ``/v1/ats/interviews``.
-``GET /healthz`` answers 200. ``latency`` delays every interviews answer.
-
-Faults, for testing a client's resilience end to end:
-    - a queued fault ``{status, body | raw, headers, times, delay}`` answers the next ``times``
-      requests with that status, body and headers (``Retry-After``, ``ratelimit-reset``, ...)
-      after ``delay`` seconds; ``{"delay": s}`` alone answers normally, ``s`` seconds late (a
-      hang, when ``s`` exceeds the client's patience);
-    - ``max_in_flight``: beyond that many interviews requests being answered at once, 429
-      ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED``. ``GET /__sandbox/stats`` reports the requests in
-      flight, the peak and the number refused (``DELETE /__sandbox/requests`` resets them);
-    - standing scenarios (:data:`FAULT_SCENARIOS`, e.g. ``rate-limit``), chosen when the app is
-      created: ``python -m gateway sandbox --faults rate-limit`` or ``SANDBOX_FAULTS`` for the
-      gateway's embedded sandbox.
+logged) instead of the real ones for the next requests to ``/v1/ats/interviews``
+(:mod:`gateway.sandbox.faults`, which also holds the standing scenarios).
+``GET /healthz`` answers 200. ``latency`` delays every interviews answer. ``max_in_flight``:
+beyond that many interviews requests being answered at once, 429
+``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED``; ``GET /__sandbox/stats`` reports the requests in flight,
+the peak and the number refused (``DELETE /__sandbox/requests`` resets them).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
 import hmac
 import json
-import re
 from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -78,350 +45,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.sandbox.cursors import CURSOR_KEY, CursorCodec
 from gateway.sandbox.data import (
     INTEGRATIONS,
     MODEL_NOT_AVAILABLE_INTEGRATION,
     UNSUPPORTED_FILTERS,
-    interviews_for,
 )
+from gateway.sandbox.faults import FAULT_SCENARIOS, Fault, Scenario, parse_fault
+from gateway.sandbox.params import InputInvalid, parse_query
+from gateway.sandbox.selection import entries_for, select
 
-__all__ = ["FAULT_SCENARIOS", "create_sandbox_app"]
+__all__ = ["create_sandbox_app"]
 
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 250
-PARAMETERS = (
-    "cursor",
-    "page_size",
-    "updated_after",
-    "include_deleted",
-    "ignore_unsupported_filters",
-    "ids",
-    "remote_ids",
-    "job_ids",
-)
-"""The query parameters of ``GET /ats/interviews``, and no others."""
-
-_LIST_PARAMETERS = ("ids", "remote_ids", "job_ids")
-_UPDATED_AFTER = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?)?Z?", re.ASCII
-)
-_DIGITS = re.compile(r"[0-9]+")
-_CURSOR_KEY = b"kombo-gateway sandbox cursor v1"
-_CURSOR_VERSION = 1
-_CURSOR_MAC_BYTES = 15  # 20 bytes in all: one "=" of padding, like Kombo's example
 _LOG_URL = "https://app.kombo.dev/sandbox/logs?interactionId={}"
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-class _InputInvalid(Exception):
-    """A request the spec rejects with 400 ``PLATFORM.INPUT_INVALID``."""
-
-
-# --- the query --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Query:
-    page_size: int
-    offset: int
-    updated_after: datetime | None
-    include_deleted: bool
-    ignore_unsupported_filters: bool
-    lists: Mapping[str, frozenset[str]]  # the list filters that were given
-    binding: bytes  # what a cursor is bound to: integration and every non-cursor parameter
-
-
-def _invalid(name: str, problem: str) -> _InputInvalid:
-    return _InputInvalid(f"Invalid value for query parameter `{name}`: {problem}")
-
-
-def _parse_page_size(raw: str) -> int:
-    if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise _invalid("page_size", f"expected an integer from 1 to {MAX_PAGE_SIZE}, got {raw!r}.")
-    return int(raw)
-
-
-def _parse_updated_after(raw: str) -> datetime:
-    match = _UPDATED_AFTER.fullmatch(raw)
-    if match is None:
-        raise _invalid("updated_after", f"expected YYYY-MM-DDTHH:mm:ss.sssZ, got {raw!r}.")
-    year, month, day, hour, minute, second, fraction = match.groups()
-    try:
-        return datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")),
-            tzinfo=UTC,
-        )
-    except ValueError as exc:
-        raise _invalid("updated_after", f"{raw!r} is not a valid date and time ({exc}).") from exc
-
-
-def _parse_bool(name: str, raw: str) -> bool:
-    if raw not in ("true", "false"):
-        raise _invalid(name, f"expected 'true' or 'false', got {raw!r}.")
-    return raw == "true"
-
-
-def _parse_list(name: str, raw: str) -> frozenset[str]:
-    values = raw.split(",")
-    if "" in values:
-        raise _invalid(name, f"expected a comma-separated list of non-empty values, got {raw!r}.")
-    return frozenset(values)
-
-
-def _parse_query(
-    integration_id: str, items: Sequence[tuple[str, str]], cursors: _CursorCodec
-) -> _Query:
-    params: dict[str, str] = {}
-    for name, value in items:
-        if name not in PARAMETERS:
-            raise _InputInvalid(
-                f"Unknown query parameter `{name}`. Accepted: {', '.join(PARAMETERS)}."
-            )
-        if name in params:
-            raise _InputInvalid(f"Query parameter `{name}` was given more than once.")
-        params[name] = value
-
-    bound = sorted((k, v) for k, v in params.items() if k != "cursor")
-    binding = json.dumps([integration_id, bound], ensure_ascii=False).encode()
-    page_size = params.get("page_size")
-    updated_after = params.get("updated_after")
-    cursor = params.get("cursor")
-    return _Query(
-        page_size=DEFAULT_PAGE_SIZE if page_size is None else _parse_page_size(page_size),
-        updated_after=None if updated_after is None else _parse_updated_after(updated_after),
-        include_deleted=_parse_bool("include_deleted", params.get("include_deleted", "false")),
-        ignore_unsupported_filters=_parse_bool(
-            "ignore_unsupported_filters", params.get("ignore_unsupported_filters", "false")
-        ),
-        lists={n: _parse_list(n, params[n]) for n in _LIST_PARAMETERS if n in params},
-        binding=binding,
-        offset=0 if cursor is None else cursors.decode(cursor, binding),
-    )
-
-
-class _CursorCodec:
-    """Opaque cursors: ``base64(version | offset | HMAC(offset, binding))``."""
-
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def _mac(self, offset: int, binding: bytes) -> bytes:
-        message = offset.to_bytes(4, "big") + binding
-        return hmac.new(self._key, message, hashlib.sha256).digest()[:_CURSOR_MAC_BYTES]
-
-    def encode(self, offset: int, binding: bytes) -> str:
-        raw = bytes([_CURSOR_VERSION]) + offset.to_bytes(4, "big") + self._mac(offset, binding)
-        return base64.b64encode(raw).decode("ascii")
-
-    def decode(self, cursor: str, binding: bytes) -> int:
-        """The offset in ``cursor``; ``_InputInvalid`` unless it was issued for ``binding``."""
-        try:
-            raw = base64.b64decode(cursor.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError):
-            raw = b""
-        if len(raw) == 5 + _CURSOR_MAC_BYTES and raw[0] == _CURSOR_VERSION:
-            offset = int.from_bytes(raw[1:5], "big")
-            if hmac.compare_digest(raw[5:], self._mac(offset, binding)):
-                return offset
-        raise _invalid(
-            "cursor",
-            "the cursor is malformed, or it was issued for other query parameters (a cursor is "
-            "only valid with the exact page_size and filters that produced it).",
-        )
-
-
-# --- the data, prepared once ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One interview, serialized once, with what the filters look at."""
-
-    json: bytes
-    id: str
-    remote_id: str | None
-    job_id: str | None
-    deleted: bool
-    updated_at: datetime
-
-
-def _entries(integration_id: str) -> tuple[_Entry, ...]:
-    entries = []
-    for interview in interviews_for(integration_id):
-        payload = interview.payload
-        job = (payload.get("application") or {}).get("job") or {}
-        entries.append(
-            _Entry(
-                json=json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(),
-                id=payload["id"],
-                remote_id=payload["remote_id"],
-                job_id=job.get("id"),
-                deleted=payload["remote_deleted_at"] is not None,
-                updated_at=datetime.fromisoformat(interview.updated_at),
-            )
-        )
-    return tuple(entries)
-
-
-def _select(entries: Sequence[_Entry], query: _Query, unsupported: frozenset[str]) -> list[_Entry]:
-    lists = dict(query.lists)
-    for name in unsupported & lists.keys():
-        if not query.ignore_unsupported_filters:
-            return []
-        del lists[name]
-    ids, remote_ids, job_ids = (lists.get(n) for n in _LIST_PARAMETERS)
-    after = query.updated_after
-    return [
-        e
-        for e in entries
-        if (query.include_deleted or not e.deleted)
-        and (ids is None or e.id in ids)
-        and (remote_ids is None or e.remote_id in remote_ids)
-        and (job_ids is None or e.job_id in job_ids)
-        and (after is None or e.updated_at > after)
-    ]
-
-
-# --- faults -----------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Fault:
-    """A canned answer; with ``status`` ``None``, the normal answer ``delay`` seconds late."""
-
-    status: int | None
-    body: Any
-    raw: str | None
-    headers: dict[str, str]
-    times: int
-    delay: float
-
-    def as_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _Fault.__slots__}
-
-    def response(self) -> Response | None:
-        """The canned answer, or ``None`` to answer normally."""
-        if self.status is None:
-            return None
-        if self.raw is not None:
-            content = self.raw.encode()
-        elif self.body is not None:
-            content = json.dumps(self.body, ensure_ascii=False).encode()
-        else:
-            content = b""
-        return Response(content, self.status, self.headers, media_type="application/json")
-
-
-def _parse_fault(spec: Any) -> _Fault:
-    if not isinstance(spec, dict):
-        raise ValueError("expected a JSON object")
-    unknown = spec.keys() - set(_Fault.__slots__)
-    if unknown:
-        raise ValueError(f"unknown keys {sorted(unknown)}")
-    status, raw, headers = spec.get("status"), spec.get("raw"), spec.get("headers") or {}
-    times, delay = spec.get("times", 1), spec.get("delay", 0)
-    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
-        raise ValueError("`delay` must be a non-negative number of seconds")
-    pass_through = status is None and raw is None and spec.get("body") is None and not headers
-    if pass_through and not delay:
-        raise ValueError("`status` is required (or `delay` alone, for a late normal answer)")
-    if not pass_through and (
-        not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599
-    ):
-        raise ValueError("`status` must be an HTTP status code")
-    if raw is not None and not isinstance(raw, str):
-        raise ValueError("`raw` must be a string or null")
-    if raw is not None and spec.get("body") is not None:
-        raise ValueError("give `body` or `raw`, not both")
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise ValueError("`headers` must map strings to strings")
-    if not isinstance(times, int) or isinstance(times, bool) or times < 1:
-        raise ValueError("`times` must be a positive integer")
-    return _Fault(status, spec.get("body"), raw, headers, times, float(delay))
-
-
-def _kombo_error_body(code: str, title: str, message: str) -> dict[str, Any]:
-    return {
-        "status": "error",
-        "error": {"code": code, "title": title, "message": message, "log_url": None},
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class _Scenario:
-    """A standing fault: every ``period``-th interviews request gets ``fault``; plus latency
-    and a concurrency limit."""
-
-    description: str
-    period: int = 1
-    fault: _Fault | None = None
-    latency: float = 0.0
-    max_in_flight: int | None = None
-
-
-FAULT_SCENARIOS: Mapping[str, _Scenario] = {
-    "rate-limit": _Scenario(
-        "every 2nd request: 429 PLATFORM.RATE_LIMIT_EXCEEDED with Retry-After: 1",
-        period=2,
-        fault=_Fault(
-            429,
-            _kombo_error_body(
-                "PLATFORM.RATE_LIMIT_EXCEEDED",
-                "Rate limit exceeded.",
-                "You have exceeded the rate limit of the sandbox. Retry after 1 second.",
-            ),
-            None,
-            {"Retry-After": "1"},
-            1,
-            0.0,
-        ),
-    ),
-    "flaky": _Scenario(
-        "every 2nd request: 502 with an HTML body (a proxy failing)",
-        period=2,
-        fault=_Fault(
-            502, None, "<html>502 Bad Gateway</html>", {"Content-Type": "text/html"}, 1, 0.0
-        ),
-    ),
-    "down": _Scenario(
-        "every request: 503 REMOTE.SERVICE_UNAVAILABLE",
-        fault=_Fault(
-            503,
-            _kombo_error_body(
-                "REMOTE.SERVICE_UNAVAILABLE",
-                "The remote system is unavailable.",
-                "The sandbox ATS is down for maintenance.",
-            ),
-            None,
-            {},
-            1,
-            0.0,
-        ),
-    ),
-    "malformed": _Scenario(
-        "every 3rd request: 200 with a truncated JSON body",
-        period=3,
-        fault=_Fault(200, None, '{"status": "success", "data": {"next": null, "res', {}, 1, 0.0),
-    ),
-    "slow": _Scenario("every answer 2 s late", latency=2.0),
-    "hang": _Scenario("every answer 120 s late (longer than any deadline)", latency=120.0),
-    "busy": _Scenario(
-        "at most 1 request in flight; more get 429 PLATFORM.CONCURRENCY_LIMIT_EXCEEDED",
-        max_in_flight=1,
-    ),
-}
-"""Standing fault scenarios by name (``--faults`` / ``SANDBOX_FAULTS``, comma-separated)."""
-
-
-# --- the app ----------------------------------------------------------------------------------
 
 
 def _bearer_token(header: str | None) -> str | None:
@@ -438,17 +75,17 @@ class _Sandbox:
         api_key: str | None,
         latency: float,
         max_in_flight: int | None,
-        scenarios: Sequence[_Scenario],
+        scenarios: Sequence[Scenario],
     ) -> None:
         self.api_key = api_key
         self.latency = latency + sum(s.latency for s in scenarios)
         limits = [n for n in (max_in_flight, *(s.max_in_flight for s in scenarios)) if n]
         self.max_in_flight = min(limits) if limits else None
         self.standing = [(s.period, s.fault) for s in scenarios if s.fault is not None]
-        self.entries = {integration: _entries(integration) for integration in INTEGRATIONS}
-        self.cursors = _CursorCodec(_CURSOR_KEY)
+        self.entries = {integration: entries_for(integration) for integration in INTEGRATIONS}
+        self.cursors = CursorCodec(CURSOR_KEY)
         self.requests: list[dict[str, Any]] = []
-        self.faults: deque[_Fault] = deque()
+        self.faults: deque[Fault] = deque()
         self.interactions = 100_000
         self.served = 0  # interviews requests, for the standing faults' periods
         self.in_flight = 0
@@ -496,7 +133,7 @@ class _Sandbox:
         self.requests.append(entry)
         return authorized, integration_id
 
-    def next_fault(self) -> _Fault | None:
+    def next_fault(self) -> Fault | None:
         if not self.faults:
             return None
         fault = self.faults[0]
@@ -505,7 +142,7 @@ class _Sandbox:
             self.faults.popleft()
         return fault
 
-    def standing_fault(self) -> _Fault | None:
+    def standing_fault(self) -> Fault | None:
         self.served += 1
         for period, fault in self.standing:
             if self.served % period == 0:
@@ -568,11 +205,11 @@ class _Sandbox:
                 f"No integration with the ID {integration_id!r} exists in this environment.",
             )
         try:
-            query = _parse_query(integration_id, request.query_params.multi_items(), self.cursors)
-        except _InputInvalid as exc:
+            query = parse_query(integration_id, request.query_params.multi_items(), self.cursors)
+        except InputInvalid as exc:
             return self.error(400, "PLATFORM.INPUT_INVALID", "The input is invalid.", str(exc))
 
-        selected = _select(entries, query, UNSUPPORTED_FILTERS.get(integration_id, frozenset()))
+        selected = select(entries, query, UNSUPPORTED_FILTERS.get(integration_id, frozenset()))
         end = query.offset + query.page_size
         page = selected[query.offset : end]
         next_cursor = self.cursors.encode(end, query.binding) if end < len(selected) else None
@@ -614,7 +251,7 @@ class _Sandbox:
 
     async def add_fault(self, request: Request) -> Response:
         try:
-            fault = _parse_fault(json.loads(await request.body()))
+            fault = parse_fault(json.loads(await request.body()))
         except ValueError as exc:  # json.JSONDecodeError is a ValueError
             return JSONResponse({"error": f"invalid fault: {exc}"}, 400)
         self.faults.append(fault)
