@@ -73,8 +73,8 @@ from graphql.validation.validate import ValidationAbortedError
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.types.execution import PreExecutionError
 
-from gateway.admission import AdmissionTicket, GatewayAtCapacity
-from gateway.errors import BadUserInput, QueryTooComplex
+from gateway.admission import AdmissionTicket
+from gateway.errors import BadUserInput, GatewayAtCapacity, QueryTooComplex
 from gateway.kombo import MAX_PAGE_SIZE
 from gateway.schema.bounds import bad_variables, variables_refusal
 from gateway.settings import QueryLimits
