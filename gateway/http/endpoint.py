@@ -31,7 +31,6 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from gateway.errors import (
-    INTERNAL_SERVER_ERROR,
     GatewayError,
     PersistedQueryError,
     UpstreamUnavailable,
@@ -59,7 +58,6 @@ logger = logging.getLogger(__name__)
 BUFFERED_BODIES = 16
 """Bodies of the largest allowed size (``GATEWAY_MAX_BODY_BYTES``) one process reads at once:
 16 MiB with the default 1 MiB limit (README "Sizing memory")."""
-_INTERNAL_ERROR_MESSAGE = "Internal server error."
 
 ContextGetter = Callable[[Request], Awaitable[Any]]
 GraphiQLRenderer = Callable[[Request], Response]
@@ -160,11 +158,9 @@ class GraphQLEndpoint:
             )
         except Exception:
             logger.exception("building the GraphQL context failed")
+            bug = GatewayError()  # masked: INTERNAL_SERVER_ERROR, "Internal server error."
             return error_response(
-                media_type,
-                500,
-                _INTERNAL_ERROR_MESSAGE,
-                extensions={"code": INTERNAL_SERVER_ERROR},
+                media_type, bug.http_status, bug.message, extensions=bug.extensions()
             )
 
         request.state.response_sent = getattr(context, "response_sent", None)

@@ -32,7 +32,7 @@ __all__ = ["ContractErrors", "translate_error"]
 
 log = logging.getLogger("gateway.errors")
 
-_MASKED_MESSAGE = "Internal server error."
+_MASKED_MESSAGE = GatewayError.default_message  # "Internal server error."
 
 
 def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
