@@ -13,8 +13,8 @@ a per-process budget, ``GATEWAY_MAX_INFLIGHT_COST``, and gives them back once it
 been sent, or it failed or was cancelled. Past the budget, requests wait in strict FIFO order:
 a big request at the head is not overtaken by a stream of small ones. One that is still waiting
 at its deadline (``GATEWAY_REQUEST_TIMEOUT``) is answered 503 with ``Retry-After`` and
-``UPSTREAM_UNAVAILABLE``. The budget is at least ``GATEWAY_MAX_COST`` (settings refuse less), so
-every request the limits allow can be admitted.
+``UPSTREAM_UNAVAILABLE`` (:class:`~gateway.errors.GatewayAtCapacity`). The budget is at least
+``GATEWAY_MAX_COST`` (settings refuse less), so every request the limits allow can be admitted.
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass
 
-from gateway.errors import UpstreamUnavailable
+from gateway.errors import GatewayAtCapacity
 
 __all__ = [
     "MIN_WEIGHT",
     "AdmissionTicket",
-    "GatewayAtCapacity",
     "MemoryAdmission",
 ]
 
@@ -36,21 +35,6 @@ MIN_WEIGHT = 10
 """What a request costs at least, in interviews: one that fetches none (``__typename``,
 introspection: ~100 KB of answer for GraphiQL's query, about 10 interviews' worth) still holds
 memory while it runs and is sent."""
-
-
-class GatewayAtCapacity(UpstreamUnavailable):
-    """The request waited for memory admission until its deadline: HTTP 503 with
-    ``Retry-After``, code ``UPSTREAM_UNAVAILABLE`` (the contract's codes are fixed)."""
-
-    http_status = 503
-
-    def __init__(self, waited: float, retry_after: int) -> None:
-        super().__init__(
-            f"the gateway is at capacity: this request waited {waited:g} s (its deadline, "
-            "GATEWAY_REQUEST_TIMEOUT) for other requests' memory to be released; retry "
-            f"in {retry_after} s"
-        )
-        self.retry_after = retry_after
 
 
 @dataclass(slots=True)

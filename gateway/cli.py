@@ -29,8 +29,8 @@ def _serve(args: argparse.Namespace) -> int:
     from uvicorn.supervisors import Multiprocess
 
     from gateway.app import create_app, default_integration
+    from gateway.http.server_protocol import ServerConfig, raise_descriptor_limit
     from gateway.metrics import prepare_multiprocess_dir
-    from gateway.server_protocol import ServerConfig, raise_descriptor_limit
 
     env = dict(os.environ)
     if args.host:
@@ -61,7 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
         "log_config": logging_config(settings.log.format, settings.log.level, settings.secrets()),
         "access_log": False,
         # uvicorn[standard]'s C event loop; the HTTP parser is httptools, bounded
-        # (gateway.server_protocol: heads, read timeouts, a connection cap).
+        # (gateway.http.server_protocol: heads, read timeouts, a connection cap).
         "loop": "uvloop",
         # In-flight requests get this long to finish once shutdown starts.
         "timeout_graceful_shutdown": settings.shutdown_grace,

@@ -1,19 +1,35 @@
-"""The gateway's own errors: one hierarchy, one base class, names that say what went wrong.
+"""The gateway's error policy: every error class it reports, and what each code means.
 
-Resolvers, the context getter and validation raise these; the HTTP layer turns them into
-GraphQL errors whose `extensions.code` is the documented code (README "Errors").
-Nothing here knows about HTTP frameworks or GraphQL libraries: `http_status` is only a number
-the endpoint uses when the error stops a request before execution (authentication, limits).
+Resolvers, the context getter, validation and admission raise these; the schema's error shaping
+(:mod:`gateway.schema.error_handling`) turns them into GraphQL errors whose `extensions.code` is
+the documented code (README "Errors"). :func:`code_policy` is the one table of what a code means
+beyond GraphQL: the HTTP status of a request it stops before execution, and the request's
+outcome in metrics and logs (README "Operations").
+Nothing here knows about HTTP frameworks or GraphQL libraries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from gateway.kombo import KomboRetriesExhausted
 
 __all__ = [
+    "BAD_REQUEST",
+    "CLIENT_DISCONNECTED",
+    "INTERNAL_ERROR",
+    "INTERNAL_SERVER_ERROR",
+    "OK",
+    "OUTCOMES",
+    "UNAUTHORIZED",
+    "UPSTREAM_FAILURE",
     "BadUserInput",
+    "CodePolicy",
     "Forbidden",
+    "GatewayAtCapacity",
     "GatewayError",
     "InvalidPersistedQuery",
     "PersistedQueryError",
@@ -23,8 +39,13 @@ __all__ = [
     "Unauthenticated",
     "UntrustedDocument",
     "UpstreamError",
+    "UpstreamGaveUp",
     "UpstreamUnavailable",
+    "code_policy",
 ]
+
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+"""The code of a bug: the message is masked (README "Errors")."""
 
 
 class GatewayError(Exception):
@@ -35,7 +56,7 @@ class GatewayError(Exception):
     a `GatewayError` is a bug and is reported as `INTERNAL_SERVER_ERROR`, its text masked.
     """
 
-    code: str = "INTERNAL_SERVER_ERROR"
+    code: str = INTERNAL_SERVER_ERROR
     http_status: int = 500
     default_message: str = "Internal server error."
 
@@ -90,6 +111,45 @@ class UpstreamUnavailable(GatewayError):
     code = "UPSTREAM_UNAVAILABLE"
     http_status = 502
     default_message = "The upstream API is unavailable."
+
+
+class UpstreamGaveUp(UpstreamUnavailable):
+    """``UPSTREAM_UNAVAILABLE`` after Kombo kept answering "not now" (a rate limit, a concurrency
+    limit, the remote ATS down) until the retries ran out: Kombo's code is kept as
+    ``upstreamCode``, beside its ``title``, ``logUrl`` and the upstream HTTP ``status`` (each
+    string through ``redact``, the log lines' redaction)."""
+
+    def __init__(self, exc: KomboRetriesExhausted, redact: Callable[[str], str]) -> None:
+        super().__init__(redact(f"Kombo gave no usable answer: {exc}"))
+        self.upstream_code = None if exc.code is None else redact(exc.code)
+        self.title = None if exc.title is None else redact(exc.title)
+        self.log_url = None if exc.log_url is None else redact(exc.log_url)
+        self.status = exc.status
+
+    def extensions(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "upstreamCode": self.upstream_code,
+            "title": self.title,
+            "logUrl": self.log_url,
+            "status": self.status,
+        }
+
+
+class GatewayAtCapacity(UpstreamUnavailable):
+    """The request waited for memory admission (:mod:`gateway.admission`) until its deadline:
+    HTTP 503 with ``Retry-After``, code ``UPSTREAM_UNAVAILABLE`` (the contract's codes are
+    fixed)."""
+
+    http_status = 503
+
+    def __init__(self, waited: float, retry_after: int) -> None:
+        super().__init__(
+            f"the gateway is at capacity: this request waited {waited:g} s (its deadline, "
+            "GATEWAY_REQUEST_TIMEOUT) for other requests' memory to be released; retry "
+            f"in {retry_after} s"
+        )
+        self.retry_after = retry_after
 
 
 class UpstreamError(GatewayError):
@@ -187,3 +247,59 @@ class UntrustedDocument(PersistedQueryError):
         "only trusted documents may run: this gateway runs only the documents listed in its "
         "trusted-documents manifest"
     )
+
+
+# What a code means beyond GraphQL: one table for the endpoint and for metrics and logs.
+
+OK = "ok"
+BAD_REQUEST = "bad_request"
+UNAUTHORIZED = "unauthorized"
+UPSTREAM_FAILURE = "upstream_error"
+INTERNAL_ERROR = "internal_error"
+OUTCOMES = (OK, BAD_REQUEST, UNAUTHORIZED, UPSTREAM_FAILURE, INTERNAL_ERROR)
+"""A request's outcomes (metrics' ``outcome`` label, the log line's), from least to most grave:
+a request's is the gravest of its errors'."""
+CLIENT_DISCONNECTED = "client_disconnected"
+"""The outcome of a request whose client closed the connection before its body was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class CodePolicy:
+    """What one ``extensions.code`` means outside the GraphQL response."""
+
+    http_status: int
+    """The status of a response without ``data`` (``application/graphql-response+json``) that
+    holds this error: the gravest status among its errors' wins."""
+    outcome: str
+    """The request's outcome (one of :data:`OUTCOMES`) when this is its gravest error."""
+
+
+_POLICIES: dict[str, CodePolicy] = {
+    error_class.code: CodePolicy(error_class.http_status, outcome)
+    for error_class, outcome in (
+        (BadUserInput, BAD_REQUEST),
+        (QueryTooComplex, BAD_REQUEST),
+        (Unauthenticated, UNAUTHORIZED),
+        (Forbidden, UNAUTHORIZED),
+        (UpstreamUnavailable, UPSTREAM_FAILURE),
+        (UpstreamError, UPSTREAM_FAILURE),
+        (PersistedQueryNotFound, BAD_REQUEST),
+        (PersistedQueryNotSupported, BAD_REQUEST),
+        (GatewayError, INTERNAL_ERROR),  # INTERNAL_SERVER_ERROR
+    )
+}
+# Kombo's own codes (``INTEGRATION.MODEL_NOT_AVAILABLE``: an `UpstreamError`'s) are dotted.
+_KOMBO_CODE = CodePolicy(UpstreamError.http_status, UPSTREAM_FAILURE)
+# A code no one here wrote (the telemetry's ``UNKNOWN`` for an error without one).
+_OTHER_CODE = CodePolicy(UpstreamError.http_status, BAD_REQUEST)
+
+
+def code_policy(code: str | None) -> CodePolicy:
+    """What ``code`` means: the gateway's codes from the table, Kombo's (dotted) as upstream
+    errors, any other as a bad request."""
+    if code is None:
+        return _OTHER_CODE
+    policy = _POLICIES.get(code)
+    if policy is not None:
+        return policy
+    return _KOMBO_CODE if "." in code else _OTHER_CODE

@@ -36,6 +36,14 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.errors import (
+    BAD_REQUEST,
+    CLIENT_DISCONNECTED,
+    INTERNAL_ERROR,
+    OUTCOMES,
+    UPSTREAM_FAILURE,
+    code_policy,
+)
 from gateway.kombo.errors import KomboAPIError
 from gateway.kombo.observer import Attempt, KomboObserver, is_rate_limited
 
@@ -55,7 +63,7 @@ _BATCH_BUCKETS = (1, 2, 5, 10, 25, 50, 100, 250)
 GRAPHQL_REQUESTS = Counter(
     "kombo_gateway_graphql_requests",
     "GraphQL requests answered, by operation name and outcome "
-    "(ok, bad_request, unauthorized, upstream_error, internal_error, client_disconnected).",
+    f"({', '.join((*OUTCOMES, CLIENT_DISCONNECTED))}).",
     ["operation", "outcome"],
 )
 GRAPHQL_DURATION = Histogram(
@@ -136,13 +144,6 @@ class BoundedLabel:
 _operation_label = BoundedLabel(r"[A-Za-z_][A-Za-z0-9_]{0,63}", MAX_OPERATIONS)
 _code_label = BoundedLabel(r"[A-Z][A-Z0-9_]{0,31}(\.[A-Z0-9_]{1,32}){0,2}", MAX_ERROR_CODES)
 
-CLIENT_DISCONNECTED = "client_disconnected"
-"""The outcome of a request whose client closed the connection before its body was read."""
-
-_AUTH_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN"})
-_UPSTREAM_CODES = frozenset({"UPSTREAM_ERROR", "UPSTREAM_UNAVAILABLE"})
-_INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
-
 
 def operation_label(name: str | None, validated: bool) -> str:
     """The ``operation`` label: the operation's name when its document validated,
@@ -155,24 +156,15 @@ def operation_label(name: str | None, validated: bool) -> str:
 
 
 def outcome(error_codes: Iterable[str], status: int) -> str:
-    """A request's outcome, the gravest of its errors: ``internal_error`` (a bug, or a 5xx
-    without a code), ``upstream_error`` (Kombo's codes, ``UPSTREAM_*``), ``unauthorized``,
-    ``bad_request`` (every other code), or ``ok``."""
-    grades = {0}
-    for code in error_codes:
-        if code == _INTERNAL_CODE:
-            grades.add(4)
-        elif code in _UPSTREAM_CODES or "." in code:
-            grades.add(3)
-        elif code in _AUTH_CODES:
-            grades.add(2)
-        else:
-            grades.add(1)
-    if status >= 500 and max(grades) < 3:
-        grades.add(4)
-    elif status >= 400 and max(grades) == 0:
-        grades.add(1)
-    return ("ok", "bad_request", "unauthorized", "upstream_error", "internal_error")[max(grades)]
+    """A request's outcome, the gravest of its errors' (:func:`gateway.errors.code_policy`):
+    ``internal_error`` (a bug, or a 5xx without a code), ``upstream_error`` (Kombo's codes,
+    ``UPSTREAM_*``), ``unauthorized``, ``bad_request`` (every other code), or ``ok``."""
+    gravest = max((OUTCOMES.index(code_policy(code).outcome) for code in error_codes), default=0)
+    if status >= 500 and gravest < OUTCOMES.index(UPSTREAM_FAILURE):
+        return INTERNAL_ERROR
+    if status >= 400 and gravest == 0:
+        return BAD_REQUEST
+    return OUTCOMES[gravest]
 
 
 def observe_graphql_request(

@@ -102,7 +102,7 @@ class ConnectionLimits:
     body, from the end of its head; 408 beyond), ``keepalive_timeout`` (seconds a connection
     may sit idle between requests). ``max_connections``: client connections of one worker
     process at once; ``None`` derives it from the descriptor limit at start
-    (:mod:`gateway.server_protocol`).
+    (:mod:`gateway.http.server_protocol`).
 
     The head limits are those of the proxies a gateway sits behind: nginx (and ingress-nginx)
     refuses a request line or header line over 8 KiB and a head over 32 KiB; AWS's ALB a line

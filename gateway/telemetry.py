@@ -28,6 +28,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from gateway import metrics
+from gateway.errors import CLIENT_DISCONNECTED, INTERNAL_ERROR, UPSTREAM_FAILURE
 from gateway.kombo.observer import Attempt, KomboObserver
 from gateway.logs import FIELDS
 from gateway.request_id import current_request_id
@@ -143,7 +144,7 @@ class RequestTelemetry:
             record.token = None
         codes = record.error_codes
         if record.disconnected or status is None:
-            outcome = metrics.CLIENT_DISCONNECTED
+            outcome = CLIENT_DISCONNECTED
         else:
             outcome = metrics.outcome(codes, status)
         if record.observed:
@@ -165,7 +166,7 @@ class RequestTelemetry:
                     "gateway.upstream_calls": record.upstream_calls,
                     "gateway.error_codes": codes or None,
                 },
-                failed=outcome in ("upstream_error", "internal_error"),
+                failed=outcome in (UPSTREAM_FAILURE, INTERNAL_ERROR),
             )
         if not record.observed or not log.isEnabledFor(logging.INFO):
             return

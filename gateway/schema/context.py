@@ -16,7 +16,13 @@ from aiodataloader import DataLoader
 
 from gateway import metrics
 from gateway.admission import AdmissionTicket
-from gateway.errors import BadUserInput, GatewayError, UpstreamError, UpstreamUnavailable
+from gateway.errors import (
+    BadUserInput,
+    GatewayError,
+    UpstreamError,
+    UpstreamGaveUp,
+    UpstreamUnavailable,
+)
 from gateway.kombo import (
     MAX_PAGE_SIZE,
     Deadline,
@@ -58,29 +64,6 @@ def gateway_error(exc: KomboError, redact: Redact) -> GatewayError:
 
 def _redacted(text: str | None, redact: Redact) -> str | None:
     return None if text is None else redact(text)
-
-
-class UpstreamGaveUp(UpstreamUnavailable):
-    """``UPSTREAM_UNAVAILABLE`` after Kombo kept answering "not now" (a rate limit, a concurrency
-    limit, the remote ATS down) until the retries ran out: Kombo's code is kept as
-    ``upstreamCode``, beside its ``title``, ``logUrl`` and the upstream HTTP ``status`` (each
-    string through ``redact``, as in :func:`gateway_error`)."""
-
-    def __init__(self, exc: KomboRetriesExhausted, redact: Redact) -> None:
-        super().__init__(redact(f"Kombo gave no usable answer: {exc}"))
-        self.upstream_code = _redacted(exc.code, redact)
-        self.title = _redacted(exc.title, redact)
-        self.log_url = _redacted(exc.log_url, redact)
-        self.status = exc.status
-
-    def extensions(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "upstreamCode": self.upstream_code,
-            "title": self.title,
-            "logUrl": self.log_url,
-            "status": self.status,
-        }
 
 
 @dataclass

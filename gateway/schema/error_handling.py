@@ -1,9 +1,20 @@
-"""Turn exceptions into the contract's GraphQL errors, and mask everything unexpected.
+"""The one place GraphQL errors are shaped for clients (README "Errors").
 
-A :class:`~gateway.errors.GatewayError` keeps its message and gets its ``extensions`` (the
-contract's code, and for upstream errors Kombo's title, log URL and status). Parse and validation
-errors are ``BAD_USER_INPUT``. Anything else is a bug: the client sees ``INTERNAL_SERVER_ERROR``
-and a request id; the server log has the full traceback under the same id.
+:func:`translate_error` gives every error its contract code and a message safe to show:
+
+- a :class:`~gateway.errors.GatewayError` anywhere in the cause chain keeps its message and gets
+  its ``extensions()`` (the contract's code, and for upstream errors Kombo's title, log URL and
+  status);
+- an error already carrying an ``extensions.code`` was shaped on purpose and passes unchanged;
+- parse, validation and variable-coercion errors (no ``path``, pointing into the document, or
+  caused by a scalar refusing a value) are ``BAD_USER_INPUT``;
+- everything else is a bug: ``INTERNAL_SERVER_ERROR`` with the request id, the full traceback in
+  the server log under the same id. The message of a foreign exception is masked; graphql-core's
+  own completion messages ("Boolean cannot represent a non boolean value") are kept.
+
+The schema applies it to every result (:class:`ContractErrors`); the HTTP endpoint applies it to
+what reaches it without passing the schema's extensions (an exception raised before execution),
+a no-op on errors already shaped, and only serializes the result.
 """
 
 from __future__ import annotations
@@ -15,19 +26,23 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from gateway.errors import GatewayError
+from gateway.errors import INTERNAL_SERVER_ERROR, BadUserInput, GatewayError
+
+__all__ = ["ContractErrors", "translate_error"]
 
 log = logging.getLogger("gateway.errors")
 
+_MASKED_MESSAGE = GatewayError.default_message  # "Internal server error."
+
 
 def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    """One GraphQL error as the client should see it."""
+    """One GraphQL error as the client should see it (see the module docstring)."""
     original = error.original_error
     # graphql-core may wrap a resolver's GraphQLError in another; the inner one says what happened.
     while isinstance(original, GraphQLError) and original.original_error is not None:
         original = original.original_error
     if isinstance(original, GatewayError):
-        extensions: dict[str, Any] = original.extensions()
+        extensions: dict[str, Any] = {**(error.extensions or {}), **original.extensions()}
         message = original.message
     elif error.extensions and "code" in error.extensions:
         return error
@@ -35,16 +50,15 @@ def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError
         original is None or error.locations or isinstance(original, GraphQLError)
     ):
         # Parsing, validation or variable coercion (whose message carries our scalar's
-        # explanation): the request is at fault, and nothing ran.
-        extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        # explanation): the request is at fault, and nothing ran. A pathless error with a
+        # foreign cause and no location is an exception raised before execution: a bug, below.
+        extensions = {**(error.extensions or {}), "code": BadUserInput.code}
         message = error.message
-    elif isinstance(original, GraphQLError):
-        extensions = {**(original.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
-        message = original.message
-    elif original is None:
-        # graphql-core's own execution errors (e.g. null for a non-null field): ours to fix.
+    elif original is None or isinstance(original, GraphQLError):
+        # graphql-core's own execution errors (a leaf value its scalar cannot serialize):
+        # ours to fix, and its message says about the data what is wrong.
         log.error("execution error at %s (request %s): %s", error.path, request_id, error.message)
-        extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+        extensions = _internal(request_id)
         message = error.message
     else:
         log.error(
@@ -53,8 +67,8 @@ def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError
             request_id,
             exc_info=(type(original), original, original.__traceback__),
         )
-        extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
-        message = "Internal server error."
+        extensions = _internal(request_id)
+        message = _MASKED_MESSAGE
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -65,6 +79,13 @@ def translate_error(error: GraphQLError, request_id: str | None) -> GraphQLError
         # The endpoint reads what a gateway error asks of HTTP (503's Retry-After) from it.
         original_error=original if isinstance(original, GatewayError) else None,
     )
+
+
+def _internal(request_id: str | None) -> dict[str, Any]:
+    # The request id finds the traceback in the server log; none outside a request.
+    if request_id is None:
+        return {"code": INTERNAL_SERVER_ERROR}
+    return {"code": INTERNAL_SERVER_ERROR, "requestId": request_id}
 
 
 class ContractErrors(SchemaExtension):

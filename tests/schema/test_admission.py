@@ -15,7 +15,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from gateway.admission import MIN_WEIGHT, GatewayAtCapacity, MemoryAdmission
+from gateway.admission import MIN_WEIGHT, MemoryAdmission
+from gateway.errors import GatewayAtCapacity
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline
 from gateway.schema import GatewayContext, build_schema

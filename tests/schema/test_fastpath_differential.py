@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from bench.scenarios import INTERVIEW_ALL_FIELDS
-from gateway.http import format_error
+from gateway.http import error_body
 from gateway.kombo import (
     InterviewPage,
     InterviewQuery,
@@ -147,7 +147,7 @@ def execute(
     return json.dumps(
         {
             "data": result.data,
-            "errors": [format_error(e) for e in errors],
+            "errors": [error_body(e) for e in errors],
             "raw": [e.formatted for e in errors],
         },
         ensure_ascii=False,

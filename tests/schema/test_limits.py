@@ -600,12 +600,12 @@ def test_execution_stops_coercing_at_the_first_error() -> None:
 
 
 def test_error_messages_are_capped_with_a_marker() -> None:
-    from gateway.http import MAX_MESSAGE_CHARS, format_error
+    from gateway.http import MAX_MESSAGE_CHARS, error_body
 
     # Keys under bounds.MAX_FIELD_NAME, which graphql-core prints all into the message.
     keys = {f"{index}{'x' * 100}": 0 for index in range(100)}
     result = asyncio.run(DEFAULT_SCHEMA.execute(FILTER_QUERY, variable_values={"f": keys}))
-    formatted = format_error((result.errors or [])[0])
+    formatted = error_body((result.errors or [])[0])
     assert formatted["extensions"]["code"] == "BAD_USER_INPUT"
     message = formatted["message"]
     assert message.startswith("Variable '$f' has invalid value: Expected value of type")

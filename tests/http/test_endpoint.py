@@ -1,6 +1,5 @@
-"""`gateway.http` and `gateway.errors` without a server: negotiation, error shapes, and the
-endpoint over a toy schema with what the real one cannot show (mutations, subscriptions, auth
-failures, bugs)."""
+"""`gateway.http.endpoint` without a server, over a toy schema with what the real one cannot show
+(mutations, subscriptions, auth failures, bugs): status codes, error shapes, body limits."""
 
 from __future__ import annotations
 
@@ -11,7 +10,6 @@ from typing import Any, NewType
 import httpx
 import pytest
 import strawberry
-from graphql import GraphQLError, build_schema, parse, validate
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -20,162 +18,19 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.errors import (
-    BadUserInput,
     Forbidden,
-    GatewayError,
     QueryTooComplex,
     Unauthenticated,
     UpstreamError,
-    UpstreamUnavailable,
 )
 from gateway.http import (
     BUFFERED_BODIES,
     GRAPHQL_RESPONSE_JSON,
     JSON,
     GraphQLEndpoint,
-    format_error,
-    negotiate,
 )
 
 HTML = "text/html"
-
-# --- errors ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("error_class", "code", "status"),
-    [
-        (BadUserInput, "BAD_USER_INPUT", 400),
-        (Unauthenticated, "UNAUTHENTICATED", 401),
-        (Forbidden, "FORBIDDEN", 403),
-        (QueryTooComplex, "QUERY_TOO_COMPLEX", 400),
-        (UpstreamUnavailable, "UPSTREAM_UNAVAILABLE", 502),
-    ],
-)
-def test_each_gateway_error_has_its_contract_code(
-    error_class: type[GatewayError], code: str, status: int
-) -> None:
-    error = error_class("what went wrong")
-
-    assert isinstance(error, GatewayError)
-    assert (error.code, error.http_status, error.message) == (code, status, "what went wrong")
-    assert error.extensions() == {"code": code}
-    assert error_class().message  # a default message when none is given
-
-
-def test_upstream_error_keeps_kombos_details() -> None:
-    error = UpstreamError(
-        "The employees model is not available.",
-        code="INTEGRATION.MODEL_NOT_AVAILABLE",
-        title="Model not available",
-        log_url="https://app.kombo.dev/logs?interactionId=1",
-        status=404,
-    )
-
-    assert error.extensions() == {
-        "code": "INTEGRATION.MODEL_NOT_AVAILABLE",
-        "title": "Model not available",
-        "logUrl": "https://app.kombo.dev/logs?interactionId=1",
-        "status": 404,
-    }
-
-
-def test_upstream_error_without_kombo_code_is_upstream_error() -> None:
-    error = UpstreamError("boom", code=None, title=None, log_url=None, status=500)
-
-    assert error.code == "UPSTREAM_ERROR"
-    assert error.extensions() == {
-        "code": "UPSTREAM_ERROR",
-        "title": None,
-        "logUrl": None,
-        "status": 500,
-    }
-
-
-# --- negotiation -----------------------------------------------------------------------------
-
-OFFERS = (JSON, GRAPHQL_RESPONSE_JSON, HTML)
-
-
-@pytest.mark.parametrize(
-    ("accept", "expected"),
-    [
-        (None, JSON),
-        ("", JSON),
-        ("*/*", JSON),
-        ("application/*", JSON),
-        (GRAPHQL_RESPONSE_JSON, GRAPHQL_RESPONSE_JSON),
-        (f"{GRAPHQL_RESPONSE_JSON}, {JSON}", GRAPHQL_RESPONSE_JSON),
-        (f"{JSON}, {GRAPHQL_RESPONSE_JSON}", JSON),
-        (f"{GRAPHQL_RESPONSE_JSON};q=0.9, {JSON}", JSON),
-        (f"{JSON};q=0.8, {GRAPHQL_RESPONSE_JSON};charset=utf-8", GRAPHQL_RESPONSE_JSON),
-        (f"*/*, {GRAPHQL_RESPONSE_JSON}", GRAPHQL_RESPONSE_JSON),  # exact beats wildcard
-        (f"{JSON}; charset=iso-8859-1, {GRAPHQL_RESPONSE_JSON};q=0.1", GRAPHQL_RESPONSE_JSON),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", HTML),
-        ("TEXT/HTML", HTML),
-        ("text/plain", None),
-        (f"{JSON};q=0", None),
-        (f"*/*;q=0.5, {JSON};q=0", GRAPHQL_RESPONSE_JSON),
-        ("garbage, ;;, /", None),
-    ],
-)
-def test_negotiate_picks_the_clients_preferred_offer(accept: str | None, expected: str) -> None:
-    assert negotiate(accept, OFFERS) == expected
-
-
-# --- format_error ----------------------------------------------------------------------------
-
-
-def _field_error(original: Exception) -> GraphQLError:
-    return GraphQLError(str(original), path=["interviews"], original_error=original)
-
-
-def test_format_error_gives_gateway_errors_their_extensions() -> None:
-    error = _field_error(UpstreamError("gone", code=None, title="T", log_url=None, status=503))
-
-    assert format_error(error) == {
-        "message": "gone",
-        "path": ["interviews"],
-        "extensions": {"code": "UPSTREAM_ERROR", "title": "T", "logUrl": None, "status": 503},
-    }
-
-
-def test_format_error_finds_a_gateway_error_behind_graphql_errors() -> None:
-    inner = GraphQLError("wrapped", original_error=BadUserInput("first must be positive"))
-    error = GraphQLError("wrapped", path=["interviews"], original_error=inner)
-
-    assert format_error(error)["extensions"] == {"code": "BAD_USER_INPUT"}
-    assert format_error(error)["message"] == "first must be positive"
-
-
-def test_format_error_marks_validation_errors_as_bad_user_input() -> None:
-    [error] = validate(build_schema("type Query { hello: String }"), parse("{ nope }"))
-
-    formatted = format_error(error)
-
-    assert formatted["extensions"] == {"code": "BAD_USER_INPUT"}
-    assert "nope" in formatted["message"]
-    assert formatted["locations"] == [{"line": 1, "column": 3}]
-    assert "path" not in formatted
-
-
-def test_format_error_keeps_errors_already_carrying_a_code() -> None:
-    error = GraphQLError("shaped", path=["x"], extensions={"code": "FORBIDDEN", "requestId": "r"})
-
-    assert format_error(error)["extensions"] == {"code": "FORBIDDEN", "requestId": "r"}
-
-
-def test_format_error_masks_everything_else() -> None:
-    formatted = format_error(_field_error(KeyError("api_key=secret")))
-
-    assert formatted == {
-        "message": "Internal server error.",
-        "path": ["interviews"],
-        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
-    }
-
-
-# --- the endpoint over a toy schema ----------------------------------------------------------
 
 
 def _parse_even(value: object) -> int:

@@ -1,4 +1,4 @@
-"""gateway/server_protocol.py without a server: the connection settings, the cap's derivation
+"""gateway/http/server_protocol.py without a server: the connection settings, the cap's derivation
 from the descriptor limit, and the connection table's eviction order (tests/e2e/
 test_hostile_connections.py has the protocol itself, over real processes)."""
 
@@ -8,7 +8,7 @@ import resource
 
 import pytest
 
-from gateway.server_protocol import (
+from gateway.http.server_protocol import (
     DEFAULT_MAX_CONNECTIONS,
     DESCRIPTORS_BESIDES_CLIENTS,
     ConnectionTable,
