@@ -22,8 +22,11 @@ from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
-from gateway.logs import Redactor
-from gateway.metrics import MetricsObserver, metrics_endpoint
+from gateway.observability.logs import Redactor
+from gateway.observability.metrics import MetricsObserver, metrics_endpoint
+from gateway.observability.request_id import RequestIdMiddleware, current_request_id
+from gateway.observability.telemetry import RequestTelemetry, UpstreamCallCounter, note_integration
+from gateway.observability.tracing import NO_TRACING, Tracing
 from gateway.persisted import (
     LRUDocumentStore,
     RedisDocumentStore,
@@ -31,14 +34,11 @@ from gateway.persisted import (
     schema_extensions,
 )
 from gateway.redis_pages import RedisPageStore
-from gateway.request_id import RequestIdMiddleware, current_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget
 from gateway.secret_guard import SecretGuard
 from gateway.settings import SANDBOX_BASE_URL, Settings
 from gateway.shared_redis import SharedRedis
-from gateway.telemetry import RequestTelemetry, UpstreamCallCounter, note_integration
-from gateway.tracing import NO_TRACING, Tracing
 
 log = logging.getLogger("gateway")
 
@@ -287,7 +287,7 @@ def app_from_environment() -> Starlette:
     """
     import os
 
-    from gateway.logs import install_redaction
+    from gateway.observability.logs import install_redaction
 
     settings = Settings.from_env(os.environ)
     install_redaction(settings.secrets())

@@ -49,8 +49,8 @@ from gateway.errors import (
     UpstreamError,
     UpstreamUnavailable,
 )
+from gateway.observability.telemetry import RequestTelemetry, not_a_graphql_request, note_errors
 from gateway.persisted import DocumentPolicy
-from gateway.telemetry import RequestTelemetry, not_a_graphql_request, note_errors
 
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
@@ -107,7 +107,8 @@ class GraphQLEndpoint:
     `graphiql`, when given, renders the IDE for browsers (GET requests preferring text/html).
     `persisted`, when given, decides the document of each request (persisted queries); without
     it, `extensions.persistedQuery` is ignored and every request must carry its `query`.
-    `telemetry` observes each request (metrics, its log line, its span; `gateway.telemetry`).
+    `telemetry` observes each request (metrics, its log line, its span;
+    `gateway.observability.telemetry`).
     """
 
     def __init__(

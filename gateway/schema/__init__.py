@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from gateway.observability.telemetry import OperationRecorder
 from gateway.schema.bounds import DocumentBounds
 from gateway.schema.context import GatewayContext
 from gateway.schema.document_cache import ParseCache, ValidationCache
@@ -20,7 +21,6 @@ from gateway.schema.operations import RequireOperationName
 from gateway.schema.query import Query
 from gateway.schema.scalars import DateTimeScalar
 from gateway.schema.types import Interview
-from gateway.telemetry import OperationRecorder
 
 
 class GatewaySchema(strawberry.Schema):
@@ -59,7 +59,8 @@ def build_schema(
         query=Query,
         types=[Interview],
         # Listed after ContractErrors, the limits' hooks end first and shape their errors.
-        # OperationRecorder names the request's metrics, log line and span (gateway.telemetry).
+        # OperationRecorder names the request's metrics, log line and span
+        # (gateway.observability.telemetry).
         extensions=[
             ContractErrors,
             RequireOperationName,

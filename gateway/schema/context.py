@@ -14,7 +14,6 @@ from typing import Any
 
 from aiodataloader import DataLoader
 
-from gateway import metrics
 from gateway.admission import AdmissionTicket
 from gateway.errors import BadUserInput, GatewayError, UpstreamError, UpstreamUnavailable
 from gateway.kombo import (
@@ -28,9 +27,10 @@ from gateway.kombo import (
     KomboRetriesExhausted,
 )
 from gateway.kombo.models import Interview
-from gateway.logs import Redactor
+from gateway.observability import metrics
+from gateway.observability.logs import Redactor
+from gateway.observability.tracing import NO_TRACING, Tracing
 from gateway.schema.limits import UpstreamBudget
-from gateway.tracing import NO_TRACING, Tracing
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
 Redact = Callable[[str], str]

@@ -27,11 +27,11 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from gateway import metrics
 from gateway.kombo.observer import Attempt, KomboObserver
-from gateway.logs import FIELDS
-from gateway.request_id import current_request_id
-from gateway.tracing import NO_TRACING, RequestSpan, Tracing
+from gateway.observability import metrics
+from gateway.observability.logs import FIELDS
+from gateway.observability.request_id import current_request_id
+from gateway.observability.tracing import NO_TRACING, RequestSpan, Tracing
 
 log = logging.getLogger("gateway.request")
 

@@ -9,7 +9,7 @@ JSON object per line (:class:`JsonFormatter`).
 Structured facts travel in a record's ``fields`` mapping
 (``log.info("graphql request", extra={"fields": {...}})``): JSON lines carry them as keys, text
 lines append them as ``key=value``. Every line carries the id of the request being served
-(:mod:`gateway.request_id`) when there is one.
+(:mod:`gateway.observability.request_id`) when there is one.
 
 :func:`install_redaction` wraps the formatter of every handler configured so far (the root
 logger's and uvicorn's), so that whatever a library logs, an exception's text included, passes
@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from gateway.request_id import current_request_id
+from gateway.observability.request_id import current_request_id
 
 if TYPE_CHECKING:
     from gateway.settings import LogFormat
@@ -161,7 +161,7 @@ class JsonFormatter(logging.Formatter):
 
 def formatter(format: LogFormat = "text", secrets: Iterable[str] = ()) -> logging.Formatter:
     """The gateway's formatter for ``format``, already redacting ``secrets`` (a dictConfig
-    factory: ``{"()": "gateway.logs.formatter", "format": "json"}``)."""
+    factory: ``{"()": "gateway.observability.logs.formatter", "format": "json"}``)."""
     inner: logging.Formatter = JsonFormatter() if format == "json" else TextFormatter()
     return RedactingFormatter(inner, secrets)
 
@@ -178,7 +178,7 @@ def logging_config(
         "disable_existing_loggers": False,
         "formatters": {
             "gateway": {
-                "()": "gateway.logs.formatter",
+                "()": "gateway.observability.logs.formatter",
                 "format": format,
                 "secrets": list(secrets),
             }
