@@ -22,7 +22,6 @@ from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
-from gateway.observability.logs import Redactor
 from gateway.observability.metrics import MetricsObserver, metrics_endpoint
 from gateway.observability.request_id import RequestIdMiddleware, current_request_id
 from gateway.observability.telemetry import RequestTelemetry, UpstreamCallCounter, note_integration
@@ -33,6 +32,7 @@ from gateway.persisted import (
     document_policy,
     schema_extensions,
 )
+from gateway.redaction import Redactor
 from gateway.redis_pages import RedisPageStore
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget

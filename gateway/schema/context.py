@@ -28,8 +28,8 @@ from gateway.kombo import (
 )
 from gateway.kombo.models import Interview
 from gateway.observability import metrics
-from gateway.observability.logs import Redactor
 from gateway.observability.tracing import NO_TRACING, Tracing
+from gateway.redaction import Redactor
 from gateway.schema.limits import UpstreamBudget
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline

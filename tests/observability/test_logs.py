@@ -1,6 +1,6 @@
 """Structured logs: one JSON line per GraphQL request and per upstream call, uvicorn's lines in
 the same format, the request id honoured or generated and returned, and no secret in any line,
-whatever logs it (redaction itself is tested at the end, without a process).
+whatever logs it (the last test wraps a handler, without a process).
 """
 
 from __future__ import annotations
@@ -17,14 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.observability.logs import (
-    REDACTED,
-    configure_logging,
-    install_redaction,
-    logging_config,
-    redact,
-)
+from gateway.observability.logs import configure_logging, install_redaction, logging_config
 from gateway.observability.request_id import accept_request_id
+from gateway.redaction import REDACTED
 from gateway.settings import LogSettings, SettingsError
 from tests.conftest import API_KEY, DEFAULT_INTEGRATION
 from tests.observability.conftest import (
@@ -241,13 +236,6 @@ def test_uvicorn_gets_the_same_configuration() -> None:
     }
     assert config["loggers"]["uvicorn"]["propagate"] is True
     assert config["root"]["level"] == "WARNING"
-
-
-def test_redact_removes_secrets_bearer_tokens_and_jwts() -> None:
-    text = f"key={LIVE_KEY} Authorization: Bearer abc.DEF-123_= token {SHORT_JWT} ok"
-    out = redact(text, [LIVE_KEY])
-    assert LIVE_KEY not in out and "abc.DEF-123_=" not in out and SHORT_JWT not in out
-    assert out == f"key={REDACTED} Authorization: Bearer {REDACTED} token {REDACTED} ok"
 
 
 def test_installed_redaction_covers_messages_arguments_and_tracebacks() -> None:
