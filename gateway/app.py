@@ -22,23 +22,28 @@ from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
-from gateway.logs import Redactor
-from gateway.metrics import MetricsObserver, metrics_endpoint
+from gateway.observability.metrics import MetricsObserver, metrics_endpoint, observe_batch
+from gateway.observability.request_id import RequestIdMiddleware, current_request_id
+from gateway.observability.telemetry import (
+    OperationRecorder,
+    RequestTelemetry,
+    UpstreamCallCounter,
+    note_integration,
+)
+from gateway.observability.tracing import NO_TRACING, Tracing
 from gateway.persisted import (
     LRUDocumentStore,
     RedisDocumentStore,
     document_policy,
     schema_extensions,
 )
+from gateway.redaction import Redactor
 from gateway.redis_pages import RedisPageStore
-from gateway.request_id import RequestIdMiddleware, current_request_id
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget
 from gateway.secret_guard import SecretGuard
 from gateway.settings import SANDBOX_BASE_URL, Settings
 from gateway.shared_redis import SharedRedis
-from gateway.telemetry import RequestTelemetry, UpstreamCallCounter, note_integration
-from gateway.tracing import NO_TRACING, Tracing
 
 log = logging.getLogger("gateway")
 
@@ -159,11 +164,13 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         apq = settings.persisted_queries
         apq_store = RedisDocumentStore(redis, LRUDocumentStore(apq.cache_size, apq.cache_bytes))
     persisted = document_policy(settings.persisted_queries, apq_store)
-    # APQ registers a document once the schema has parsed and validated it, within the limits.
+    # OperationRecorder names each request's log line, metrics and span once its document has
+    # validated; APQ registers a document once the schema has parsed and validated it, within
+    # the limits.
     schema = build_schema(
         settings.limits,
         fast_path=settings.fast_path,
-        extensions=schema_extensions(persisted),
+        extensions=[OperationRecorder, *schema_extensions(persisted)],
     )
     if not settings.limits.introspection:
         log.info("introspection is off (GATEWAY_INTROSPECTION=false): GraphiQL has no schema")
@@ -209,7 +216,8 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             integration_id=caller.integration_id,
             request_id=request_id,
             deadline=Deadline.after(request_timeout),
-            tracing=tracing,
+            spans=tracing,
+            observe_batch=observe_batch,
             redact=redactor,
             admission=memory.ticket(),
         )
@@ -287,7 +295,7 @@ def app_from_environment() -> Starlette:
     """
     import os
 
-    from gateway.logs import install_redaction
+    from gateway.observability.logs import install_redaction
 
     settings = Settings.from_env(os.environ)
     install_redaction(settings.secrets())

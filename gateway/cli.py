@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from gateway.lifecycle import GatewayServer
-from gateway.logs import configure_logging, install_redaction, logging_config
+from gateway.observability.logs import configure_logging, install_redaction, logging_config
 from gateway.settings import LogSettings, Settings, SettingsError
 
 log = logging.getLogger("gateway")
@@ -30,7 +30,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from gateway.app import create_app, default_integration
     from gateway.http.server_protocol import ServerConfig, raise_descriptor_limit
-    from gateway.metrics import prepare_multiprocess_dir
+    from gateway.observability.metrics import prepare_multiprocess_dir
 
     env = dict(os.environ)
     if args.host:

@@ -16,7 +16,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.logs import Redactor
+from gateway.redaction import Redactor
 
 log = logging.getLogger(__name__)
 

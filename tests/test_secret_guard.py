@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from gateway.logs import REDACTED, Redactor
+from gateway.redaction import REDACTED, Redactor
 from gateway.secret_guard import SecretGuard
 
 KEY = "sk-live-" + "5e" * 12

@@ -180,7 +180,7 @@ def probe_echoes(upstream: Server, logs: Path, api_key: str) -> list[str]:
 def probe_scrub_cost() -> str:
     import asyncio
 
-    from gateway.logs import Redactor
+    from gateway.redaction import Redactor
     from gateway.sandbox.app import create_sandbox_app
 
     async def page() -> bytes:

@@ -48,8 +48,8 @@ from gateway.http.negotiation import (
 )
 from gateway.http.params import GraphQLParams, Rejection, too_large
 from gateway.http.responses import error_response, request_error_response, result_response
+from gateway.observability.telemetry import RequestTelemetry, not_a_graphql_request
 from gateway.persisted import DocumentPolicy
-from gateway.telemetry import RequestTelemetry, not_a_graphql_request
 
 __all__ = ["BUFFERED_BODIES", "GraphQLEndpoint"]
 
@@ -71,7 +71,8 @@ class GraphQLEndpoint:
     `graphiql`, when given, renders the IDE for browsers (GET requests preferring text/html).
     `persisted`, when given, decides the document of each request (persisted queries); without
     it, `extensions.persistedQuery` is ignored and every request must carry its `query`.
-    `telemetry` observes each request (metrics, its log line, its span; `gateway.telemetry`).
+    `telemetry` observes each request (metrics, its log line, its span;
+    `gateway.observability.telemetry`).
     """
 
     def __init__(

@@ -22,8 +22,8 @@ from strawberry.types.execution import PreExecutionError
 
 from gateway.errors import BadUserInput, GatewayAtCapacity, code_policy
 from gateway.http.negotiation import JSON
+from gateway.observability.telemetry import note_errors
 from gateway.schema.error_handling import translate_error
-from gateway.telemetry import note_errors
 
 __all__ = [
     "MAX_MESSAGE_CHARS",

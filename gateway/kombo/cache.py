@@ -27,12 +27,12 @@ import hmac
 import json
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from gateway.kombo.models import InterviewPage
+from gateway.lru import BoundedLRU
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -96,9 +96,9 @@ class MemoryPageStore:
             raise ValueError("an in-process page store needs room for at least one page")
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._clock = clock
-        self._pages: OrderedDict[str, tuple[float, InterviewPage, int]] = OrderedDict()
-        self._bytes = 0
+        self._pages: BoundedLRU[str, InterviewPage] = BoundedLRU(
+            max_entries, max_bytes, clock=clock
+        )
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -106,40 +106,16 @@ class MemoryPageStore:
     @property
     def size_bytes(self) -> int:
         """The estimated memory the pages held use."""
-        return self._bytes
+        return self._pages.size_bytes
 
     async def get(self, key: str) -> InterviewPage | None:
         """The page under ``key`` (now the most recently used), unless it has expired."""
-        entry = self._pages.get(key)
-        if entry is None:
-            return None
-        expires, page, _ = entry
-        if self._clock() >= expires:
-            self._drop(key)
-            return None
-        self._pages.move_to_end(key)
-        return page
+        return self._pages.get(key)
 
     async def put(self, key: str, page: InterviewPage, body: bytes, ttl: int) -> None:
         """Keep ``page`` for ``ttl`` seconds, evicting expired, then least recently used, pages
         until both bounds hold."""
-        size = len(body) * PARSED_SIZE_FACTOR
-        if size > self.max_bytes:
-            return
-        if key in self._pages:
-            self._drop(key)
-        now = self._clock()
-        self._pages[key] = (now + ttl, page, size)
-        self._bytes += size
-        if len(self._pages) > self.max_entries or self._bytes > self.max_bytes:
-            for stale in [k for k, (expires, _, _) in self._pages.items() if now >= expires]:
-                self._drop(stale)
-        while len(self._pages) > self.max_entries or self._bytes > self.max_bytes:
-            self._drop(next(iter(self._pages)))
-
-    def _drop(self, key: str) -> None:
-        _, _, size = self._pages.pop(key)
-        self._bytes -= size
+        self._pages.put(key, page, len(body) * PARSED_SIZE_FACTOR, ttl=ttl)
 
 
 class PageCache:

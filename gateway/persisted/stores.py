@@ -4,9 +4,9 @@ Redis shared by every replica with the LRU in front (README "Persisted queries")
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from typing import Protocol
 
+from gateway.lru import BoundedLRU
 from gateway.persisted.protocol import sha256_hex
 from gateway.shared_redis import SharedRedis, redis_key
 
@@ -46,8 +46,7 @@ class LRUDocumentStore:
             raise ValueError("an LRU document store needs room for at least one document")
         self.max_documents = max_documents
         self.max_bytes = max_bytes
-        self._documents: OrderedDict[str, tuple[str, int]] = OrderedDict()
-        self._bytes = 0
+        self._documents: BoundedLRU[str, str] = BoundedLRU(max_documents, max_bytes)
 
     def __len__(self) -> int:
         return len(self._documents)
@@ -55,29 +54,15 @@ class LRUDocumentStore:
     @property
     def size_bytes(self) -> int:
         """The UTF-8 size of every document held."""
-        return self._bytes
+        return self._documents.size_bytes
 
     async def get(self, sha256_hash: str) -> str | None:
         """The document registered under `sha256_hash` (now the most recently used), or None."""
-        entry = self._documents.get(sha256_hash)
-        if entry is None:
-            return None
-        self._documents.move_to_end(sha256_hash)
-        return entry[0]
+        return self._documents.get(sha256_hash)
 
     async def put(self, sha256_hash: str, document: str) -> None:
         """Keep `document`, evicting the least recently used ones until both bounds hold."""
-        size = len(document.encode("utf-8"))
-        if size > self.max_bytes:
-            return
-        previous = self._documents.pop(sha256_hash, None)
-        if previous is not None:
-            self._bytes -= previous[1]
-        self._documents[sha256_hash] = (document, size)
-        self._bytes += size
-        while len(self._documents) > self.max_documents or self._bytes > self.max_bytes:
-            _, (_, evicted_size) = self._documents.popitem(last=False)
-            self._bytes -= evicted_size
+        self._documents.put(sha256_hash, document, len(document.encode("utf-8")))
 
 
 class RedisDocumentStore:

@@ -20,7 +20,6 @@ from gateway.schema.operations import RequireOperationName
 from gateway.schema.query import Query
 from gateway.schema.scalars import DateTimeScalar
 from gateway.schema.types import Interview
-from gateway.telemetry import OperationRecorder
 
 
 class GatewaySchema(strawberry.Schema):
@@ -52,21 +51,20 @@ def build_schema(
     ``fast_path`` completes eligible selections with compiled projections
     (:mod:`gateway.schema.fastpath`), byte-for-byte equal to graphql-core's completion.
 
-    ``extensions`` (per-request factories) are added after the gateway's own: the app adds the
+    ``extensions`` (per-request factories) are added after the gateway's own: the app adds
+    the recorder that names each request for its operators (README "Operations") and the
     persisted-query registration of :mod:`gateway.persisted` this way.
     """
     return GatewaySchema(
         query=Query,
         types=[Interview],
         # Listed after ContractErrors, the limits' hooks end first and shape their errors.
-        # OperationRecorder names the request's metrics, log line and span (gateway.telemetry).
         extensions=[
             ContractErrors,
             RequireOperationName,
             # Before graphql-core's validation: refuses what would make it slow (bounds.py).
             DocumentBounds,
             *limit_extensions(limits or QueryLimits()),
-            OperationRecorder,
             # Frontends send the same few documents again and again: parse and validate each
             # once (one LRU shared by the process, bounded by document size, count and memory;
             # the token limit still applies first).

@@ -7,14 +7,15 @@ DataLoader binds the loop it is created in). Everything a resolver needs comes f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from aiodataloader import DataLoader
 
-from gateway import metrics
 from gateway.admission import AdmissionTicket
 from gateway.errors import (
     BadUserInput,
@@ -34,12 +35,40 @@ from gateway.kombo import (
     KomboRetriesExhausted,
 )
 from gateway.kombo.models import Interview
-from gateway.logs import Redactor
+from gateway.redaction import Redactor
 from gateway.schema.limits import UpstreamBudget
-from gateway.tracing import NO_TRACING, Tracing
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
 Redact = Callable[[str], str]
+
+ObserveBatch = Callable[[str, int], None]
+"""Told of each DataLoader batch: the loader's name and its number of keys."""
+
+
+class Spans(Protocol):
+    """Where the resolvers' upstream work is timed: the app passes the process's spans."""
+
+    def span(
+        self, name: str, attributes: Mapping[str, Any] | None = None
+    ) -> AbstractContextManager[object]:
+        """A context manager around one piece of upstream work."""
+        ...
+
+
+_NO_SPAN: AbstractContextManager[None] = contextlib.nullcontext()
+
+
+class NoSpans:
+    """No spans: every piece of upstream work runs unobserved (the default)."""
+
+    def span(
+        self, name: str, attributes: Mapping[str, Any] | None = None
+    ) -> AbstractContextManager[object]:
+        return _NO_SPAN
+
+
+def _ignore_batch(loader: str, size: int) -> None:
+    return None
 
 
 def gateway_error(exc: KomboError, redact: Redact) -> GatewayError:
@@ -80,8 +109,10 @@ class GatewayContext:
     client spends it only when it goes upstream)."""
     deadline: Deadline = field(default_factory=lambda: Deadline.after(DEFAULT_REQUEST_TIMEOUT))
     """Every upstream call of this request (retries, waits and id batches included) ends by it."""
-    tracing: Tracing = field(default=NO_TRACING, repr=False)
-    """Spans around the resolvers' upstream work (a no-op unless tracing is on)."""
+    spans: Spans = field(default_factory=NoSpans, repr=False)
+    """Spans around the resolvers' upstream work (the app's are a no-op unless it traces)."""
+    observe_batch: ObserveBatch = field(default=_ignore_batch, repr=False)
+    """Told of each id batch (the app counts them); ignored by default."""
     redact: Redact = field(default_factory=Redactor, repr=False)
     """Applied to every string from Kombo that reaches the client: the app's is bound to the
     process's secrets; the default still removes bearer tokens and JWTs."""
@@ -133,9 +164,9 @@ class GatewayContext:
                 self._tasks.add(task)
             # include_deleted: a known id is found; remoteDeletedAt says it is gone.
             query = InterviewQuery(ids=tuple(ids), include_deleted=True)
-            metrics.observe_batch("interviews", len(ids))
+            self.observe_batch("interviews", len(ids))
             try:
-                with self.tracing.span("interviews by id", {"gateway.batch_size": len(ids)}):
+                with self.spans.span("interviews by id", {"gateway.batch_size": len(ids)}):
                     page = await self.kombo.list_interviews(
                         integration,
                         query,
@@ -168,7 +199,7 @@ class GatewayContext:
     ) -> InterviewPage:
         attributes = {"gateway.page_size": page_size, "gateway.after_cursor": cursor is not None}
         try:
-            with self.tracing.span("interviews page", attributes):
+            with self.spans.span("interviews page", attributes):
                 return await self.kombo.list_interviews(
                     integration,
                     query,

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, Token, parse
 from strawberry.extensions import SchemaExtension
+
+from gateway.lru import BoundedLRU
 
 __all__ = [
     "AST_BYTES_PER_TOKEN",
@@ -102,8 +103,7 @@ class DocumentCache:
     ) -> None:
         self.max_documents = max_documents
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
-        self._bytes = 0
+        self._entries: BoundedLRU[_Key, _Entry] = BoundedLRU(max_documents, max_bytes)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -116,13 +116,12 @@ class DocumentCache:
     @property
     def size_bytes(self) -> int:
         """The estimated memory of the cached documents."""
-        return self._bytes
+        return self._entries.size_bytes
 
     def clear(self) -> None:
         """Forget every document."""
         with self._lock:
             self._entries.clear()
-            self._bytes = 0
 
     def parse(self, query: str, options: Mapping[str, Any]) -> DocumentNode | None:
         """The parsed ``query`` (the cached tree when there is one), or None when it is too
@@ -137,21 +136,11 @@ class DocumentCache:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
-                self._entries.move_to_end(key)
                 return entry.document
         document = parse(query, **options)
         entry = _Entry(document, _cost(query, document))
-        if entry.cost > self.max_bytes:
-            return document
         with self._lock:
-            previous = self._entries.pop(key, None)
-            if previous is not None:
-                self._bytes -= previous.cost
-            self._entries[key] = entry
-            self._bytes += entry.cost
-            while len(self._entries) > self.max_documents or self._bytes > self.max_bytes:
-                _, evicted = self._entries.popitem(last=False)
-                self._bytes -= evicted.cost
+            self._entries.put(key, entry, entry.cost)
         return document
 
     def validated(
@@ -187,7 +176,7 @@ class DocumentCache:
         if not cacheable(query):
             return None
         try:
-            entry = self._entries.get(_key(query, options))
+            entry = self._entries.peek(_key(query, options))
         except TypeError:
             return None
         return entry if entry is not None and entry.document is document else None

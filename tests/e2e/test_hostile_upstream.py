@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from bench.servers import Server, free_port, run_server
-from gateway.logs import REDACTED
+from gateway.redaction import REDACTED
 from tests.conftest import API_KEY
 from tests.servers import start_server
 

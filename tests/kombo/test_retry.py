@@ -33,8 +33,8 @@ from gateway.kombo import (
 from gateway.kombo.errors import KomboUnavailable
 from gateway.kombo.limits import InFlightLimiter
 from gateway.kombo.retry import RETRYABLE_CODES, is_retryable, requested_wait
-from gateway.logs import TextFormatter
-from gateway.request_id import set_request_id
+from gateway.observability.logs import TextFormatter
+from gateway.observability.request_id import set_request_id
 from tests.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
 
 pytestmark = pytest.mark.anyio

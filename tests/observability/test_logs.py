@@ -1,5 +1,6 @@
 """Structured logs: one JSON line per GraphQL request and per upstream call, uvicorn's lines in
-the same format, the request id honoured or generated and returned, and no secret in any line.
+the same format, the request id honoured or generated and returned, and no secret in any line,
+whatever logs it (the last test wraps a handler, without a process).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.logs import REDACTED, configure_logging, install_redaction, logging_config
-from gateway.request_id import accept_request_id
+from gateway.observability.logs import configure_logging, install_redaction, logging_config
+from gateway.observability.request_id import accept_request_id
+from gateway.redaction import REDACTED
 from gateway.settings import LogSettings, SettingsError
 from tests.conftest import API_KEY, DEFAULT_INTEGRATION
 from tests.observability.conftest import (
@@ -28,6 +30,8 @@ from tests.observability.conftest import (
 from tests.servers import Sandbox
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhY21lIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+LIVE_KEY = "kombo-live-key-0123456789abcdef"
+SHORT_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 REQUEST_LINE = {
     "request_id",
     "operation",
@@ -226,9 +230,32 @@ def test_log_settings_are_checked() -> None:
 def test_uvicorn_gets_the_same_configuration() -> None:
     config = logging_config("json", "warning", ["s3cret"])
     assert config["formatters"]["gateway"] == {
-        "()": "gateway.logs.formatter",
+        "()": "gateway.observability.logs.formatter",
         "format": "json",
         "secrets": ["s3cret"],
     }
     assert config["loggers"]["uvicorn"]["propagate"] is True
     assert config["root"]["level"] == "WARNING"
+
+
+def test_installed_redaction_covers_messages_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        install_redaction([LIVE_KEY])
+        logger.warning("calling with %s", f"Bearer {LIVE_KEY}")
+        try:
+            raise RuntimeError(f"upstream said {LIVE_KEY} and {SHORT_JWT}")
+        except RuntimeError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert LIVE_KEY not in out
+    assert SHORT_JWT not in out
+    assert out.count(REDACTED) >= 3
+    assert "RuntimeError: upstream said" in out, "the traceback itself is kept"

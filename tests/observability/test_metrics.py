@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from gateway.metrics import BoundedLabel, operation_label, outcome
+from gateway.observability.metrics import BoundedLabel, operation_label, outcome
 from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
 from tests.observability.conftest import (
     JSON_LOGS,

@@ -27,8 +27,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from gateway.app import create_app, tracing_for
+from gateway.observability.tracing import NO_TRACING, Tracing
 from gateway.settings import Settings, SettingsError
-from gateway.tracing import NO_TRACING, Tracing
 from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
 from tests.observability.conftest import RATE_LIMITED
 from tests.servers import ROOT, Gateway, Sandbox

@@ -17,7 +17,7 @@ from gateway.kombo.errors import (
     KomboMalformedResponse,
     KomboRetriesExhausted,
 )
-from gateway.logs import REDACTED, Redactor
+from gateway.redaction import REDACTED, Redactor
 from gateway.schema.context import gateway_error
 
 KEY = "sk-live-" + "9c1d" * 6

@@ -9,83 +9,33 @@ JSON object per line (:class:`JsonFormatter`).
 Structured facts travel in a record's ``fields`` mapping
 (``log.info("graphql request", extra={"fields": {...}})``): JSON lines carry them as keys, text
 lines append them as ``key=value``. Every line carries the id of the request being served
-(:mod:`gateway.request_id`) when there is one.
+(:mod:`gateway.observability.request_id`) when there is one.
 
 :func:`install_redaction` wraps the formatter of every handler configured so far (the root
 logger's and uvicorn's), so that whatever a library logs, an exception's text included, passes
-through :func:`redact` on its way out; :func:`logging_config` builds its formatter already
-wrapped. Redaction runs on the finished line, JSON included: a secret is replaced both verbatim
-and in its JSON-escaped spelling.
+through :func:`gateway.redaction.redact` on its way out; :func:`logging_config` builds its
+formatter already wrapped. Redaction runs on the finished line, JSON included: a secret is
+replaced both verbatim and in its JSON-escaped spelling.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from gateway.request_id import current_request_id
+from gateway.observability.request_id import current_request_id
+from gateway.redaction import redact, spellings
 
 if TYPE_CHECKING:
     from gateway.settings import LogFormat
 
-REDACTED = "[redacted]"
-
 FIELDS = "fields"
 """The ``extra`` key holding a record's structured facts (a mapping of JSON-able values)."""
 
-# `Authorization: Bearer …` values, and anything shaped like a JWT (header.payload.signature).
-_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every secret, bearer token and JWT replaced by ``[redacted]``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    return _JWT.sub(REDACTED, text)
-
-
-def spellings(secrets: Iterable[str]) -> tuple[str, ...]:
-    """Each secret verbatim and JSON-escaped, longest first: a secret that contains another is
-    replaced whole."""
-    values = tuple(v for v in secrets if v)
-    escaped = (json.dumps(v)[1:-1] for v in values)
-    return tuple(sorted({*values, *escaped}, key=len, reverse=True))
-
-
-class Redactor:
-    """:func:`redact` bound to one process's secrets (``Settings.secrets()``): what guards the
-    log lines also guards what reaches clients, strings from upstream first
-    (:func:`gateway.schema.context.gateway_error`), then every response body as a last check
-    (:mod:`gateway.secret_guard`)."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self.spellings = spellings(secrets)
-        self.needles = tuple(s.encode() for s in self.spellings)
-        """The spellings as UTF-8: how they appear in an encoded JSON body."""
-
-    def __call__(self, text: str) -> str:
-        return redact(text, self.spellings)
-
-    def scrub(self, body: bytes, replacement: bytes | None = None) -> bytes | None:
-        """``body`` with each secret replaced (by ``[redacted]``, or by ``replacement`` repeated
-        to the secret's length); ``None`` when it holds none (the usual case: one ``in`` check,
-        memchr-fast, per spelling)."""
-        found = [needle for needle in self.needles if needle in body]
-        if not found:
-            return None
-        for needle in found:
-            mask = REDACTED.encode() if replacement is None else replacement * len(needle)
-            body = body.replace(needle, mask)
-        return body
 
 
 class RedactingFormatter(logging.Formatter):
@@ -161,7 +111,7 @@ class JsonFormatter(logging.Formatter):
 
 def formatter(format: LogFormat = "text", secrets: Iterable[str] = ()) -> logging.Formatter:
     """The gateway's formatter for ``format``, already redacting ``secrets`` (a dictConfig
-    factory: ``{"()": "gateway.logs.formatter", "format": "json"}``)."""
+    factory: ``{"()": "gateway.observability.logs.formatter", "format": "json"}``)."""
     inner: logging.Formatter = JsonFormatter() if format == "json" else TextFormatter()
     return RedactingFormatter(inner, secrets)
 
@@ -178,7 +128,7 @@ def logging_config(
         "disable_existing_loggers": False,
         "formatters": {
             "gateway": {
-                "()": "gateway.logs.formatter",
+                "()": "gateway.observability.logs.formatter",
                 "format": format,
                 "secrets": list(secrets),
             }

@@ -27,12 +27,12 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from gateway import metrics
 from gateway.errors import CLIENT_DISCONNECTED, INTERNAL_ERROR, UPSTREAM_FAILURE
 from gateway.kombo.observer import Attempt, KomboObserver
-from gateway.logs import FIELDS
-from gateway.request_id import current_request_id
-from gateway.tracing import NO_TRACING, RequestSpan, Tracing
+from gateway.observability import metrics
+from gateway.observability.logs import FIELDS
+from gateway.observability.request_id import current_request_id
+from gateway.observability.tracing import NO_TRACING, RequestSpan, Tracing
 
 log = logging.getLogger("gateway.request")
 
