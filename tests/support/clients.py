@@ -1,6 +1,5 @@
-"""Clients of the tests' servers: the gateway as a frontend uses it, and the sandbox upstream's
-test controls (its request log and fault queue). Both take a base URL, or an ``httpx.Client``
-that reaches the app in-process."""
+"""Clients of the tests' running servers: the gateway as a frontend uses it, and the sandbox
+upstream's test controls (its request log and fault queue)."""
 
 from __future__ import annotations
 
