@@ -84,11 +84,8 @@ $(STAMPS)/apq-npm: $(APQ_E2E)/package-lock.json $(APQ_E2E)/package.json | $(STAM
 run: install
 	$(PY) -m gateway serve
 
-# Two workers (pytest-xdist), one per core of CI's runner; every server a test starts binds a
-# free port and logs under the worker's own temporary directory. CI=true (set by the CI runner)
-# selects the full Hypothesis profile, "ci"; elsewhere "dev" (tests/conftest.py).
 test: install chromium audit-deps apq-deps wrk redis
-	$(PY) -m pytest -n 2 --dist worksteal
+	$(PY) -m pytest
 
 # The load benchmark (a few minutes; bench/README.md). Options: make bench BENCH_ARGS='--help'.
 bench: install wrk
