@@ -1,4 +1,5 @@
-"""Session fixtures: the sandbox upstream and the gateway as real processes on loopback.
+"""Session fixtures: the sandbox upstream and the gateway as real processes on loopback; and the
+Hypothesis profile of the run.
 
 ``gateway_url`` is a gateway with an API key, pointed at a sandbox server that requires that key
 (as production points at Kombo). ``sandbox_mode_gateway_url`` is ``make run``'s gateway: no key,
@@ -7,55 +8,54 @@ the sandbox in-process.
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
+from hypothesis import settings
 
-from gateway.sandbox.data import INTEGRATIONS
-from tests.servers import Gateway, Sandbox, free_port, run_server
+from tests.support.clients import Gateway, Sandbox
+from tests.support.secret_scanning import API_KEY, every_response_checked, leaks_in_logs
+from tests.support.servers import free_port, run_server, serve_gateway
 
-# A distinctive secret: tests scan responses (and logs) for it.
-API_KEY = "kombo-test-key-" + secrets.token_hex(12)
-DEFAULT_INTEGRATION = INTEGRATIONS[0]
-
-
-def gateway_env(sandbox_url: str, port: int, **extra: str) -> dict[str, str]:
-    """A gateway's environment: on 127.0.0.1:``port``, reading the sandbox at ``sandbox_url``
-    with the test API key (as production reads Kombo) for ``DEFAULT_INTEGRATION``; ``extra``
-    adds variables or overrides these."""
-    return {
-        "KOMBO_API_KEY": API_KEY,
-        "KOMBO_BASE_URL": sandbox_url + "/v1",
-        "KOMBO_INTEGRATION_ID": DEFAULT_INTEGRATION,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        **extra,
-    }
+# Hypothesis: "ci" runs every property test with the example count written on it (100 where none
+# is); "dev", for local runs, a fifth of it (20 where none is). HYPOTHESIS_PROFILE chooses; without
+# it, CI=true (set by the CI runner) means "ci" and anything else "dev".
+CI_EXAMPLES = 100
+DEV_EXAMPLES = 20
+settings.register_profile("ci", max_examples=CI_EXAMPLES)
+settings.register_profile("dev", max_examples=DEV_EXAMPLES)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
+    "ci" if os.environ.get("CI", "").lower() == "true" else "dev"
+)
+settings.load_profile(PROFILE)
 
 
-@contextmanager
-def serve_gateway(sandbox_url: str, log: Path, *args: str, **extra: str) -> Iterator[str]:
-    """``python -m gateway serve ARGS`` on a free port, with ``gateway_env(sandbox_url, port,
-    **extra)`` and its output in ``log``: its base URL once ``/readyz`` answers; stopped after."""
-    port = free_port()
-    env = gateway_env(sandbox_url, port, **extra)
-    with run_server(["serve", *args], env, "/readyz", port, log) as url:
-        yield url
+def pytest_report_header() -> str:
+    return f"hypothesis profile: {PROFILE}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under "dev", scale the counts written on the tests (``@settings(max_examples=300)``),
+    which a profile alone cannot lower since a test's own settings win over the profile's."""
+    if settings.get_current_profile_name() != "dev":
+        return
+    scaled: set[int] = set()
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        # A count at or below the profile's is the profile's own (or already small): left as is.
+        if own is None or own.max_examples <= DEV_EXAMPLES or id(test) in scaled:
+            continue
+        scaled.add(id(test))
+        examples = own.max_examples * DEV_EXAMPLES // CI_EXAMPLES
+        test._hypothesis_internal_use_settings = settings(own, max_examples=examples)
 
 
 @pytest.fixture(scope="session")
 def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
-
-
-def _check_response(request: httpx.Request, response: httpx.Response) -> None:
-    if not request.url.path.startswith("/__sandbox/"):
-        assert API_KEY not in response.text, f"{request.url} answered with the API key"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,42 +66,15 @@ def no_secret_in_any_response() -> Iterator[None]:
     test controls (``/__sandbox/...``) are not the gateway's answers and are left out. Streamed
     responses are not read here.
     """
-    sync_send = httpx.Client.send
-    async_send = httpx.AsyncClient.send
-
-    def checked_send(self: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        response = sync_send(self, request, **kwargs)
-        if not kwargs.get("stream"):
-            _check_response(request, response)
-        return response
-
-    async def checked_async_send(
-        self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any
-    ) -> httpx.Response:
-        response = await async_send(self, request, **kwargs)
-        if not kwargs.get("stream"):
-            _check_response(request, response)
-        return response
-
-    httpx.Client.send = checked_send  # type: ignore[method-assign]
-    httpx.AsyncClient.send = checked_async_send  # type: ignore[method-assign]
-    try:
+    with every_response_checked():
         yield
-    finally:
-        httpx.Client.send = sync_send  # type: ignore[method-assign]
-        httpx.AsyncClient.send = async_send  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_secret_in_any_server_log(server_logs: Path) -> Iterator[None]:
     """After the whole suite: every log line of every server it started is free of the key."""
     yield
-    leaks = [
-        f"{log.name}:{number}"
-        for log in sorted(server_logs.glob("*.log"))
-        for number, line in enumerate(log.read_text(errors="replace").splitlines(), 1)
-        if API_KEY in line
-    ]
+    leaks = leaks_in_logs(server_logs)
     assert not leaks, f"the API key appears in server logs at {leaks}"
 
 

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import API_KEY
+from tests.support.secret_scanning import API_KEY
 
 
 def test_a_response_containing_the_api_key_is_caught() -> None:

@@ -7,51 +7,18 @@ chromium (the Makefile's `chromium` target); if it is missing, these fixtures fa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Route, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-
-# Without the background-networking flags Chromium keeps dialling Google's hosts on this network.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-# Runs before the page's own scripts, and is not subject to the page's CSP.
-_RECORD_CSP_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  const blocked = event.blockedURI || "inline";
-  window.__cspViolations.push(`${event.effectiveDirective} blocked ${blocked}`);
-});
-"""
-
-
-@dataclass
-class OfflinePage:
-    """A fresh page whose requests beyond this machine are aborted, with what went wrong on it."""
-
-    page: Page
-    blocked_requests: list[str] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-    page_errors: list[str] = field(default_factory=list)
-
-    def csp_violations(self) -> list[str]:
-        """The Content-Security-Policy violations the page has reported so far."""
-        violations: list[str] = self.page.evaluate("() => window.__cspViolations ?? []")
-        return violations
+from tests.support.offline_browser import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    LOCAL_HOSTS,
+    RECORD_CSP_VIOLATIONS,
+    OfflinePage,
+)
 
 
 # Module scope, not session: while Playwright's sync API is open it holds an asyncio loop as the
@@ -88,6 +55,6 @@ def offline_page(browser: Browser) -> Iterator[OfflinePage]:
     page.route("**/*", only_local)
     page.on("console", on_console)
     page.on("pageerror", lambda error: watched.page_errors.append(str(error)))
-    page.add_init_script(_RECORD_CSP_VIOLATIONS)
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
     yield watched
     context.close()

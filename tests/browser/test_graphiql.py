@@ -15,11 +15,11 @@ from playwright.sync_api import Page, Request, expect
 
 from gateway.graphiql import render_page
 from gateway.sandbox.data import INTEGRATIONS
-from tests.e2e.truth import ids, visible
-from tests.graphiql_csp import assert_strict_csp
+from tests.support.graphiql_csp import assert_strict_csp
+from tests.support.truth import ids, visible
 
-if TYPE_CHECKING:  # the fixtures live in conftest.py, which pytest imports itself
-    from tests.browser.conftest import OfflinePage
+if TYPE_CHECKING:
+    from tests.support.offline_browser import OfflinePage
 
 
 def _editor_text(page: Page, container: str) -> str:

@@ -20,9 +20,10 @@ import pytest
 
 from gateway.persisted import sha256_hex
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
-from tests.cache.conftest import RedisServer, run_redis
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
-from tests.servers import Gateway, Sandbox
+from tests.support.clients import Gateway, Sandbox
+from tests.support.redis_server import RedisServer, run_redis
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import DEFAULT_INTEGRATION, serve_gateway
 
 PAGE = "query Page($first: Int!) { interviews(first: $first) { nodes { id title } } }"
 LOOKUP = "query Lookup($ids: [ID!]!) { nodes(ids: $ids) { id ... on Interview { title } } }"

@@ -21,9 +21,9 @@ from gateway.kombo.cache import PageCache
 from gateway.persisted import LRUDocumentStore, RedisDocumentStore, sha256_hex
 from gateway.redis_pages import RedisPageStore
 from gateway.shared_redis import KEY_PREFIX, SharedRedis, describe_redis_url
-from tests.cache.conftest import RedisServer, run_redis
 from tests.cache.test_page_cache import ACME, API_KEY, BASE_URL, GLOBEX, CountingTransport
-from tests.servers import free_port
+from tests.support.redis_server import RedisServer, run_redis
+from tests.support.servers import free_port
 
 PAGE_KEY = re.compile(rf"{re.escape(KEY_PREFIX)}page:[0-9a-f]{{64}}")
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
-from tests.e2e.truth import ids, visible
-from tests.servers import ROOT, Gateway
+from tests.support.clients import Gateway
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import DEFAULT_INTEGRATION, ROOT, serve_gateway
+from tests.support.truth import ids, visible
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

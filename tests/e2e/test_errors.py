@@ -16,9 +16,9 @@ import pytest
 
 from gateway.kombo.retry import RETRYABLE_CODES
 from gateway.sandbox.data import INTEGRATIONS, MODEL_NOT_AVAILABLE_INTEGRATION
-from tests.conftest import API_KEY
-from tests.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
-from tests.servers import Gateway, Sandbox
+from tests.support.clients import Gateway, Sandbox
+from tests.support.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
+from tests.support.secret_scanning import API_KEY
 
 LIST = "query($first: Int, $after: String, $f: InterviewFilter) { interviews(first: $first, after: $after, filter: $f) { edges { cursor node { id } } } }"  # noqa: E501
 

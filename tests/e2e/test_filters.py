@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
-from tests.conftest import DEFAULT_INTEGRATION
-from tests.e2e.truth import ids, job_id, visible
-from tests.servers import Gateway, Sandbox
+from tests.support.clients import Gateway, Sandbox
+from tests.support.servers import DEFAULT_INTEGRATION
+from tests.support.truth import ids, job_id, visible
 
 LIST = """
 query List($filter: InterviewFilter, $after: String) {

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import DEFAULT_INTEGRATION
-from tests.e2e.truth import job_id, visible
+from tests.support.servers import DEFAULT_INTEGRATION
+from tests.support.truth import job_id, visible
 
 AUDIT_DIR = Path(__file__).parent / "http_audit"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"

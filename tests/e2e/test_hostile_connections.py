@@ -22,8 +22,7 @@ import httpx
 import pytest
 
 from bench.procfs import PeakRss
-from tests.conftest import gateway_env
-from tests.servers import Server, free_port, start_server
+from tests.support.servers import Server, free_port, gateway_env, start_server
 
 MIB = 1_048_576
 CHUNK = 256 * 1024

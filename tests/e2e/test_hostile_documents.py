@@ -22,8 +22,7 @@ import pytest
 from bench.hostile.documents import Case, cases, half_body_clients, outcome
 from bench.procfs import cpu_seconds
 from gateway.persisted import sha256_hex
-from tests.conftest import gateway_env
-from tests.servers import Server, free_port, start_server
+from tests.support.servers import Server, free_port, gateway_env, start_server
 
 CPU_BUDGET = 0.100
 NOISE = 0.011  # one clock tick (10 ms) of the tick-based counters, and a millisecond

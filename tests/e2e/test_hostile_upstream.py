@@ -20,8 +20,8 @@ import pytest
 
 from bench.servers import Server, free_port, run_server
 from gateway.redaction import REDACTED
-from tests.conftest import API_KEY
-from tests.servers import start_server
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import start_server
 
 REQUEST_TIMEOUT = 5.0
 MAX_PEAK_RSS_MIB = 300  # the gateway idles at ~62 MiB; the manifest's limit is 256 Mi a worker

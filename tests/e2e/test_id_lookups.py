@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
-from tests.conftest import DEFAULT_INTEGRATION
-from tests.e2e.truth import visible
-from tests.servers import Gateway, Sandbox
+from tests.support.clients import Gateway, Sandbox
+from tests.support.servers import DEFAULT_INTEGRATION
+from tests.support.truth import visible
 
 ALL = interviews_for(DEFAULT_INTEGRATION)
 DELETED = [i for i in ALL if i.payload["remote_deleted_at"] is not None]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import gateway_env
-from tests.servers import Sandbox, free_port, start_server
+from tests.support.clients import Sandbox
+from tests.support.servers import free_port, gateway_env, start_server
 
 QUERY = "{ interviews(first: 3) { nodes { id } } }"
 

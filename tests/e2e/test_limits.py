@@ -16,9 +16,10 @@ import pytest
 from graphql import get_introspection_query
 
 from gateway.app import EXAMPLE_QUERY
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
-from tests.e2e.truth import job_id, visible
-from tests.servers import ROOT, Gateway, Sandbox, free_port, run_server
+from tests.support.clients import Gateway, Sandbox
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import DEFAULT_INTEGRATION, ROOT, free_port, run_server, serve_gateway
+from tests.support.truth import job_id, visible
 
 LIMITS = {
     "GATEWAY_MAX_DEPTH": "7",

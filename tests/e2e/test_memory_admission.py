@@ -25,8 +25,7 @@ import yaml
 
 from bench.hostile.memory import wide_query, wide_variables
 from bench.procfs import PeakRss
-from tests.conftest import gateway_env
-from tests.servers import ROOT, Server, free_port, start_server
+from tests.support.servers import ROOT, Server, free_port, gateway_env, start_server
 
 COPIES = 32
 MANIFEST = ROOT / "deploy" / "kubernetes" / "deployment.yaml"

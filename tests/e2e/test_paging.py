@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gateway.schema.connection import MAX_STITCHED_PAGES
-from tests.conftest import DEFAULT_INTEGRATION
-from tests.e2e.truth import ids, visible
-from tests.servers import Gateway, Sandbox
+from tests.support.clients import Gateway, Sandbox
+from tests.support.servers import DEFAULT_INTEGRATION
+from tests.support.truth import ids, visible
 
 PAGE = """
 query Page($first: Int, $after: String) {

@@ -24,9 +24,8 @@ import httpx
 import pytest
 
 from gateway.persisted import sha256_hex
-from tests.conftest import DEFAULT_INTEGRATION
-from tests.e2e.truth import visible
-from tests.servers import ROOT, free_port, run_server
+from tests.support.servers import DEFAULT_INTEGRATION, ROOT, free_port, run_server
+from tests.support.truth import visible
 
 APQ_DIR = Path(__file__).parent / "apq"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"

@@ -23,9 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
-from tests.kombo_bodies import kombo_error_body
-from tests.servers import ROOT, Gateway, Sandbox, free_port, run_server
+from tests.support.clients import Gateway, Sandbox
+from tests.support.kombo_bodies import kombo_error_body
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import DEFAULT_INTEGRATION, ROOT, free_port, run_server, serve_gateway
 
 DEADLINE = 2.5  # GATEWAY_REQUEST_TIMEOUT of the gateway under test
 HANG = DEADLINE + 1.5  # a late answer; short, so that the sandbox can stop soon after

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 
 from gateway.sandbox.data import INTEGRATIONS
-from tests.e2e.truth import ids, visible
-from tests.graphiql_csp import assert_strict_csp
-from tests.servers import Gateway
+from tests.support.clients import Gateway
+from tests.support.graphiql_csp import assert_strict_csp
+from tests.support.truth import ids, visible
 
 
 def test_without_an_api_key_the_gateway_serves_the_sandbox_and_says_so(

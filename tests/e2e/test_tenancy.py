@@ -23,7 +23,6 @@ import httpx
 import pytest
 
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
-from tests.conftest import API_KEY, serve_gateway
 from tests.e2e.tenancy_tokens import (
     AUDIENCE,
     CLAIM,
@@ -34,8 +33,10 @@ from tests.e2e.tenancy_tokens import (
     unsigned_token,
     with_claims_swapped,
 )
-from tests.e2e.truth import ids, visible
-from tests.servers import ROOT, Gateway, Sandbox, free_port
+from tests.support.clients import Gateway, Sandbox
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import ROOT, free_port, serve_gateway
+from tests.support.truth import ids, visible
 
 A, B = INTEGRATIONS[0], INTEGRATIONS[1]
 A_IDS = {i.payload["id"] for i in interviews_for(A)}

@@ -20,8 +20,7 @@ from gateway.kombo.errors import KomboMalformedResponse, KomboResponseTooLarge
 from gateway.kombo.models import InterviewPage
 from gateway.kombo.query import InterviewQuery
 from gateway.settings import DEFAULT_UPSTREAM_MAX_BYTES
-from tests.kombo.test_client import API_KEY, BASE_URL, INTEGRATION
-from tests.kombo.test_models import SPEC_EXAMPLE
+from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE
 
 LIMIT = 1_048_576
 CHUNK = 65_536  # what httpcore reads from a socket at once

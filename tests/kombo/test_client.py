@@ -23,11 +23,7 @@ from gateway.kombo.errors import (
 )
 from gateway.kombo.models import InterviewPage, parse_interview_page
 from gateway.kombo.query import InterviewQuery, page_params
-from tests.kombo.test_models import SPEC_EXAMPLE
-
-API_KEY = "sk-test-" + "7f3a9c" * 4
-INTEGRATION = "workday:HWUTwvyx2wLoSUHphiWVrp28"
-BASE_URL = "https://api.kombo.dev/v1"
+from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE, ZERO_BACKOFF
 
 # The two error examples of the spec's ErrorResponseATS.
 FULL_ERROR = {
@@ -78,7 +74,12 @@ class Recorder:
 
 def open_client(handler: Handler, api_key: str = API_KEY) -> KomboClient:
     return KomboClient.open(
-        KomboConfig(api_key=api_key, base_url=BASE_URL, transport=httpx.MockTransport(handler))
+        KomboConfig(
+            api_key=api_key,
+            base_url=BASE_URL,
+            transport=httpx.MockTransport(handler),
+            retry=ZERO_BACKOFF,
+        )
     )
 
 

@@ -35,7 +35,7 @@ from gateway.kombo.limits import InFlightLimiter
 from gateway.kombo.retry import RETRYABLE_CODES, is_retryable, requested_wait
 from gateway.observability.logs import TextFormatter
 from gateway.observability.request_id import set_request_id
-from tests.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
+from tests.support.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
 
 pytestmark = pytest.mark.anyio
 
@@ -105,7 +105,7 @@ def client_for(
     return KomboClient(
         http,
         total_timeout=total_timeout,
-        retry=retry or RetryPolicy(base_delay=0.01, max_delay=1.0),
+        retry=retry or RetryPolicy(base_delay=0.0, max_delay=1.0),
         max_in_flight_per_integration=per_integration,
         sleep=sleep or asyncio.sleep,
     )

@@ -21,13 +21,10 @@ from gateway.observability.logs import configure_logging, install_redaction, log
 from gateway.observability.request_id import accept_request_id
 from gateway.redaction import REDACTED
 from gateway.settings import LogSettings, SettingsError
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION
-from tests.observability.conftest import (
-    MODEL_NOT_AVAILABLE,
-    RATE_LIMITED,
-    ObservedGateway,
-)
-from tests.servers import Sandbox
+from tests.support.clients import Sandbox
+from tests.support.observability import MODEL_NOT_AVAILABLE, RATE_LIMITED, ObservedGateway
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import DEFAULT_INTEGRATION
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhY21lIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 LIVE_KEY = "kombo-live-key-0123456789abcdef"

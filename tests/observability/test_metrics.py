@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 
 from gateway.observability.metrics import BoundedLabel, operation_label, outcome
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
-from tests.observability.conftest import (
+from tests.support.clients import Gateway, Sandbox
+from tests.support.observability import (
     JSON_LOGS,
     MODEL_NOT_AVAILABLE,
     RATE_LIMITED,
@@ -26,7 +26,8 @@ from tests.observability.conftest import (
     scrape,
     value,
 )
-from tests.servers import Gateway, Sandbox
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import DEFAULT_INTEGRATION, serve_gateway
 
 N = 3  # connection queries
 M = 4  # id lookups in one request

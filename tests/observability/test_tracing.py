@@ -29,9 +29,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 from gateway.app import create_app, tracing_for
 from gateway.observability.tracing import NO_TRACING, Tracing
 from gateway.settings import Settings, SettingsError
-from tests.conftest import API_KEY, DEFAULT_INTEGRATION, serve_gateway
-from tests.observability.conftest import RATE_LIMITED
-from tests.servers import ROOT, Gateway, Sandbox
+from tests.support.clients import Gateway, Sandbox
+from tests.support.observability import RATE_LIMITED
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import DEFAULT_INTEGRATION, ROOT, serve_gateway
 
 pytestmark = pytest.mark.anyio
 

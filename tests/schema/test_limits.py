@@ -29,7 +29,7 @@ from gateway.schema.limits import (
     measure_operations,
 )
 from gateway.settings import Settings, SettingsError
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 INTEGRATION = INTEGRATIONS[0]
 ALL = interviews_for(INTEGRATION)

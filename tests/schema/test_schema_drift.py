@@ -9,7 +9,7 @@ import sys
 from graphql import build_schema as parse_sdl
 from graphql.utilities import find_breaking_changes
 
-from tests.servers import ROOT
+from tests.support.servers import ROOT
 
 # CONTRACT.md §1, verbatim: the schema may add to it, never rename or remove.
 CONTRACT_SDL = """
