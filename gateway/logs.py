@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.request_id import current_request_id
 
 if TYPE_CHECKING:
-    from gateway.settings import LogFormat
+    from gateway.config import LogFormat
 
 REDACTED = "[redacted]"
 

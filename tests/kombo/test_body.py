@@ -15,11 +15,11 @@ import httpx
 import orjson
 import pytest
 
+from gateway.config import DEFAULT_UPSTREAM_MAX_BYTES
 from gateway.kombo.client import DEFAULT_MAX_RESPONSE_BYTES, KomboClient, KomboConfig
 from gateway.kombo.errors import KomboMalformedResponse, KomboResponseTooLarge
 from gateway.kombo.models import InterviewPage
 from gateway.kombo.query import InterviewQuery
-from gateway.settings import DEFAULT_UPSTREAM_MAX_BYTES
 from tests.kombo.test_client import API_KEY, BASE_URL, INTEGRATION
 from tests.kombo.test_models import SPEC_EXAMPLE
 

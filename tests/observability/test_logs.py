@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.config import LogSettings, SettingsError
 from gateway.logs import REDACTED, configure_logging, install_redaction, logging_config
 from gateway.request_id import accept_request_id
-from gateway.settings import LogSettings, SettingsError
 from tests.conftest import API_KEY, DEFAULT_INTEGRATION
 from tests.observability.conftest import (
     MODEL_NOT_AVAILABLE,
