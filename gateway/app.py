@@ -18,8 +18,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway import graphiql
 from gateway.admission import MemoryAdmission
 from gateway.auth import authenticator_for
+from gateway.config import SANDBOX_BASE_URL, Settings, SettingsError
 from gateway.http import GraphQLEndpoint
-from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, RetryPolicy
+from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
 from gateway.observability.metrics import MetricsObserver, metrics_endpoint, observe_batch
@@ -34,7 +35,9 @@ from gateway.observability.tracing import NO_TRACING, Tracing
 from gateway.persisted import (
     LRUDocumentStore,
     RedisDocumentStore,
+    TrustedDocuments,
     document_policy,
+    load_trusted_documents,
     schema_extensions,
 )
 from gateway.redaction import Redactor
@@ -42,7 +45,6 @@ from gateway.redis_pages import RedisPageStore
 from gateway.schema import GatewayContext, build_schema
 from gateway.schema.limits import UpstreamBudget
 from gateway.secret_guard import SecretGuard
-from gateway.settings import SANDBOX_BASE_URL, Settings
 from gateway.shared_redis import SharedRedis
 
 log = logging.getLogger("gateway")
@@ -87,21 +89,16 @@ def default_integration(settings: Settings) -> str | None:
 
 
 def kombo_config(settings: Settings) -> KomboConfig:
-    """The upstream client's configuration: Kombo itself, or the in-process sandbox."""
-    t, r = settings.timeouts, settings.resilience
+    """The upstream client's configuration, its parts the settings' own objects: Kombo itself,
+    or the in-process sandbox."""
+    cache = settings.response_cache
     config = KomboConfig(
         api_key=settings.kombo_api_key or SANDBOX_API_KEY,
         base_url=settings.kombo_base_url,
-        connect_timeout=t.connect,
-        read_timeout=t.read,
-        write_timeout=t.write,
-        pool_timeout=t.pool,
-        total_timeout=t.total,
-        retry=RetryPolicy(
-            max_retries=r.retries, base_delay=r.retry_base_delay, max_delay=r.retry_max_delay
-        ),
-        max_in_flight_per_integration=r.upstream_concurrency,
-        cache=page_cache_config(settings),
+        timeouts=settings.timeouts,
+        retry=RetryPolicy.following(settings.resilience),
+        max_in_flight_per_integration=settings.resilience.upstream_concurrency,
+        cache=cache if cache.enabled else None,  # README "Caching": GATEWAY_CACHE_TTL=0 is off
         max_response_bytes=settings.upstream_max_bytes,
     )
     if settings.kombo_api_key is not None:
@@ -114,12 +111,25 @@ def kombo_config(settings: Settings) -> KomboConfig:
     return replace(config, base_url=SANDBOX_BASE_URL, transport=transport)
 
 
-def page_cache_config(settings: Settings) -> PageCacheConfig | None:
-    """The response cache (README "Caching"), or None when ``GATEWAY_CACHE_TTL`` is 0."""
-    cache = settings.response_cache
-    if not cache.enabled:
-        return None
-    return PageCacheConfig(cache.ttl, cache.max_entries, cache.max_bytes)
+def check_sandbox_faults(settings: Settings) -> None:
+    """``SANDBOX_FAULTS`` names scenarios the sandbox knows (README "Trying failures")."""
+    if not settings.sandbox_faults:
+        return
+    from gateway.sandbox.faults import FAULT_SCENARIOS
+
+    unknown = [name for name in settings.sandbox_faults if name not in FAULT_SCENARIOS]
+    if unknown:
+        raise SettingsError(
+            f"SANDBOX_FAULTS: unknown scenario(s) {', '.join(unknown)}; "
+            f"known: {', '.join(FAULT_SCENARIOS)}"
+        )
+
+
+def trusted_documents_for(settings: Settings) -> TrustedDocuments | None:
+    """The manifest of ``GATEWAY_TRUSTED_DOCUMENTS``, read and every entry checked against the
+    schema, so that a bad entry stops the start (a :class:`SettingsError` naming it)."""
+    path = settings.persisted_queries.trusted_documents_path
+    return load_trusted_documents(path) if path is not None else None
 
 
 def cache_summary(settings: Settings, redis: SharedRedis | None) -> str | None:
@@ -135,7 +145,7 @@ def cache_summary(settings: Settings, redis: SharedRedis | None) -> str | None:
             f"{cache.max_entries} pages, {cache.max_bytes // 1_048_576} MiB)"
         )
     apq = settings.persisted_queries
-    if redis is not None and apq.apq and apq.trusted_documents is None:
+    if redis is not None and apq.apq and apq.trusted_documents_path is None:
         parts.append(f"APQ documents shared in Redis at {redis.where}")
     return "; ".join(parts) or None
 
@@ -151,7 +161,12 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client.
 
     ``tracing`` replaces the one the settings ask for (tests pass an in-memory exporter's).
+    Raises :class:`SettingsError` when a setting fails a check that needs the gateway's other
+    code: a JWT public key, the trusted-documents manifest, the sandbox's fault names.
     """
+    check_sandbox_faults(settings)
+    authenticator = authenticator_for(settings, default_integration(settings))
+    trusted_documents = trusted_documents_for(settings)
     tracing = tracing if tracing is not None else tracing_for(settings)
     observers: list[KomboObserver] = [MetricsObserver(), UpstreamCallCounter()]
     upstream_spans = tracing.observer()
@@ -163,7 +178,9 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     if redis is not None:
         apq = settings.persisted_queries
         apq_store = RedisDocumentStore(redis, LRUDocumentStore(apq.cache_size, apq.cache_bytes))
-    persisted = document_policy(settings.persisted_queries, apq_store)
+    persisted = document_policy(
+        settings.persisted_queries, apq_store, trusted_documents=trusted_documents
+    )
     # OperationRecorder names each request's log line, metrics and span once its document has
     # validated; APQ registers a document once the schema has parsed and validated it, within
     # the limits.
@@ -174,7 +191,6 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     )
     if not settings.limits.introspection:
         log.info("introspection is off (GATEWAY_INTROSPECTION=false): GraphiQL has no schema")
-    authenticator = authenticator_for(settings, default_integration(settings))
     cursor_key = settings.cursor_key
     request_timeout = settings.resilience.request_timeout
     redactor = Redactor(settings.secrets())
@@ -291,7 +307,8 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
 def app_from_environment() -> Starlette:
     """The app factory each ``serve --workers N`` worker process calls: settings from its env.
 
-    Only the entry points read the environment; the parent process has validated it already.
+    Only the entry points read the environment; the parent process has validated it already
+    (a wrong value raises :class:`SettingsError` here as in ``serve``).
     """
     import os
 

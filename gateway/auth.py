@@ -27,12 +27,13 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from gateway.config import MIN_SECRET_BYTES, SettingsError
 from gateway.errors import BadUserInput, Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
     from jwt.types import Options
 
-    from gateway.settings import Settings
+    from gateway.config import Settings
 
 __all__ = [
     "JWT_LEEWAY_SECONDS",
@@ -50,9 +51,6 @@ log = logging.getLogger(__name__)
 
 JWT_LEEWAY_SECONDS = 30
 """Clock skew tolerated on ``exp``, ``nbf`` and ``iat`` between the token's issuer and us."""
-
-MIN_SECRET_BYTES = 32
-"""RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits)."""
 
 MIN_RSA_KEY_BITS = 2048
 
@@ -155,7 +153,14 @@ class JwtAuth:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JwtAuth:
-        """The verifier ``settings`` describes (already validated by ``Settings.from_env``)."""
+        """The verifier ``settings`` describes. ``Settings.from_env`` has checked that there is
+        exactly one key, and the secret's length; a public key that is no usable RS256 or ES256
+        key raises :class:`~gateway.config.SettingsError` naming ``GATEWAY_JWT_PUBLIC_KEY``."""
+        if settings.jwt_public_key is not None:
+            try:
+                public_key_algorithm(settings.jwt_public_key)
+            except ValueError as exc:
+                raise SettingsError(f"GATEWAY_JWT_PUBLIC_KEY {exc}") from None
         return cls(
             secret=settings.jwt_secret,
             public_key=settings.jwt_public_key,

@@ -8,9 +8,9 @@ import os
 import sys
 from typing import Any
 
+from gateway.config import LogSettings, Settings, SettingsError
 from gateway.lifecycle import GatewayServer
 from gateway.observability.logs import configure_logging, install_redaction, logging_config
-from gateway.settings import LogSettings, Settings, SettingsError
 
 log = logging.getLogger("gateway")
 
@@ -41,10 +41,10 @@ def _serve(args: argparse.Namespace) -> int:
         env["GATEWAY_WORKERS"] = args.workers
     try:
         settings = Settings.from_env(env)
+        app = create_app(settings)  # checks the JWT key, the manifest, the sandbox's faults
     except SettingsError as exc:
         print(f"kombo-gateway: configuration error: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings)
     if settings.sandbox:
         fallback = default_integration(settings) if settings.auth == "none" else None
         log.warning(

@@ -5,7 +5,7 @@ unfinished header line for as long as it grows (eight connections sending 64 MiB
 took a worker from 63 to 688 MiB, and 37 s of CPU), a connection that sends nothing is never
 closed (1,200 of them exhausted a worker's 1,024 descriptors and ``/healthz`` stopped
 answering), and neither is one that trickles its head or body a byte a second. This subclass adds,
-per connection (:class:`~gateway.settings.ConnectionLimits`, README "Limits"):
+per connection (:class:`~gateway.config.ConnectionLimits`, README "Limits"):
 
 - **head bounds**: the request target (``414``), each header line, the number of headers and the
   whole head (``431``), counted as the bytes arrive, so that a head is refused after at most
@@ -53,7 +53,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from gateway.settings import ConnectionLimits
+from gateway.config import ConnectionLimits
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",

@@ -1,7 +1,7 @@
 """Kombo's ATS REST API: a client, its config, its errors, its typed payloads. No GraphQL."""
 
-from gateway.kombo.cache import PageCache, PageCacheConfig
-from gateway.kombo.client import KomboClient, KomboConfig
+from gateway.kombo.cache import PageCache, PageCacheConfig, PageCacheSettings
+from gateway.kombo.client import KomboClient, KomboConfig, Timeouts, TimeoutSettings
 from gateway.kombo.deadline import Deadline
 from gateway.kombo.errors import (
     KomboAPIError,
@@ -16,7 +16,7 @@ from gateway.kombo.errors import (
 )
 from gateway.kombo.models import Interview, InterviewPage
 from gateway.kombo.query import MAX_PAGE_SIZE, InterviewQuery
-from gateway.kombo.retry import RetryPolicy
+from gateway.kombo.retry import RetryPolicy, RetrySettings
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -37,5 +37,9 @@ __all__ = [
     "KomboUnavailable",
     "PageCache",
     "PageCacheConfig",
+    "PageCacheSettings",
     "RetryPolicy",
+    "RetrySettings",
+    "TimeoutSettings",
+    "Timeouts",
 ]

@@ -54,6 +54,21 @@ PARSED_SIZE_FACTOR = 3
 sandbox's pages of 20, 100 and 250 interviews): the in-process store charges an entry so much."""
 
 
+class PageCacheSettings(Protocol):
+    """What the response cache is configured with: ``ttl`` seconds (at least 1), and the
+    in-process store's bounds. :class:`PageCacheConfig` is one; the gateway's
+    ``ResponseCacheSettings`` another."""
+
+    @property
+    def ttl(self) -> int: ...
+
+    @property
+    def max_entries(self) -> int: ...
+
+    @property
+    def max_bytes(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class PageCacheConfig:
     """The response cache: ``ttl`` seconds (at least 1), and the in-process store's bounds

@@ -15,13 +15,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import orjson
 
 from gateway.kombo.body import ACCEPT_ENCODING, read_body
-from gateway.kombo.cache import MemoryPageStore, PageCache, PageCacheConfig, PageStore
+from gateway.kombo.cache import MemoryPageStore, PageCache, PageCacheSettings, PageStore
 from gateway.kombo.coalesce import Coalescer, Flight
 from gateway.kombo.deadline import Deadline
 from gateway.kombo.errors import (
@@ -47,25 +47,57 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1_048_576
 ~67 KB an interview for what ``remote_data`` carries from the ATS."""
 
 
+class TimeoutSettings(Protocol):
+    """Upstream timeouts in seconds: httpx's ``connect``/``read``/``write``/``pool``, and
+    ``total``, the deadline of one request (one attempt): httpx's timeouts are per phase, a
+    trickling body evades them. A caller's own deadline, when shorter, wins. :class:`Timeouts`
+    is one; the gateway's ``Timeouts`` settings another."""
+
+    @property
+    def connect(self) -> float: ...
+
+    @property
+    def read(self) -> float: ...
+
+    @property
+    def write(self) -> float: ...
+
+    @property
+    def pool(self) -> float: ...
+
+    @property
+    def total(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """The client's default :class:`TimeoutSettings`."""
+
+    connect: float = 5.0
+    read: float = 10.0
+    write: float = 10.0
+    pool: float = 5.0
+    total: float = 20.0
+
+
 @dataclass(frozen=True)
 class KomboConfig:
-    """How to reach Kombo. ``transport`` replaces the network (the in-process sandbox, tests)."""
+    """How to reach Kombo. ``transport`` replaces the network (the in-process sandbox, tests).
+
+    The parts are read through protocols (:class:`TimeoutSettings`,
+    :class:`~gateway.kombo.cache.PageCacheSettings`), so a configuration's own objects are
+    handed over as they are.
+    """
 
     api_key: str = field(repr=False)
     base_url: str
-    connect_timeout: float = 5.0
-    read_timeout: float = 10.0
-    write_timeout: float = 10.0
-    pool_timeout: float = 5.0
-    total_timeout: float = 20.0
-    """Deadline of one request (one attempt): httpx's timeouts are per phase, a trickling body
-    evades them. A caller's own deadline, when shorter, wins."""
+    timeouts: TimeoutSettings = field(default_factory=Timeouts)
     max_connections: int = 100
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_in_flight_per_integration: int = 8
     """Upstream requests of one integration in flight at once; more wait for a slot."""
     transport: httpx.AsyncBaseTransport | None = None
-    cache: PageCacheConfig | None = None
+    cache: PageCacheSettings | None = None
     """The short-TTL response cache; ``None``: off (every call goes upstream)."""
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     """Longest answer read, after decompression; a longer one is
@@ -130,10 +162,10 @@ class KomboClient:
                 "User-Agent": "kombo-gateway/0.1",
             },
             timeout=httpx.Timeout(
-                connect=config.connect_timeout,
-                read=config.read_timeout,
-                write=config.write_timeout,
-                pool=config.pool_timeout,
+                connect=config.timeouts.connect,
+                read=config.timeouts.read,
+                write=config.timeouts.write,
+                pool=config.timeouts.pool,
             ),
             limits=httpx.Limits(
                 max_connections=config.max_connections,
@@ -144,7 +176,7 @@ class KomboClient:
         )
         return cls(
             http,
-            total_timeout=config.total_timeout,
+            total_timeout=config.timeouts.total,
             retry=config.retry,
             max_in_flight_per_integration=config.max_in_flight_per_integration,
             cache=cache,

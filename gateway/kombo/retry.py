@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC
+from typing import Protocol
 
 from gateway.kombo.errors import (
     KomboAPIError,
@@ -50,6 +51,21 @@ RETRYABLE_STATUSES_WITHOUT_BODY = frozenset({502, 503, 504})
 _UNIX_TIME_THRESHOLD = 1_000_000_000  # a "seconds" value this large is a point in time
 
 
+class RetrySettings(Protocol):
+    """The numbers a retry policy is made of, as a configuration holds them (the gateway's
+    ``Resilience`` settings are one): retries at most, the first backoff's ceiling and the cap
+    on every wait, in seconds."""
+
+    @property
+    def retries(self) -> int: ...
+
+    @property
+    def retry_base_delay(self) -> float: ...
+
+    @property
+    def retry_max_delay(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently the client retries (see the module docstring).
@@ -72,6 +88,11 @@ class RetryPolicy:
             raise ValueError("max_retries must be 0 or more")
         if self.base_delay < 0 or self.max_delay < 0:
             raise ValueError("base_delay and max_delay must be 0 or more")
+
+    @classmethod
+    def following(cls, settings: RetrySettings) -> RetryPolicy:
+        """The policy ``settings`` describe, with the default jitter."""
+        return cls(settings.retries, settings.retry_base_delay, settings.retry_max_delay)
 
     @classmethod
     def never(cls) -> RetryPolicy:

@@ -30,7 +30,7 @@ from gateway.observability.request_id import current_request_id
 from gateway.redaction import redact, spellings
 
 if TYPE_CHECKING:
-    from gateway.settings import LogFormat
+    from gateway.config import LogFormat
 
 FIELDS = "fields"
 """The ``extra`` key holding a record's structured facts (a mapping of JSON-able values)."""

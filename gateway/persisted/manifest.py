@@ -11,8 +11,8 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, parse, validate
 
+from gateway.config import SettingsError
 from gateway.persisted.protocol import SHA256_HEX, sha256_hex
-from gateway.settings import SettingsError
 
 __all__ = [
     "APOLLO_MANIFEST_FORMAT",

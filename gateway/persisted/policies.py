@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from strawberry.extensions import SchemaExtension
 
+from gateway.config import PersistedQuerySettings
 from gateway.errors import (
     InvalidPersistedQuery,
     PersistedQueryNotFound,
@@ -26,7 +27,6 @@ from gateway.errors import (
 )
 from gateway.persisted.protocol import check_hash, requested_hash, sha256_hex
 from gateway.persisted.stores import DocumentStore, LRUDocumentStore
-from gateway.settings import PersistedQuerySettings
 
 if TYPE_CHECKING:
     from gateway.persisted.manifest import TrustedDocuments
@@ -170,19 +170,23 @@ class TrustedDocumentsOnly:
 
 
 def document_policy(
-    settings: PersistedQuerySettings, store: DocumentStore | None = None
+    settings: PersistedQuerySettings,
+    store: DocumentStore | None = None,
+    *,
+    trusted_documents: TrustedDocuments | None = None,
 ) -> DocumentPolicy:
-    """The policy `settings` ask for. APQ uses `store` (a `RedisDocumentStore`, say), or a
-    new in-process LRU sized by the settings (one per process: with several workers, a client
-    may register a document once per worker). Build the schema with the policy's
-    `schema_extensions`, or APQ registers nothing."""
-    if settings.trusted_documents is not None:
+    """The policy `settings` ask for. `trusted_documents` (the manifest of
+    `settings.trusted_documents_path`, loaded by `load_trusted_documents`) win over APQ. APQ
+    uses `store` (a `RedisDocumentStore`, say), or a new in-process LRU sized by the settings
+    (one per process: with several workers, a client may register a document once per worker).
+    Build the schema with the policy's `schema_extensions`, or APQ registers nothing."""
+    if trusted_documents is not None:
         logger.info(
             "trusted documents: only the %d documents of %s run",
-            len(settings.trusted_documents),
-            settings.trusted_documents.source,
+            len(trusted_documents),
+            trusted_documents.source,
         )
-        return TrustedDocumentsOnly(settings.trusted_documents)
+        return TrustedDocumentsOnly(trusted_documents)
     if not settings.apq:
         return PersistedQueriesNotSupported()
     if store is None:

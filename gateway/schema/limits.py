@@ -74,10 +74,10 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from strawberry.types.execution import PreExecutionError
 
 from gateway.admission import AdmissionTicket
+from gateway.config import QueryLimits
 from gateway.errors import BadUserInput, GatewayAtCapacity, QueryTooComplex
 from gateway.kombo import MAX_PAGE_SIZE
 from gateway.schema.bounds import bad_variables, variables_refusal
-from gateway.settings import QueryLimits
 
 __all__ = [
     "CONNECTION_FIELDS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.app import cache_summary, kombo_config
-from gateway.settings import Settings, SettingsError
+from gateway.config import Settings, SettingsError
 from gateway.shared_redis import SharedRedis
 
 

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from gateway.auth import MIN_SECRET_BYTES
-from gateway.settings import Settings, SettingsError
+from gateway.config import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = ROOT / "deploy" / "kubernetes"
@@ -361,7 +361,7 @@ def test_every_configured_name_is_read_by_the_gateway() -> None:
         # gateway (a logging or tracing variable), but it must be read somewhere.
         if name.startswith(("GATEWAY_", "KOMBO_")) or f'"{name}"' not in sources
     }
-    assert not unread, f"configured but never read by gateway/settings.py: {sorted(unread)}"
+    assert not unread, f"configured but never read by gateway/config/: {sorted(unread)}"
 
 
 def commented_names() -> set[str]:
@@ -371,13 +371,13 @@ def commented_names() -> set[str]:
 
 
 def test_every_setting_the_gateway_reads_is_configured_or_named() -> None:
-    """The other direction: a new GATEWAY_*/KOMBO_* variable in gateway/settings.py shows up
+    """The other direction: a new GATEWAY_*/KOMBO_* variable in gateway/config/ shows up
     in deploy/kubernetes/, set or (when left at its default) named in a comment."""
     configured = set(plain_env()) | set(CONFIGMAP["data"]) | set(secret_refs())
     read = {n for n in names_the_gateway_reads() if n.startswith(("GATEWAY_", "KOMBO_"))}
     missing = read - configured - commented_names()
     assert not missing, (
-        f"gateway/settings.py reads {sorted(missing)}: add each to deploy/kubernetes/"
+        f"gateway/config/ reads {sorted(missing)}: add each to deploy/kubernetes/"
         "configmap.yaml (or secret.yaml), or name it there in a comment if it stays unset"
     )
     stale = commented_names() - read

@@ -8,6 +8,7 @@ import resource
 
 import pytest
 
+from gateway.config import ConnectionLimits, Settings, SettingsError
 from gateway.http.server_protocol import (
     DEFAULT_MAX_CONNECTIONS,
     DESCRIPTORS_BESIDES_CLIENTS,
@@ -15,7 +16,6 @@ from gateway.http.server_protocol import (
     connection_cap,
     raise_descriptor_limit,
 )
-from gateway.settings import ConnectionLimits, Settings, SettingsError
 
 
 class FakeConnection:

@@ -15,11 +15,11 @@ import httpx
 import orjson
 import pytest
 
+from gateway.config import DEFAULT_UPSTREAM_MAX_BYTES
 from gateway.kombo.client import DEFAULT_MAX_RESPONSE_BYTES, KomboClient, KomboConfig
 from gateway.kombo.errors import KomboMalformedResponse, KomboResponseTooLarge
 from gateway.kombo.models import InterviewPage
 from gateway.kombo.query import InterviewQuery
-from gateway.settings import DEFAULT_UPSTREAM_MAX_BYTES
 from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE
 
 LIMIT = 1_048_576

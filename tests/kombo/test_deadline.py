@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from gateway.kombo import InterviewQuery, KomboClient, KomboConfig, KomboTimeout
+from gateway.kombo import InterviewQuery, KomboClient, KomboConfig, KomboTimeout, Timeouts
 
 
 def test_a_call_slower_than_the_total_timeout_fails_with_kombo_timeout() -> None:
@@ -21,7 +21,7 @@ def test_a_call_slower_than_the_total_timeout_fails_with_kombo_timeout() -> None
             KomboConfig(
                 api_key="k",
                 base_url="http://kombo.test/v1",
-                total_timeout=0.2,
+                timeouts=Timeouts(total=0.2),
                 transport=httpx.MockTransport(slow),
             )
         )

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.config import LogSettings, SettingsError
 from gateway.observability.logs import configure_logging, install_redaction, logging_config
 from gateway.observability.request_id import accept_request_id
 from gateway.redaction import REDACTED
-from gateway.settings import LogSettings, SettingsError
 from tests.support.clients import Sandbox
 from tests.support.observability import MODEL_NOT_AVAILABLE, RATE_LIMITED, ObservedGateway
 from tests.support.secret_scanning import API_KEY

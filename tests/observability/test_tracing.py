@@ -27,8 +27,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from gateway.app import create_app, tracing_for
+from gateway.config import Settings, SettingsError
 from gateway.observability.tracing import NO_TRACING, Tracing
-from gateway.settings import Settings, SettingsError
 from tests.support.clients import Gateway, Sandbox
 from tests.support.observability import RATE_LIMITED
 from tests.support.secret_scanning import API_KEY
@@ -189,7 +189,7 @@ def test_without_an_endpoint_tracing_is_off_and_opentelemetry_never_loads() -> N
     probe = (
         "import sys, asyncio, httpx\n"
         "from gateway.app import create_app\n"
-        "from gateway.settings import Settings\n"
+        "from gateway.config import Settings\n"
         "app = create_app(Settings.from_env({}))\n"
         "async def main():\n"
         "    async with app.router.lifespan_context(app):\n"

@@ -8,8 +8,8 @@ import json
 import pytest
 from graphql import GraphQLSchema
 
+from gateway.config import SettingsError
 from gateway.persisted import TrustedDocumentsError, parse_manifest, sha256_hex
-from gateway.settings import SettingsError
 from tests.persisted.documents import (
     INTERVIEWS,
     TYPENAME,

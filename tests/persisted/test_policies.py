@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLSchema
 
+from gateway.config import PersistedQuerySettings
 from gateway.errors import (
     InvalidPersistedQuery,
     PersistedQueryNotFound,
@@ -27,7 +28,6 @@ from gateway.persisted import (
     sha256_hex,
 )
 from gateway.schema import QueryLimits, build_schema
-from gateway.settings import PersistedQuerySettings
 from tests.persisted.documents import INTERVIEWS, TYPENAME, TYPENAME_HASH, persisted, run
 
 
@@ -207,6 +207,6 @@ def test_document_policy_follows_the_settings() -> None:
     off = document_policy(PersistedQuerySettings(apq=False))
     assert isinstance(off, PersistedQueriesNotSupported)
     # Trusted documents win over APQ, which then registers nothing.
-    trusted_only = document_policy(PersistedQuerySettings(trusted_documents=trusted))
+    trusted_only = document_policy(PersistedQuerySettings(), trusted_documents=trusted)
     assert isinstance(trusted_only, TrustedDocumentsOnly)
     assert schema_extensions(off) == schema_extensions(trusted_only) == []

@@ -13,13 +13,13 @@ from strawberry.extensions import SchemaExtension
 
 from bench.scenarios import INTERVIEW_ALL_FIELDS
 from gateway import app as gateway_app
+from gateway.config import Settings, SettingsError
 from gateway.kombo import models as m
 from gateway.schema import GatewaySchema, build_schema
 from gateway.schema.error_handling import ContractErrors
 from gateway.schema.fastpath import FastPathExecutor, FastPathStats, fast_path_executor
 from gateway.schema.query import Query
 from gateway.schema.types import Interview
-from gateway.settings import Settings, SettingsError
 from tests.schema.test_fastpath_differential import FakeKombo, execute
 
 EVERYTHING = INTERVIEW_ALL_FIELDS

@@ -15,6 +15,7 @@ from graphql import get_introspection_query, parse
 from strawberry.types.execution import PreExecutionError
 
 from gateway.app import EXAMPLE_QUERY
+from gateway.config import Settings, SettingsError
 from gateway.kombo import InterviewPage, InterviewQuery
 from gateway.kombo.models import parse_interview
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
@@ -28,7 +29,6 @@ from gateway.schema.limits import (
     estimate_cost,
     measure_operations,
 )
-from gateway.settings import Settings, SettingsError
 from tests.support.servers import ROOT
 
 INTEGRATION = INTEGRATIONS[0]

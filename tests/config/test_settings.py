@@ -1,15 +1,21 @@
 """Settings: every wrong value stops the start with a message naming its variable; the security
-rules (JWT keys, loopback without auth, CORS origins, body limit) hold at configuration time."""
+rules (JWT keys, loopback without auth, CORS origins, body limit) hold at configuration time, and
+the checks that need other code (a JWT public key, the trusted-documents manifest) when the app
+is assembled."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from gateway.settings import Settings, SettingsError
+from gateway.app import create_app
+from gateway.config import PersistedQuerySettings, Settings, SettingsError
+from gateway.persisted import sha256_hex
+from tests.persisted.documents import INTERVIEWS, apollo_manifest, operation
 
 SECRET = "s3cret-" + "x" * 32
 API_KEY = {"KOMBO_API_KEY": "kombo-live-key"}
@@ -38,6 +44,14 @@ def ec_pem() -> str:
 def refused(env: dict[str, str]) -> str:
     with pytest.raises(SettingsError) as info:
         Settings.from_env(env)
+    return str(info.value)
+
+
+def refused_by_the_app(env: dict[str, str]) -> str:
+    """What stops the start once the settings are read: ``create_app`` checks what needs the
+    gateway's other code (a JWT public key, the manifest, the sandbox's fault names)."""
+    with pytest.raises(SettingsError) as info:
+        create_app(Settings.from_env(env))
     return str(info.value)
 
 
@@ -94,7 +108,6 @@ def test_defaults_are_the_readmes() -> None:
         ({"GATEWAY_CORS_ORIGINS": "*, https://app.example.com"}, "GATEWAY_CORS_ORIGINS"),
         ({"GATEWAY_AUTH": "jwt"}, "GATEWAY_JWT_SECRET"),
         ({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_SECRET": "short"}, "GATEWAY_JWT_SECRET"),
-        ({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": "not a pem"}, "GATEWAY_JWT_PUBLIC_KEY"),
         ({"GATEWAY_JWT_SECRET": SECRET}, "GATEWAY_JWT_SECRET"),
         ({"GATEWAY_MAX_INFLIGHT_COST": "lots"}, "GATEWAY_MAX_INFLIGHT_COST"),
         ({"GATEWAY_MAX_INFLIGHT_COST": "0"}, "GATEWAY_MAX_INFLIGHT_COST"),
@@ -104,6 +117,11 @@ def test_each_wrong_value_is_refused_with_a_message_naming_its_variable(
     env: dict[str, str], variable: str
 ) -> None:
     assert variable in refused(env)
+
+
+def test_a_public_key_that_is_no_pem_is_refused_naming_its_variable() -> None:
+    env = {"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": "not a pem"}
+    assert "GATEWAY_JWT_PUBLIC_KEY" in refused_by_the_app(env)
 
 
 def test_a_wrong_value_is_quoted_back_so_the_operator_sees_the_typo() -> None:
@@ -208,7 +226,7 @@ def test_a_public_key_that_is_not_a_usable_rs256_or_es256_key_is_refused_at_star
     key: Callable[[], str], says: str
 ) -> None:
     pem = key()
-    message = refused({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": pem})
+    message = refused_by_the_app({"GATEWAY_AUTH": "jwt", "GATEWAY_JWT_PUBLIC_KEY": pem})
     assert message.startswith("GATEWAY_JWT_PUBLIC_KEY")
     assert says in message
     assert "PRIVATE" not in message
@@ -288,3 +306,63 @@ def test_upstream_max_bytes_reaches_the_kombo_client(env: dict[str, str], expect
     settings = Settings.from_env({"KOMBO_API_KEY": "k", **env})
     assert settings.upstream_max_bytes == expected
     assert kombo_config(settings).max_response_bytes == expected
+
+
+# --- persisted queries -------------------------------------------------------------------------
+
+
+def test_persisted_query_defaults() -> None:
+    settings = Settings.from_env({}).persisted_queries
+
+    assert settings == PersistedQuerySettings(apq=True, cache_size=1000, cache_bytes=10_485_760)
+    assert settings.trusted_documents_path is None
+
+
+def test_persisted_query_settings_read_every_variable(tmp_path: Path) -> None:
+    from gateway.app import trusted_documents_for
+
+    manifest = tmp_path / "trusted.json"
+    manifest.write_text(apollo_manifest(operation(INTERVIEWS)))
+
+    whole = Settings.from_env(
+        {
+            "GATEWAY_APQ": "false",
+            "GATEWAY_APQ_CACHE_SIZE": "50",
+            "GATEWAY_APQ_CACHE_BYTES": "65536",
+            "GATEWAY_TRUSTED_DOCUMENTS": str(manifest),
+        }
+    )
+    settings = whole.persisted_queries
+
+    assert (settings.apq, settings.cache_size, settings.cache_bytes) == (False, 50, 65536)
+    trusted_documents = trusted_documents_for(whole)  # what create_app loads and checks
+    assert trusted_documents is not None
+    assert trusted_documents.get(sha256_hex(INTERVIEWS)) == INTERVIEWS
+    assert trusted_documents.source == str(manifest)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GATEWAY_APQ": "maybe"}, "GATEWAY_APQ must be 'true' or 'false'"),
+        ({"GATEWAY_APQ_CACHE_SIZE": "0"}, "GATEWAY_APQ_CACHE_SIZE must be a whole number"),
+        ({"GATEWAY_APQ_CACHE_SIZE": "lots"}, "GATEWAY_APQ_CACHE_SIZE must be a whole number"),
+        ({"GATEWAY_APQ_CACHE_BYTES": "10"}, "GATEWAY_APQ_CACHE_BYTES must be a whole number"),
+    ],
+)
+def test_persisted_query_settings_refuse_bad_values(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_a_missing_manifest_stops_the_app_from_being_assembled() -> None:
+    message = refused_by_the_app({"GATEWAY_TRUSTED_DOCUMENTS": "/no/such/manifest.json"})
+    assert "no such file" in message
+
+
+# --- the sandbox's faults ----------------------------------------------------------------------
+
+
+def test_an_unknown_fault_scenario_stops_the_app_from_being_assembled() -> None:
+    message = refused_by_the_app({"SANDBOX_FAULTS": "rate-limit,nope"})
+    assert "SANDBOX_FAULTS: unknown scenario(s) nope" in message

@@ -1,21 +1,25 @@
-"""Environment → one validated :class:`Settings` object, read once at start.
+"""Environment → one validated :class:`Settings` object, read once at start (README
+"Configuration").
 
 Nothing else in the gateway reads ``os.environ``: the CLI builds a ``Settings`` with
-:func:`Settings.from_env` and hands it to :func:`gateway.app.create_app`.
+:func:`Settings.from_env` and hands it to ``gateway.app.create_app``. Every variable is read
+through a typed reader of :mod:`gateway.config.readers`; the checks that need the gateway's
+other code (a JWT public key, the trusted-documents manifest, the sandbox's fault names) run
+where the app is assembled, with the code they need.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.util
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
-if TYPE_CHECKING:
-    from gateway.persisted import TrustedDocuments
+from gateway.config.readers import Environment, SettingsError
 
 EU_BASE_URL = "https://api.kombo.dev/v1"
 US_BASE_URL = "https://api.us.kombo.dev/v1"
@@ -37,15 +41,13 @@ MAX_UPSTREAM_MAX_BYTES = 1024 * 1_048_576
 DEFAULT_MAX_INFLIGHT_COST = 10_000
 MAX_MAX_INFLIGHT_COST = 10**9
 REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
+MIN_SECRET_BYTES = 32
+"""RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits)."""
 
 AuthMode = Literal["none", "jwt"]
 LogFormat = Literal["text", "json"]
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 DEFAULT_SERVICE_NAME = "kombo-gateway"
-
-
-class SettingsError(ValueError):
-    """A configuration value is wrong; the message names the variable and what it expects."""
 
 
 @dataclass(frozen=True)
@@ -154,14 +156,15 @@ class Resilience:
 class PersistedQuerySettings:
     """Automatic persisted queries and the trusted-documents mode (README "Persisted queries").
 
-    ``trusted_documents``, when set, is the manifest already loaded and checked against the
-    schema; APQ registration is then off whatever ``apq`` says.
+    ``trusted_documents_path``, when set, is the manifest's path (``GATEWAY_TRUSTED_DOCUMENTS``);
+    the app loads it and checks it against the schema before it serves, and APQ registration is
+    then off whatever ``apq`` says.
     """
 
     apq: bool = True
     cache_size: int = DEFAULT_APQ_CACHE_SIZE
     cache_bytes: int = DEFAULT_APQ_CACHE_BYTES
-    trusted_documents: TrustedDocuments | None = field(default=None, repr=False)
+    trusted_documents_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,12 +197,9 @@ class LogSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> LogSettings:
         """Read and check ``LOG_FORMAT`` and ``LOG_LEVEL`` (case-insensitive)."""
-        log_format = (env.get("LOG_FORMAT") or "").strip().lower() or "text"
-        if log_format not in ("text", "json"):
-            raise SettingsError(f"LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
-        level = (env.get("LOG_LEVEL") or "").strip().lower() or "info"
-        if level not in LOG_LEVELS:
-            raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+        variables = Environment(env)
+        log_format = variables.choice("LOG_FORMAT", ("text", "json"), "text", any_case=True)
+        level = variables.choice("LOG_LEVEL", LOG_LEVELS, "info", any_case=True)
         return cls("json" if log_format == "json" else "text", level)
 
 
@@ -217,7 +217,7 @@ class TracingSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the gateway is configured with (CONTRACT.md §3)."""
+    """Everything the gateway is configured with (README "Configuration")."""
 
     kombo_api_key: str | None = None
     kombo_base_url: str = EU_BASE_URL
@@ -296,22 +296,13 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Read and validate the variables; raise :class:`SettingsError` on the first bad one."""
-
-        def get(name: str) -> str | None:
-            value = env.get(name)
-            if value is None:
-                return None
-            value = value.strip()
-            return value or None
+        variables = Environment(env)
+        get = variables.text
 
         api_key = get("KOMBO_API_KEY")
-        base_url = (get("KOMBO_BASE_URL") or EU_BASE_URL).rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
-            raise SettingsError(f"KOMBO_BASE_URL must be an http(s) URL, got {base_url!r}")
+        base_url = (variables.http_url("KOMBO_BASE_URL", EU_BASE_URL) or EU_BASE_URL).rstrip("/")
 
-        auth = get("GATEWAY_AUTH") or "none"
-        if auth not in ("none", "jwt"):
-            raise SettingsError(f"GATEWAY_AUTH must be 'none' or 'jwt', got {auth!r}")
+        auth = variables.choice("GATEWAY_AUTH", ("none", "jwt"), "none")
         jwt_secret = get("GATEWAY_JWT_SECRET")
         jwt_public_key = get("GATEWAY_JWT_PUBLIC_KEY")
         if jwt_public_key is not None and "\n" not in jwt_public_key:
@@ -319,24 +310,10 @@ class Settings:
             jwt_public_key = jwt_public_key.replace("\\n", "\n")
         _check_jwt_keys(auth, jwt_secret, jwt_public_key)
 
-        port_text = get("PORT") or "8000"
-        try:
-            port = int(port_text)
-        except ValueError:
-            raise SettingsError(f"PORT must be a whole number, got {port_text!r}") from None
-        if not 0 <= port <= 65535:
-            raise SettingsError(f"PORT must be between 0 and 65535, got {port}")
-
-        workers_text = get("GATEWAY_WORKERS") or "1"
-        if not workers_text.isdigit() or not 1 <= int(workers_text) <= 64:
-            raise SettingsError(
-                f"GATEWAY_WORKERS must be a whole number from 1 to 64, got {workers_text!r}"
-            )
-
-        drain_seconds = _seconds(get("GATEWAY_DRAIN_SECONDS"), "GATEWAY_DRAIN_SECONDS", 0.0, 300)
-        shutdown_grace = _seconds(
-            get("GATEWAY_SHUTDOWN_GRACE"), "GATEWAY_SHUTDOWN_GRACE", 25.0, 3600
-        )
+        port = variables.port("PORT", 8000)
+        workers = variables.whole_number("GATEWAY_WORKERS", 1, 1, 64)
+        drain_seconds = variables.seconds("GATEWAY_DRAIN_SECONDS", 0.0, 0, 300)
+        shutdown_grace = variables.seconds("GATEWAY_SHUTDOWN_GRACE", 25.0, 0, 3600)
 
         host = get("HOST") or "127.0.0.1"
         if host != "localhost":
@@ -346,7 +323,7 @@ class Settings:
                 raise SettingsError(
                     f"HOST must be an IP address or 'localhost', got {host!r}"
                 ) from None
-        allow_unauthenticated = _flag("GATEWAY_ALLOW_UNAUTHENTICATED", get)
+        allow_unauthenticated = variables.flag("GATEWAY_ALLOW_UNAUTHENTICATED")
         unguarded = auth == "none" and api_key is not None and not allow_unauthenticated
         if unguarded and not _is_loopback(host):
             raise SettingsError(
@@ -356,30 +333,12 @@ class Settings:
                 "an authenticating proxy) set GATEWAY_ALLOW_UNAUTHENTICATED=true"
             )
 
-        origins = tuple(
-            o.strip() for o in (get("GATEWAY_CORS_ORIGINS") or "").split(",") if o.strip()
-        )
+        origins = variables.items("GATEWAY_CORS_ORIGINS")
         _check_cors_origins(origins)
 
-        max_body_text = get("GATEWAY_MAX_BODY_BYTES") or str(DEFAULT_MAX_BODY_BYTES)
-        if not max_body_text.isdigit():
-            raise SettingsError(
-                f"GATEWAY_MAX_BODY_BYTES must be a whole number of bytes, got {max_body_text!r}"
-            )
-        max_body_bytes = int(max_body_text)
-        if not MIN_MAX_BODY_BYTES <= max_body_bytes <= MAX_MAX_BODY_BYTES:
-            raise SettingsError(
-                f"GATEWAY_MAX_BODY_BYTES must be between {MIN_MAX_BODY_BYTES} and "
-                f"{MAX_MAX_BODY_BYTES}, got {max_body_bytes}"
-            )
-
-        limits = _query_limits(get)
-        max_inflight_cost = _whole_number(
-            "GATEWAY_MAX_INFLIGHT_COST",
-            get,
-            DEFAULT_MAX_INFLIGHT_COST,
-            1,
-            MAX_MAX_INFLIGHT_COST,
+        limits = _query_limits(variables)
+        max_inflight_cost = variables.whole_number(
+            "GATEWAY_MAX_INFLIGHT_COST", DEFAULT_MAX_INFLIGHT_COST, 1, MAX_MAX_INFLIGHT_COST
         )
         if max_inflight_cost < limits.max_cost:
             # Otherwise a request the limits allow could never be admitted.
@@ -387,6 +346,13 @@ class Settings:
                 f"GATEWAY_MAX_INFLIGHT_COST ({max_inflight_cost}) must be at least "
                 f"GATEWAY_MAX_COST ({limits.max_cost}), so that every allowed request can run; "
                 "lower GATEWAY_MAX_COST too, or raise the budget"
+            )
+
+        sandbox_faults = variables.items("SANDBOX_FAULTS")
+        if sandbox_faults and api_key is not None:
+            # Which names exist is the sandbox's to say: create_app checks them.
+            raise SettingsError(
+                "SANDBOX_FAULTS applies to the embedded sandbox only; unset KOMBO_API_KEY to use it"
             )
 
         return cls(
@@ -402,35 +368,83 @@ class Settings:
             cors_origins=origins,
             host=host,
             port=port,
-            workers=int(workers_text),
+            workers=workers,
             drain_seconds=drain_seconds,
             shutdown_grace=shutdown_grace,
             cursor_secret=get("GATEWAY_CURSOR_SECRET"),
             allow_unauthenticated=allow_unauthenticated,
-            max_body_bytes=max_body_bytes,
-            upstream_max_bytes=_whole_number(
+            max_body_bytes=variables.whole_number(
+                "GATEWAY_MAX_BODY_BYTES",
+                DEFAULT_MAX_BODY_BYTES,
+                MIN_MAX_BODY_BYTES,
+                MAX_MAX_BODY_BYTES,
+            ),
+            upstream_max_bytes=variables.whole_number(
                 "GATEWAY_UPSTREAM_MAX_BYTES",
-                get,
                 DEFAULT_UPSTREAM_MAX_BYTES,
                 MIN_UPSTREAM_MAX_BYTES,
                 MAX_UPSTREAM_MAX_BYTES,
             ),
             limits=limits,
             max_inflight_cost=max_inflight_cost,
-            connections=_connection_limits(get),
-            resilience=_resilience(get),
-            sandbox_faults=_sandbox_faults(get, api_key),
-            persisted_queries=_persisted_query_settings(get),
-            fast_path=get("GATEWAY_FAST_PATH") is None or _flag("GATEWAY_FAST_PATH", get),
-            response_cache=_response_cache_settings(get),
-            redis_url=_redis_url(get),
+            connections=_connection_limits(variables),
+            resilience=_resilience(variables),
+            sandbox_faults=sandbox_faults,
+            persisted_queries=PersistedQuerySettings(
+                apq=variables.flag("GATEWAY_APQ", default=True),
+                cache_size=variables.whole_number(
+                    "GATEWAY_APQ_CACHE_SIZE", DEFAULT_APQ_CACHE_SIZE, 1, 10**6
+                ),
+                cache_bytes=variables.whole_number(
+                    "GATEWAY_APQ_CACHE_BYTES", DEFAULT_APQ_CACHE_BYTES, 1024, 2**30
+                ),
+                trusted_documents_path=get("GATEWAY_TRUSTED_DOCUMENTS"),
+            ),
+            fast_path=variables.flag("GATEWAY_FAST_PATH", default=True),
+            response_cache=ResponseCacheSettings(
+                ttl=variables.whole_number("GATEWAY_CACHE_TTL", 0, 0, MAX_CACHE_TTL),
+                max_entries=variables.whole_number(
+                    "GATEWAY_CACHE_MAX_ENTRIES", DEFAULT_CACHE_MAX_ENTRIES, 1, 10**6
+                ),
+                max_bytes=variables.whole_number(
+                    "GATEWAY_CACHE_MAX_BYTES", DEFAULT_CACHE_MAX_BYTES, 1_048_576, 2**34
+                ),
+            ),
+            redis_url=_redis_url(variables),
             log=LogSettings.from_env(env),
-            tracing=_tracing_settings(get),
+            tracing=_tracing_settings(variables),
         )
 
 
+QUERY_LIMIT_RANGE = (1, 999_999_999)
+"""Every query limit but ``GATEWAY_INTROSPECTION`` is a whole number in this range."""
+
+CONNECTION_LIMIT_RANGES: Mapping[str, tuple[float, float]] = {
+    "max_url_bytes": (256, 1_048_576),
+    "max_header_bytes": (256, 1_048_576),
+    "max_head_bytes": (1024, 4_194_304),
+    "max_headers": (8, 10_000),
+    "header_timeout": (0.1, 3600),
+    "body_timeout": (0.1, 3600),
+    "keepalive_timeout": (0.1, 3600),
+    "max_connections": (16, 10_000_000),
+}
+"""The range of each :class:`ConnectionLimits` field (its variable is in ``VARIABLES``)."""
+
+RESILIENCE_VARIABLES: Mapping[str, tuple[str, float, float]] = {
+    "request_timeout": ("GATEWAY_REQUEST_TIMEOUT", 0.1, 600),
+    "upstream_concurrency": ("GATEWAY_UPSTREAM_CONCURRENCY", 1, 1000),
+    "retries": ("GATEWAY_UPSTREAM_RETRIES", 0, 10),
+    "retry_base_delay": ("GATEWAY_RETRY_BASE_DELAY", 0, 60),
+    "retry_max_delay": ("GATEWAY_RETRY_MAX_DELAY", 0, 60),
+}
+"""The variable and range of each :class:`Resilience` field; ``int`` fields are whole numbers,
+the others seconds."""
+
+
 def _check_jwt_keys(auth: str, secret: str | None, public_key: str | None) -> None:
-    """``jwt`` needs exactly one usable key; ``none`` must not silently ignore a configured one."""
+    """``jwt`` needs exactly one key; ``none`` must not silently ignore a configured one. Whether
+    a public key is a usable one is for the JWT verifier to say, when the app is assembled."""
     if auth != "jwt":
         for name, value in (("GATEWAY_JWT_SECRET", secret), ("GATEWAY_JWT_PUBLIC_KEY", public_key)):
             if value is not None:
@@ -445,30 +459,11 @@ def _check_jwt_keys(auth: str, secret: str | None, public_key: str | None) -> No
             "GATEWAY_JWT_PUBLIC_KEY (PEM, RS256/ES256), got "
             + ("both" if secret is not None else "neither")
         )
-    from gateway.auth import MIN_SECRET_BYTES, public_key_algorithm
-
     if secret is not None and len(secret.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(
             f"GATEWAY_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes for HS256 "
             f"(RFC 7518 §3.2), got {len(secret.encode())}"
         )
-    if public_key is not None:
-        try:
-            public_key_algorithm(public_key)
-        except ValueError as exc:
-            raise SettingsError(f"GATEWAY_JWT_PUBLIC_KEY {exc}") from None
-
-
-def _flag(name: str, get: Callable[[str], str | None]) -> bool:
-    """A boolean variable: true/false, 1/0, yes/no (any case); unset is false."""
-    value = get(name)
-    if value is None:
-        return False
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise SettingsError(f"{name} must be 'true' or 'false', got {value!r}")
 
 
 def _is_loopback(host: str) -> bool:
@@ -504,139 +499,35 @@ def _check_cors_origins(origins: tuple[str, ...]) -> None:
             )
 
 
-def _resilience(get: Callable[[str], str | None]) -> Resilience:
-    """The ``GATEWAY_REQUEST_TIMEOUT`` / ``GATEWAY_UPSTREAM_*`` / ``GATEWAY_RETRY_*`` variables."""
-    default = Resilience()
-
-    def number(name: str, fallback: float, low: float, high: float, whole: bool = False) -> float:
-        text = get(name)
-        if text is None:
-            return fallback
-        try:
-            value = int(text) if whole else float(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            kind = "a whole number" if whole else "a number of seconds"
-            raise SettingsError(f"{name} must be {kind} from {low:g} to {high:g}, got {text!r}")
-        return value
-
-    return Resilience(
-        request_timeout=number("GATEWAY_REQUEST_TIMEOUT", default.request_timeout, 0.1, 600),
-        upstream_concurrency=int(
-            number("GATEWAY_UPSTREAM_CONCURRENCY", default.upstream_concurrency, 1, 1000, True)
-        ),
-        retries=int(number("GATEWAY_UPSTREAM_RETRIES", default.retries, 0, 10, True)),
-        retry_base_delay=number("GATEWAY_RETRY_BASE_DELAY", default.retry_base_delay, 0, 60),
-        retry_max_delay=number("GATEWAY_RETRY_MAX_DELAY", default.retry_max_delay, 0, 60),
-    )
-
-
-def _sandbox_faults(get: Callable[[str], str | None], api_key: str | None) -> tuple[str, ...]:
-    """``SANDBOX_FAULTS``: fault scenarios of the embedded sandbox (README "Trying failures")."""
-    names = tuple(n.strip() for n in (get("SANDBOX_FAULTS") or "").split(",") if n.strip())
-    if not names:
-        return ()
-    if api_key is not None:
-        raise SettingsError(
-            "SANDBOX_FAULTS applies to the embedded sandbox only; unset KOMBO_API_KEY to use it"
-        )
-    from gateway.sandbox.faults import FAULT_SCENARIOS
-
-    unknown = [n for n in names if n not in FAULT_SCENARIOS]
-    if unknown:
-        raise SettingsError(
-            f"SANDBOX_FAULTS: unknown scenario(s) {', '.join(unknown)}; "
-            f"known: {', '.join(FAULT_SCENARIOS)}"
-        )
-    return names
-
-
-def _persisted_query_settings(get: Callable[[str], str | None]) -> PersistedQuerySettings:
-    """``GATEWAY_APQ`` (default true), ``GATEWAY_APQ_CACHE_SIZE`` (documents),
-    ``GATEWAY_APQ_CACHE_BYTES`` and ``GATEWAY_TRUSTED_DOCUMENTS`` (a manifest, read and checked
-    against the schema here so that a bad entry stops the start)."""
-    trusted_documents = None
-    path = get("GATEWAY_TRUSTED_DOCUMENTS")
-    if path is not None:
-        from gateway.persisted import load_trusted_documents
-
-        trusted_documents = load_trusted_documents(path)
-    return PersistedQuerySettings(
-        apq=get("GATEWAY_APQ") is None or _flag("GATEWAY_APQ", get),
-        cache_size=_whole_number("GATEWAY_APQ_CACHE_SIZE", get, DEFAULT_APQ_CACHE_SIZE, 1, 10**6),
-        cache_bytes=_whole_number(
-            "GATEWAY_APQ_CACHE_BYTES", get, DEFAULT_APQ_CACHE_BYTES, 1024, 2**30
-        ),
-        trusted_documents=trusted_documents,
-    )
-
-
-def _whole_number(
-    name: str, get: Callable[[str], str | None], default: int, low: int, high: int
-) -> int:
-    """An integer variable within ``[low, high]``; unset is ``default``."""
-    text = get(name) or str(default)
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise SettingsError(f"{name} must be a whole number from {low} to {high}, got {text!r}")
-    return int(text)
-
-
-def _query_limits(get: Callable[[str], str | None]) -> QueryLimits:
-    """``GATEWAY_MAX_DEPTH`` and the other limits: whole numbers of at least 1 (unset: the
-    default); ``GATEWAY_INTROSPECTION``: true unless set false."""
+def _query_limits(variables: Environment) -> QueryLimits:
+    """``GATEWAY_MAX_DEPTH`` and the other limits (unset: the default);
+    ``GATEWAY_INTROSPECTION``: true unless set false."""
     defaults = QueryLimits()
-    numbers: dict[str, int] = {}
-    for attribute, name in QueryLimits.VARIABLES.items():
-        text = get(name)
-        if attribute == "introspection" or text is None:
-            continue
-        if not text.isdigit() or int(text) < 1 or len(text) > 9:
-            raise SettingsError(
-                f"{name} must be a whole number from 1 to 999999999, got {text!r} "
-                f"(default {getattr(defaults, attribute)})"
-            )
-        numbers[attribute] = int(text)
-    introspection = get("GATEWAY_INTROSPECTION") is None or _flag("GATEWAY_INTROSPECTION", get)
+    low, high = QUERY_LIMIT_RANGE
+    numbers = {
+        attribute: variables.whole_number(name, getattr(defaults, attribute), low, high)
+        for attribute, name in QueryLimits.VARIABLES.items()
+        if attribute != "introspection"
+    }
+    introspection = variables.flag("GATEWAY_INTROSPECTION", default=True)
     return QueryLimits(**numbers, introspection=introspection)
 
 
-def _connection_limits(get: Callable[[str], str | None]) -> ConnectionLimits:
+def _connection_limits(variables: Environment) -> ConnectionLimits:
     """``GATEWAY_MAX_URL_BYTES`` .. ``GATEWAY_MAX_CONNECTIONS`` (:class:`ConnectionLimits`)."""
     default = ConnectionLimits()
+    values: dict[str, float | None] = {}
+    for attribute, name in ConnectionLimits.VARIABLES.items():
+        low, high = CONNECTION_LIMIT_RANGES[attribute]
+        fallback = getattr(default, attribute)
+        if isinstance(fallback, float):
+            values[attribute] = variables.seconds(name, fallback, low, high)
+        elif fallback is None and variables.text(name) is None:
+            values[attribute] = None  # derived from the descriptor limit at start
+        else:
+            values[attribute] = variables.whole_number(name, fallback or 0, int(low), int(high))
+    limits = ConnectionLimits(**values)  # type: ignore[arg-type]
     names = ConnectionLimits.VARIABLES
-
-    def size(attribute: str, low: int, high: int) -> int:
-        return _whole_number(names[attribute], get, getattr(default, attribute), low, high)
-
-    def seconds(attribute: str, low: float, high: float) -> float:
-        name, text = names[attribute], get(names[attribute])
-        if text is None:
-            return float(getattr(default, attribute))
-        try:
-            value = float(text)
-        except ValueError:
-            value = -1.0
-        if not low <= value <= high:
-            raise SettingsError(
-                f"{name} must be a number of seconds from {low:g} to {high:g}, got {text!r}"
-            )
-        return value
-
-    limits = ConnectionLimits(
-        max_url_bytes=size("max_url_bytes", 256, 1_048_576),
-        max_header_bytes=size("max_header_bytes", 256, 1_048_576),
-        max_head_bytes=size("max_head_bytes", 1024, 4_194_304),
-        max_headers=size("max_headers", 8, 10_000),
-        header_timeout=seconds("header_timeout", 0.1, 3600),
-        body_timeout=seconds("body_timeout", 0.1, 3600),
-        keepalive_timeout=seconds("keepalive_timeout", 0.1, 3600),
-        max_connections=(
-            None
-            if get(names["max_connections"]) is None
-            else size("max_connections", 16, 10_000_000)
-        ),
-    )
     for attribute in ("max_url_bytes", "max_header_bytes"):
         if getattr(limits, attribute) > limits.max_head_bytes:
             raise SettingsError(
@@ -646,38 +537,24 @@ def _connection_limits(get: Callable[[str], str | None]) -> ConnectionLimits:
     return limits
 
 
-def _seconds(text: str | None, name: str, default: float, most: float) -> float:
-    """A duration in seconds from 0 to ``most``, or ``default`` when unset."""
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, got {text!r}") from None
-    if not 0 <= value <= most:
-        raise SettingsError(f"{name} must be between 0 and {most:g} seconds, got {text!r}")
-    return value
+def _resilience(variables: Environment) -> Resilience:
+    """The ``GATEWAY_REQUEST_TIMEOUT`` / ``GATEWAY_UPSTREAM_*`` / ``GATEWAY_RETRY_*`` variables."""
+    default = Resilience()
+    values: dict[str, float] = {}
+    for attribute, (name, low, high) in RESILIENCE_VARIABLES.items():
+        fallback = getattr(default, attribute)
+        if isinstance(fallback, int):
+            values[attribute] = variables.whole_number(name, fallback, int(low), int(high))
+        else:
+            values[attribute] = variables.seconds(name, fallback, low, high)
+    return Resilience(**values)  # type: ignore[arg-type]
 
 
-def _response_cache_settings(get: Callable[[str], str | None]) -> ResponseCacheSettings:
-    """``GATEWAY_CACHE_TTL`` (whole seconds, 0 = off), ``GATEWAY_CACHE_MAX_ENTRIES`` and
-    ``GATEWAY_CACHE_MAX_BYTES``."""
-    return ResponseCacheSettings(
-        ttl=_whole_number("GATEWAY_CACHE_TTL", get, 0, 0, MAX_CACHE_TTL),
-        max_entries=_whole_number(
-            "GATEWAY_CACHE_MAX_ENTRIES", get, DEFAULT_CACHE_MAX_ENTRIES, 1, 10**6
-        ),
-        max_bytes=_whole_number(
-            "GATEWAY_CACHE_MAX_BYTES", get, DEFAULT_CACHE_MAX_BYTES, 1_048_576, 2**34
-        ),
-    )
-
-
-def _redis_url(get: Callable[[str], str | None]) -> str | None:
+def _redis_url(variables: Environment) -> str | None:
     """``GATEWAY_REDIS_URL``: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://``
     (TLS) or ``unix:///path/to/socket``. The message never repeats the URL (it may hold a
     password)."""
-    url = get("GATEWAY_REDIS_URL")
+    url = variables.text("GATEWAY_REDIS_URL")
     if url is None:
         return None
     expected = "GATEWAY_REDIS_URL must look like redis://host:6379/0 (or rediss://, unix:///path)"
@@ -698,16 +575,17 @@ def _redis_url(get: Callable[[str], str | None]) -> str | None:
     return url
 
 
-def _tracing_settings(get: Callable[[str], str | None]) -> TracingSettings | None:
+def _tracing_settings(variables: Environment) -> TracingSettings | None:
     """``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_ENDPOINT`` (an http(s)
     URL) turns tracing on, unless ``OTEL_SDK_DISABLED=true``; it needs the ``[otel]`` extra and
     OTLP over HTTP (``OTEL_EXPORTER_OTLP_PROTOCOL`` unset or ``http/protobuf``)."""
+    get = variables.text
     names = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-    name, endpoint = next(((n, get(n)) for n in names if get(n)), (names[1], None))
-    if endpoint is None or _flag("OTEL_SDK_DISABLED", get):
+    name = next((n for n in names if get(n)), names[1])
+    if get(name) is None or variables.flag("OTEL_SDK_DISABLED"):
         return None
-    if not endpoint.startswith(("http://", "https://")):
-        raise SettingsError(f"{name} must be an http(s) URL, got {endpoint!r}")
+    endpoint = variables.http_url(name)
+    assert endpoint is not None
     for variable in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
         protocol = get(variable)
         if protocol is not None and protocol != "http/protobuf":
@@ -715,8 +593,6 @@ def _tracing_settings(get: Callable[[str], str | None]) -> TracingSettings | Non
                 f"{variable}={protocol!r}: the gateway exports spans over OTLP/HTTP only; "
                 "set it to 'http/protobuf' (a collector's port 4318) or unset it"
             )
-    import importlib.util
-
     try:
         installed = importlib.util.find_spec("opentelemetry.exporter.otlp.proto.http") is not None
     except ModuleNotFoundError:
