@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway import graphiql
 from gateway.admission import MemoryAdmission
 from gateway.auth import authenticator_for
+from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, PageCacheConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
@@ -32,7 +33,7 @@ from gateway.persisted import (
 )
 from gateway.redis_pages import RedisPageStore
 from gateway.request_id import RequestIdMiddleware, current_request_id
-from gateway.schema import GatewayContext, build_schema
+from gateway.schema import GatewayContext
 from gateway.schema.limits import UpstreamBudget
 from gateway.secret_guard import SecretGuard
 from gateway.settings import SANDBOX_BASE_URL, Settings
@@ -160,7 +161,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         apq_store = RedisDocumentStore(redis, LRUDocumentStore(apq.cache_size, apq.cache_bytes))
     persisted = document_policy(settings.persisted_queries, apq_store)
     # APQ registers a document once the schema has parsed and validated it, within the limits.
-    schema = build_schema(
+    schema = executable_schema(
         settings.limits,
         fast_path=settings.fast_path,
         extensions=schema_extensions(persisted),

@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from gateway.admission import MIN_WEIGHT, GatewayAtCapacity, MemoryAdmission
+from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline
-from gateway.schema import GatewayContext, build_schema
+from gateway.schema import GatewayContext
 
 T = TypeVar("T")
 
@@ -164,7 +165,7 @@ class BlockingKombo:
 
 
 def app_with(admission: MemoryAdmission, kombo: BlockingKombo, timeout: float) -> Starlette:
-    schema = build_schema()
+    schema = executable_schema()
 
     async def context_getter(_request: Request) -> GatewayContext:
         return GatewayContext(

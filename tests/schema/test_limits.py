@@ -15,10 +15,11 @@ from graphql import get_introspection_query, parse
 from strawberry.types.execution import PreExecutionError
 
 from gateway.app import EXAMPLE_QUERY
+from gateway.execution import executable_schema
 from gateway.kombo import InterviewPage, InterviewQuery
 from gateway.kombo.models import parse_interview
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
-from gateway.schema import GatewayContext, GatewaySchema, QueryLimits, build_schema
+from gateway.schema import GatewayContext, GatewaySchema, QueryLimits
 from gateway.schema.limits import (
     CONNECTION_FIELDS,
     ID_LOOKUPS,
@@ -33,7 +34,7 @@ from tests.servers import ROOT
 
 INTEGRATION = INTEGRATIONS[0]
 ALL = interviews_for(INTEGRATION)
-DEFAULT_SCHEMA = build_schema()
+DEFAULT_SCHEMA = executable_schema()
 GRAPHIQL_INTROSPECTION = get_introspection_query(
     descriptions=True,
     specified_by_url=True,
@@ -147,7 +148,7 @@ def test_depth_counts_the_fields_on_the_longest_path(levels: int) -> None:
 
 
 def test_depth_just_under_and_just_over_the_limit() -> None:
-    schema = build_schema(QueryLimits(max_depth=4))
+    schema = executable_schema(QueryLimits(max_depth=4))
     assert_allowed(run(nested(4), schema=schema))
     assert_refused(
         run(nested(5), schema=schema), "query depth 5 exceeds the limit of 4 (GATEWAY_MAX_DEPTH)"
@@ -162,7 +163,7 @@ def test_depth_counts_through_fragments_and_inline_fragments() -> None:
     """
     ((shape),) = measure_operations(parse(document)).values()
     assert shape.depth == 6  # interviews nodes application candidate emailAddresses emailAddress
-    schema = build_schema(QueryLimits(max_depth=5))
+    schema = executable_schema(QueryLimits(max_depth=5))
     assert_refused(
         run(document, schema=schema), "query depth 6 exceeds the limit of 5 (GATEWAY_MAX_DEPTH)"
     )
@@ -198,7 +199,7 @@ def aliased_lookups(count: int) -> str:
 
 
 def test_aliases_just_under_and_just_over_the_limit() -> None:
-    schema = build_schema(QueryLimits(max_aliases=5))
+    schema = executable_schema(QueryLimits(max_aliases=5))
     allowed = run(aliased_lookups(5), schema=schema)
     assert_allowed(allowed)
     assert allowed.upstream_calls == 1  # the five lookups are one batch
@@ -216,7 +217,7 @@ def test_aliases_in_a_fragment_count_once_per_spread() -> None:
     ((shape),) = measure_operations(parse(document)).values()
     assert shape.aliases == 6
     assert_refused(
-        run(document, schema=build_schema(QueryLimits(max_aliases=5))),
+        run(document, schema=executable_schema(QueryLimits(max_aliases=5))),
         "alias count 6 exceeds the limit of 5 (GATEWAY_MAX_ALIASES)",
     )
 
@@ -246,7 +247,7 @@ def tokens(count: int) -> str:
 
 
 def test_tokens_just_under_and_just_over_the_limit() -> None:
-    schema = build_schema(QueryLimits(max_tokens=50))
+    schema = executable_schema(QueryLimits(max_tokens=50))
     assert_allowed(run(tokens(50), schema=schema))
     assert_refused(
         run(tokens(51), schema=schema),
@@ -256,7 +257,7 @@ def test_tokens_just_under_and_just_over_the_limit() -> None:
 
 
 def test_comments_count_as_tokens() -> None:
-    schema = build_schema(QueryLimits(max_tokens=50))
+    schema = executable_schema(QueryLimits(max_tokens=50))
     padded = "# a comment\n" * 60 + "{ __typename }"
     assert run(padded, schema=schema).errors[0]["code"] == "QUERY_TOO_COMPLEX"
 
@@ -346,7 +347,7 @@ def test_an_out_of_range_first_is_left_to_the_resolver() -> None:
 
 
 def test_cost_just_under_and_just_over_the_limit_with_variables() -> None:
-    schema = build_schema(QueryLimits(max_cost=24, max_estimated_calls=1_000))
+    schema = executable_schema(QueryLimits(max_cost=24, max_estimated_calls=1_000))
     assert_allowed(run(FAN_OUT, {"outer": 4, "inner": 5}, schema=schema))  # 4 + 20 = 24
     assert_refused(
         run(FAN_OUT, {"outer": 4, "inner": 6}, schema=schema),  # 4 + 24 = 28
@@ -355,7 +356,7 @@ def test_cost_just_under_and_just_over_the_limit_with_variables() -> None:
 
 
 def test_estimated_calls_just_under_and_just_over_the_limit() -> None:
-    schema = build_schema(QueryLimits(max_estimated_calls=5))
+    schema = executable_schema(QueryLimits(max_estimated_calls=5))
     assert_allowed(run(FAN_OUT, {"outer": 4, "inner": 1}, schema=schema))  # 1 + 4 calls
     assert_refused(
         run(FAN_OUT, {"outer": 5, "inner": 1}, schema=schema),
@@ -481,7 +482,7 @@ def test_introspection_is_on_by_default_and_graphiqls_query_passes() -> None:
 
 
 def test_introspection_off_refuses_schema_and_type_but_not_typename() -> None:
-    schema = build_schema(QueryLimits(introspection=False))
+    schema = executable_schema(QueryLimits(introspection=False))
     outcome = run(GRAPHIQL_INTROSPECTION, schema=schema)
     assert not outcome.executed and outcome.upstream_calls == 0
     assert [(e["message"], e["code"]) for e in outcome.errors] == [

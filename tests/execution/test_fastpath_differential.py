@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from bench.scenarios import INTERVIEW_ALL_FIELDS
+from gateway.execution import executable_schema
 from gateway.http import format_error
 from gateway.kombo import (
     InterviewPage,
@@ -46,7 +47,7 @@ from gateway.kombo import (
     KomboUnavailable,
 )
 from gateway.kombo import models as m
-from gateway.schema import GatewayContext, GatewaySchema, build_schema
+from gateway.schema import GatewayContext, GatewaySchema
 from gateway.schema.cursors import END, EdgeCursor, Position
 
 CURSOR_KEY = b"differential-test-cursor-key-32b"
@@ -512,8 +513,8 @@ class DocumentWriter:
         return f"{alias}{name}{self.condition()} {self.selection(named, depth + 1)}"
 
 
-FAST = build_schema(fast_path=True)
-SLOW = build_schema(fast_path=False)
+FAST = executable_schema(fast_path=True)
+SLOW = executable_schema(fast_path=False)
 
 
 @st.composite
