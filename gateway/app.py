@@ -34,12 +34,12 @@ from gateway.persisted import (
 from gateway.redis_pages import RedisPageStore
 from gateway.request_id import RequestIdMiddleware, current_request_id
 from gateway.schema import GatewayContext
-from gateway.schema.limits import UpstreamBudget
 from gateway.secret_guard import SecretGuard
 from gateway.settings import SANDBOX_BASE_URL, Settings
 from gateway.shared_redis import SharedRedis
 from gateway.telemetry import RequestTelemetry, UpstreamCallCounter, note_integration
 from gateway.tracing import NO_TRACING, Tracing
+from gateway.upstream import UpstreamAccess, UpstreamBudget
 
 log = logging.getLogger("gateway")
 
@@ -203,15 +203,18 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         note_integration(caller.integration_id)
         # RequestIdMiddleware set it, from X-Request-Id or fresh; log lines all carry it.
         request_id = current_request_id()
-        return GatewayContext(
+        upstream = UpstreamAccess(
             kombo=state["kombo"],
-            cursor_key=cursor_key,
-            upstream_budget=UpstreamBudget(settings.limits.upstream_budget),
             integration_id=caller.integration_id,
-            request_id=request_id,
+            budget=UpstreamBudget(settings.limits.upstream_budget),
             deadline=Deadline.after(request_timeout),
             tracing=tracing,
             redact=redactor,
+        )
+        return GatewayContext(
+            upstream=upstream,
+            cursor_key=cursor_key,
+            request_id=request_id,
             admission=memory.ticket(),
         )
 

@@ -64,7 +64,7 @@ def spellings(secrets: Iterable[str]) -> tuple[str, ...]:
 class Redactor:
     """:func:`redact` bound to one process's secrets (``Settings.secrets()``): what guards the
     log lines also guards what reaches clients, strings from upstream first
-    (:func:`gateway.schema.context.gateway_error`), then every response body as a last check
+    (:func:`gateway.upstream.gateway_error`), then every response body as a last check
     (:mod:`gateway.secret_guard`)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:

@@ -11,12 +11,16 @@ from graphql import GraphQLError
 from graphql.execution import Executor
 from strawberry.extensions import SchemaExtension
 
-from gateway.schema.bounds import DocumentBounds
-from gateway.schema.context import GatewayContext
 from gateway.schema.error_handling import ContractErrors
-from gateway.schema.limits import MAX_COERCION_ERRORS, QueryLimits, limit_extensions
-from gateway.schema.operations import RequireOperationName
+from gateway.schema.limits import (
+    MAX_COERCION_ERRORS,
+    DocumentBounds,
+    QueryLimits,
+    RequireOperationName,
+    limit_extensions,
+)
 from gateway.schema.query import Query
+from gateway.schema.request_context import GatewayContext
 from gateway.schema.scalars import DateTimeScalar
 from gateway.schema.types import Interview
 from gateway.telemetry import OperationRecorder
@@ -63,7 +67,7 @@ def build_schema(
         extensions=[
             ContractErrors,
             RequireOperationName,
-            # Before graphql-core's validation: refuses what would make it slow (bounds.py).
+            # Before graphql-core's validation: refuses what would make it slow.
             DocumentBounds,
             *limit_extensions(limits or QueryLimits()),
             OperationRecorder,

@@ -49,6 +49,7 @@ from gateway.kombo import (
 from gateway.kombo import models as m
 from gateway.schema import GatewayContext, GatewaySchema
 from gateway.schema.cursors import END, EdgeCursor, Position
+from gateway.upstream import UpstreamAccess
 
 CURSOR_KEY = b"differential-test-cursor-key-32b"
 INTEGRATION = "test:differential"
@@ -136,9 +137,8 @@ def execute(
 
     async def run() -> Any:
         context = GatewayContext(
-            kombo=fake,  # type: ignore[arg-type]
+            upstream=UpstreamAccess(kombo=fake, integration_id=INTEGRATION),  # type: ignore[arg-type]
             cursor_key=CURSOR_KEY,
-            integration_id=INTEGRATION,
             request_id="request-1",
         )
         return await schema.execute(document, variable_values=variables, context_value=context)

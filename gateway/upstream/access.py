@@ -1,13 +1,15 @@
-"""Per-request state: the caller's integration, the Kombo client, the loaders and a page memo.
+"""One GraphQL request's access to Kombo: the caller's integration, the loaders, a page memo.
 
-One :class:`GatewayContext` per GraphQL request, created inside the running event loop (the
-DataLoader binds the loop it is created in). Everything a resolver needs comes from here.
+One :class:`UpstreamAccess` per GraphQL request, created inside the running event loop (the
+DataLoader binds the loop it is created in). The resolvers reach Kombo only through it: id
+lookups batched by the loader, pages fetched once per request, every call within the request's
+deadline and upstream-call budget, and whatever is still running cancelled once the answer is
+sent (README "Layout").
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -15,83 +17,31 @@ from typing import Any
 from aiodataloader import DataLoader
 
 from gateway import metrics
-from gateway.admission import AdmissionTicket
-from gateway.errors import BadUserInput, GatewayError, UpstreamError, UpstreamUnavailable
+from gateway.errors import BadUserInput
 from gateway.kombo import (
     MAX_PAGE_SIZE,
     Deadline,
     InterviewPage,
     InterviewQuery,
-    KomboAPIError,
     KomboClient,
     KomboError,
-    KomboRetriesExhausted,
 )
 from gateway.kombo.models import Interview
 from gateway.logs import Redactor
-from gateway.schema.limits import UpstreamBudget
 from gateway.tracing import NO_TRACING, Tracing
+from gateway.upstream.budget import UpstreamBudget
+from gateway.upstream.errors import Redact, gateway_error
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
-Redact = Callable[[str], str]
-
-
-def gateway_error(exc: KomboError, redact: Redact) -> GatewayError:
-    """What a Kombo failure looks like to a GraphQL client (CONTRACT.md §1 Errors).
-
-    Every string Kombo supplied (message, title, log link, code) passes through ``redact`` (the
-    log lines' redaction, with the process's secrets): an upstream that echoes the request's
-    ``Authorization: Bearer <key>`` in its error text must not hand the key to clients.
-    """
-    if isinstance(exc, KomboAPIError):
-        return UpstreamError(
-            redact(exc.message),
-            code=_redacted(exc.code, redact),
-            title=_redacted(exc.title, redact),
-            log_url=_redacted(exc.log_url, redact),
-            status=exc.status,
-        )
-    if isinstance(exc, KomboRetriesExhausted):
-        return UpstreamGaveUp(exc, redact)
-    return UpstreamUnavailable(redact(f"Kombo gave no usable answer: {exc}"))
-
-
-def _redacted(text: str | None, redact: Redact) -> str | None:
-    return None if text is None else redact(text)
-
-
-class UpstreamGaveUp(UpstreamUnavailable):
-    """``UPSTREAM_UNAVAILABLE`` after Kombo kept answering "not now" (a rate limit, a concurrency
-    limit, the remote ATS down) until the retries ran out: Kombo's code is kept as
-    ``upstreamCode``, beside its ``title``, ``logUrl`` and the upstream HTTP ``status`` (each
-    string through ``redact``, as in :func:`gateway_error`)."""
-
-    def __init__(self, exc: KomboRetriesExhausted, redact: Redact) -> None:
-        super().__init__(redact(f"Kombo gave no usable answer: {exc}"))
-        self.upstream_code = _redacted(exc.code, redact)
-        self.title = _redacted(exc.title, redact)
-        self.log_url = _redacted(exc.log_url, redact)
-        self.status = exc.status
-
-    def extensions(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "upstreamCode": self.upstream_code,
-            "title": self.title,
-            "logUrl": self.log_url,
-            "status": self.status,
-        }
 
 
 @dataclass
-class GatewayContext:
-    """What resolvers see as ``info.context``."""
+class UpstreamAccess:
+    """What the resolvers of one GraphQL request may ask of Kombo."""
 
     kombo: KomboClient
-    cursor_key: bytes
     integration_id: str | None
-    request_id: str
-    upstream_budget: UpstreamBudget = field(default_factory=UpstreamBudget)
+    budget: UpstreamBudget = field(default_factory=UpstreamBudget)
     """Counts this request's real upstream calls (pages, id batches) against
     ``GATEWAY_UPSTREAM_BUDGET``; memoized pages and response-cache hits are not calls (the
     client spends it only when it goes upstream)."""
@@ -102,10 +52,6 @@ class GatewayContext:
     redact: Redact = field(default_factory=Redactor, repr=False)
     """Applied to every string from Kombo that reaches the client: the app's is bound to the
     process's secrets; the default still removes bearer tokens and JWTs."""
-    admission: AdmissionTicket | None = field(default=None, repr=False)
-    """This request's share of the process's memory budget (``GATEWAY_MAX_INFLIGHT_COST``):
-    reserved as execution starts, released by the endpoint once the response is sent
-    (:meth:`response_sent`). None: not bounded (unit tests)."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
         field(default_factory=dict, repr=False)
     )
@@ -123,12 +69,6 @@ class GatewayContext:
             if not task.done():
                 task.cancel()
         self._tasks.clear()
-
-    def response_sent(self) -> None:
-        """The response has been sent, or will never be (an error, a cancelled request): give
-        back this request's memory reservation. Safe to call more than once."""
-        if self.admission is not None:
-            self.admission.release()
 
     def integration(self) -> str:
         """The integration this request reads; a clear error when none was given or configured."""
@@ -158,7 +98,7 @@ class GatewayContext:
                         query,
                         page_size=len(ids),
                         deadline=self.deadline,
-                        on_upstream_call=self.upstream_budget.spend,
+                        on_upstream_call=self.budget.spend,
                     )
             except KomboError as exc:
                 raise gateway_error(exc, self.redact) from exc
@@ -192,7 +132,7 @@ class GatewayContext:
                     page_size=page_size,
                     cursor=cursor,
                     deadline=self.deadline,
-                    on_upstream_call=self.upstream_budget.spend,
+                    on_upstream_call=self.budget.spend,
                 )
         except KomboError as exc:
             raise gateway_error(exc, self.redact) from exc
