@@ -19,6 +19,7 @@ from gateway import graphiql
 from gateway.admission import MemoryAdmission
 from gateway.auth import authenticator_for
 from gateway.config import SANDBOX_BASE_URL, Settings, SettingsError
+from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
@@ -42,10 +43,10 @@ from gateway.persisted import (
 )
 from gateway.redaction import Redactor
 from gateway.redis_pages import RedisPageStore
-from gateway.schema import GatewayContext, build_schema
-from gateway.schema.limits import UpstreamBudget
+from gateway.schema import GatewayContext
 from gateway.secret_guard import SecretGuard
 from gateway.shared_redis import SharedRedis
+from gateway.upstream import UpstreamAccess, UpstreamBudget
 
 log = logging.getLogger("gateway")
 
@@ -184,10 +185,11 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     # OperationRecorder names each request's log line, metrics and span once its document has
     # validated; APQ registers a document once the schema has parsed and validated it, within
     # the limits.
-    schema = build_schema(
+    schema = executable_schema(
         settings.limits,
         fast_path=settings.fast_path,
-        extensions=[OperationRecorder, *schema_extensions(persisted)],
+        observers=[OperationRecorder],
+        extensions=schema_extensions(persisted),
     )
     if not settings.limits.introspection:
         log.info("introspection is off (GATEWAY_INTROSPECTION=false): GraphiQL has no schema")
@@ -225,16 +227,19 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         note_integration(caller.integration_id)
         # RequestIdMiddleware set it, from X-Request-Id or fresh; log lines all carry it.
         request_id = current_request_id()
-        return GatewayContext(
+        upstream = UpstreamAccess(
             kombo=state["kombo"],
-            cursor_key=cursor_key,
-            upstream_budget=UpstreamBudget(settings.limits.upstream_budget),
             integration_id=caller.integration_id,
-            request_id=request_id,
+            budget=UpstreamBudget(settings.limits.upstream_budget),
             deadline=Deadline.after(request_timeout),
             spans=tracing,
             observe_batch=observe_batch,
             redact=redactor,
+        )
+        return GatewayContext(
+            upstream=upstream,
+            cursor_key=cursor_key,
+            request_id=request_id,
             admission=memory.ticket(),
         )
 

@@ -4,7 +4,7 @@ A :class:`Redactor` holds one process's secrets (``Settings.secrets()``, the API
 :func:`redact` also removes anything shaped like a bearer token or a JWT. The same redaction
 guards three exits (README "Logs" and "Security"): every log line
 (:func:`gateway.observability.logs.install_redaction`), every string from upstream that becomes
-a GraphQL error (:func:`gateway.schema.context.gateway_error`), and every response body as a
+a GraphQL error (:func:`gateway.upstream.gateway_error`), and every response body as a
 last check (:mod:`gateway.secret_guard`).
 """
 

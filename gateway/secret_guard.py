@@ -1,7 +1,7 @@
 """The last check before bytes leave: no response body carries one of the process's secrets.
 
 Strings an upstream supplies are redacted where they become GraphQL errors
-(:func:`gateway.schema.context.gateway_error`); this middleware is the defence in depth behind
+(:func:`gateway.upstream.gateway_error`); this middleware is the defence in depth behind
 that, for anything else that might echo a secret (an interview field Kombo fills with the key,
 a future code path). A body that holds a secret is logged (without it) and answered with
 ``[redacted]`` in its place. The cost is one ``in`` check per secret spelling on each body:

@@ -7,7 +7,7 @@ makes, per GraphQL request, these spans (README "Operations"):
 - ``POST /graphql`` (server), renamed to the operation (``query Interviews``) once its
   document validated; its parent is the caller's W3C ``traceparent``, when it sent one;
 - ``interviews page`` and ``interviews by id`` (internal): the resolvers' upstream work, one
-  connection page and one id-lookup batch (:mod:`gateway.schema.context`);
+  connection page and one id-lookup batch (:mod:`gateway.upstream.access`);
 - ``kombo /ats/interviews`` (internal): one upstream call, retries included; each wait before
   a retry is a ``retry`` event on it;
 - ``GET /ats/interviews`` (client): one HTTP request to Kombo, which carries this span's

@@ -8,16 +8,19 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from graphql.execution import Executor
 from strawberry.extensions import SchemaExtension
 
-from gateway.schema.bounds import DocumentBounds
-from gateway.schema.context import GatewayContext
-from gateway.schema.document_cache import ParseCache, ValidationCache
 from gateway.schema.error_handling import ContractErrors
-from gateway.schema.fastpath import fast_path_executor
-from gateway.schema.limits import MAX_COERCION_ERRORS, QueryLimits, limit_extensions
-from gateway.schema.operations import RequireOperationName
+from gateway.schema.limits import (
+    MAX_COERCION_ERRORS,
+    DocumentBounds,
+    QueryLimits,
+    RequireOperationName,
+    limit_extensions,
+)
 from gateway.schema.query import Query
+from gateway.schema.request_context import GatewayContext
 from gateway.schema.scalars import DateTimeScalar
 from gateway.schema.types import Interview
 
@@ -40,20 +43,21 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(
     limits: QueryLimits | None = None,
     *,
-    fast_path: bool = True,
+    execution_context_class: type[Executor] | None = None,
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> GatewaySchema:
-    """The schema of CONTRACT.md §1.
+    """The schema (README "How GraphQL maps to Kombo").
 
     ``limits`` (default: :class:`QueryLimits`' defaults) bound every request's depth, aliases,
     tokens and estimated cost before execution (:mod:`gateway.schema.limits`).
 
-    ``fast_path`` completes eligible selections with compiled projections
-    (:mod:`gateway.schema.fastpath`), byte-for-byte equal to graphql-core's completion.
+    ``execution_context_class`` (default: graphql-core's) executes the operations: the app
+    gives the fast path (:func:`gateway.execution.executable_schema`).
 
-    ``extensions`` (per-request factories) are added after the gateway's own: the app adds
-    the recorder that names each request for its operators (README "Operations") and the
-    persisted-query registration of :mod:`gateway.persisted` this way.
+    ``extensions`` (per-request factories) are added after the gateway's own: the app adds the
+    recorder that names each request for its operators (README "Operations"), the document
+    caches of :mod:`gateway.execution` and the persisted-query registration of
+    :mod:`gateway.persisted` this way, in that order.
     """
     return GatewaySchema(
         query=Query,
@@ -62,18 +66,13 @@ def build_schema(
         extensions=[
             ContractErrors,
             RequireOperationName,
-            # Before graphql-core's validation: refuses what would make it slow (bounds.py).
+            # Before graphql-core's validation: refuses what would make it slow.
             DocumentBounds,
             *limit_extensions(limits or QueryLimits()),
-            # Frontends send the same few documents again and again: parse and validate each
-            # once (one LRU shared by the process, bounded by document size, count and memory;
-            # the token limit still applies first).
-            ParseCache,
-            ValidationCache,
             *extensions,
         ],
         scalar_overrides={datetime: DateTimeScalar},
-        execution_context_class=fast_path_executor() if fast_path else None,
+        execution_context_class=execution_context_class,
     )
 
 

@@ -17,7 +17,7 @@ from gateway.schema.paging import UpstreamLoop, collect
 from gateway.schema.types import Interview
 
 if TYPE_CHECKING:
-    from gateway.schema.context import GatewayContext
+    from gateway.schema.request_context import GatewayContext
 
 
 @strawberry.type(description="Paging information of a connection (forward paging only).")
@@ -78,7 +78,7 @@ def budget_allows_stitching(ctx: GatewayContext) -> Callable[[int], bool]:
     (``hasNextPage`` true) serves the client better than an error."""
 
     def may_stitch(pages: int) -> bool:
-        budget = ctx.upstream_budget
+        budget = ctx.upstream.budget
         return pages < MAX_STITCHED_PAGES and budget.limit - budget.spent > 1
 
     return may_stitch
@@ -111,7 +111,7 @@ async def resolve_interviews(
     if job_id is not None:
         query = restrict_to_job(query, job_id)
     digest = query.digest()
-    integration = ctx.integration()
+    integration = ctx.upstream.integration()
 
     start: Position = START
     page_size = first
@@ -131,7 +131,7 @@ async def resolve_interviews(
         return InterviewConnection(edges=[], page_info=EMPTY_PAGE_INFO)
 
     async def fetch(upstream_cursor: str | None):  # type: ignore[no-untyped-def]
-        return await ctx.fetch_page(query, page_size, upstream_cursor)
+        return await ctx.upstream.fetch_page(query, page_size, upstream_cursor)
 
     try:
         collected = await collect(fetch, start, first, may_stitch=budget_allows_stitching(ctx))

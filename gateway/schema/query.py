@@ -10,8 +10,8 @@ import strawberry
 from gateway.errors import BadUserInput
 from gateway.kombo.models import Interview as InterviewModel
 from gateway.schema.connection import InterviewConnection, resolve_interviews
-from gateway.schema.context import GatewayContext
 from gateway.schema.filters import InterviewFilter
+from gateway.schema.request_context import GatewayContext
 from gateway.schema.types import Interview, Node
 
 MAX_NODES = 1000
@@ -26,7 +26,7 @@ def _checked_id(value: str, argument: str) -> str:
 
 def _load(info: strawberry.Info, interview_id: str) -> Awaitable[InterviewModel | None]:
     ctx: GatewayContext = info.context
-    return ctx.interview_loader.load(interview_id)
+    return ctx.upstream.interview_loader.load(interview_id)
 
 
 @strawberry.type(

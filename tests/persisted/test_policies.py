@@ -16,6 +16,7 @@ from gateway.errors import (
     PersistedQueryNotSupported,
     UntrustedDocument,
 )
+from gateway.execution import executable_schema
 from gateway.persisted import (
     AutomaticPersistedQueries,
     LRUDocumentStore,
@@ -27,7 +28,7 @@ from gateway.persisted import (
     schema_extensions,
     sha256_hex,
 )
-from gateway.schema import QueryLimits, build_schema
+from gateway.schema import QueryLimits
 from tests.persisted.documents import INTERVIEWS, TYPENAME, TYPENAME_HASH, persisted, run
 
 
@@ -49,7 +50,7 @@ def test_apq_unknown_hash_is_not_found_with_apollos_message_and_status_200() -> 
 
 def apq_schema(policy: AutomaticPersistedQueries, limits: QueryLimits | None = None) -> Any:
     """The gateway's schema with APQ's registration, as the app builds it."""
-    return build_schema(limits, extensions=schema_extensions(policy))
+    return executable_schema(limits, extensions=schema_extensions(policy))
 
 
 async def apq_request(

@@ -18,7 +18,7 @@ from gateway.kombo.errors import (
     KomboRetriesExhausted,
 )
 from gateway.redaction import REDACTED, Redactor
-from gateway.schema.context import gateway_error
+from gateway.upstream import gateway_error
 
 KEY = "sk-live-" + "9c1d" * 6
 OTHER_SECRET = "cursor-secret-" + "77" * 8

@@ -41,7 +41,7 @@ added to a projected type must stay pure and cheap: a projection that misses run
 ``@include``/``@skip`` are honoured by compiling with graphql-core's own field collection; a
 plan is cached per document text, operation and the values of the variables those directives
 read, so the same document with other condition values gets (and caches) its own plan. A
-document too large to cache (:func:`gateway.schema.document_cache.cacheable`) is planned for its
+document too large to cache (:func:`gateway.execution.document_cache.cacheable`) is planned for its
 request only.
 """
 
@@ -85,9 +85,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from gateway.execution.document_cache import cacheable
 from gateway.kombo import models
 from gateway.schema import connection
-from gateway.schema.document_cache import cacheable
 
 __all__ = [
     "PROJECTED_CLASSES",
@@ -123,7 +123,7 @@ any other class is completed by graphql-core.
 
 MAX_DOCUMENTS = 512
 """Documents whose plans are kept (oldest dropped first); documents larger than
-:data:`~gateway.schema.document_cache.MAX_CACHED_DOCUMENT_BYTES` never are."""
+:data:`~gateway.execution.document_cache.MAX_CACHED_DOCUMENT_BYTES` never are."""
 
 MAX_PLANS_PER_DOCUMENT = 32
 """Plans kept per document: one per combination of ``@include``/``@skip`` variable values."""

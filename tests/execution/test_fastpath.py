@@ -14,13 +14,14 @@ from strawberry.extensions import SchemaExtension
 from bench.scenarios import INTERVIEW_ALL_FIELDS
 from gateway import app as gateway_app
 from gateway.config import Settings, SettingsError
+from gateway.execution import executable_schema
+from gateway.execution.fastpath import FastPathExecutor, FastPathStats, fast_path_executor
 from gateway.kombo import models as m
-from gateway.schema import GatewaySchema, build_schema
+from gateway.schema import GatewaySchema
 from gateway.schema.error_handling import ContractErrors
-from gateway.schema.fastpath import FastPathExecutor, FastPathStats, fast_path_executor
 from gateway.schema.query import Query
 from gateway.schema.types import Interview
-from tests.schema.test_fastpath_differential import FakeKombo, execute
+from tests.execution.test_fastpath_differential import FakeKombo, execute
 
 EVERYTHING = INTERVIEW_ALL_FIELDS
 PAGE = f"""query Page($first: Int) {{
@@ -68,12 +69,12 @@ UPSTREAM = FakeKombo(tuple(interview(i) for i in range(5)))
 @pytest.fixture
 def fast() -> GatewaySchema:
     """A fresh schema: its own plan cache and counters."""
-    return build_schema(fast_path=True)
+    return executable_schema(fast_path=True)
 
 
 @pytest.fixture(scope="module")
 def slow() -> GatewaySchema:
-    return build_schema(fast_path=False)
+    return executable_schema(fast_path=False)
 
 
 def stats(schema: GatewaySchema) -> FastPathStats:
@@ -253,13 +254,13 @@ def test_gateway_fast_path_false_turns_it_off(monkeypatch: pytest.MonkeyPatch) -
         Settings.from_env({"GATEWAY_FAST_PATH": "sometimes"})
 
     built: list[bool] = []
-    original = gateway_app.build_schema
+    original = gateway_app.executable_schema
 
     def spy(*args: Any, fast_path: bool = True, **kwargs: Any) -> GatewaySchema:
         built.append(fast_path)
         return original(*args, fast_path=fast_path, **kwargs)
 
-    monkeypatch.setattr(gateway_app, "build_schema", spy)
+    monkeypatch.setattr(gateway_app, "executable_schema", spy)
     gateway_app.create_app(Settings.from_env({"GATEWAY_FAST_PATH": "false"}))
     gateway_app.create_app(Settings.from_env({}))
     assert built == [False, True]

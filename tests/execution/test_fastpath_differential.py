@@ -37,6 +37,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from bench.scenarios import INTERVIEW_ALL_FIELDS
+from gateway.execution import executable_schema
 from gateway.http import error_body
 from gateway.kombo import (
     InterviewPage,
@@ -46,8 +47,9 @@ from gateway.kombo import (
     KomboUnavailable,
 )
 from gateway.kombo import models as m
-from gateway.schema import GatewayContext, GatewaySchema, build_schema
+from gateway.schema import GatewayContext, GatewaySchema
 from gateway.schema.cursors import END, EdgeCursor, Position
+from gateway.upstream import UpstreamAccess
 
 CURSOR_KEY = b"differential-test-cursor-key-32b"
 INTEGRATION = "test:differential"
@@ -135,9 +137,8 @@ def execute(
 
     async def run() -> Any:
         context = GatewayContext(
-            kombo=fake,  # type: ignore[arg-type]
+            upstream=UpstreamAccess(kombo=fake, integration_id=INTEGRATION),  # type: ignore[arg-type]
             cursor_key=CURSOR_KEY,
-            integration_id=INTEGRATION,
             request_id="request-1",
         )
         return await schema.execute(document, variable_values=variables, context_value=context)
@@ -512,8 +513,8 @@ class DocumentWriter:
         return f"{alias}{name}{self.condition()} {self.selection(named, depth + 1)}"
 
 
-FAST = build_schema(fast_path=True)
-SLOW = build_schema(fast_path=False)
+FAST = executable_schema(fast_path=True)
+SLOW = executable_schema(fast_path=False)
 
 
 @st.composite

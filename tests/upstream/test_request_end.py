@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import InterviewQuery
-from gateway.schema import GatewayContext
+from gateway.upstream import UpstreamAccess
 
 
 class HangingKombo:
@@ -37,12 +37,10 @@ class HangingKombo:
             raise
 
 
-def context_with(kombo: HangingKombo) -> GatewayContext:
-    return GatewayContext(
+def context_with(kombo: HangingKombo) -> UpstreamAccess:
+    return UpstreamAccess(
         kombo=kombo,  # type: ignore[arg-type]
-        cursor_key=b"k" * 32,
         integration_id="sandbox:acme-corp",
-        request_id="r",
     )
 
 

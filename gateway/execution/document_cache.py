@@ -7,7 +7,7 @@ what a client can make the gateway keep stays small whatever it sends:
 - a document larger than :data:`MAX_CACHED_DOCUMENT_BYTES` (UTF-8) is never cached: it is
   parsed and validated on every request, as without the cache (a single token, a comment or a
   string, can be a megabyte and still pass the token limit). The fast path's plan cache
-  (:mod:`gateway.schema.fastpath`) applies the same rule;
+  (:mod:`gateway.execution.fastpath`) applies the same rule;
 - at most :data:`DOCUMENT_CACHE_SIZE` documents;
 - at most :data:`DOCUMENT_CACHE_BYTES` of estimated memory. A parsed document costs far more
   than its text: about :data:`AST_BYTES_PER_TOKEN` per token (measured with graphql-core 3.3),

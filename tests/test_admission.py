@@ -17,9 +17,11 @@ from starlette.routing import Route
 
 from gateway.admission import MIN_WEIGHT, MemoryAdmission
 from gateway.errors import GatewayAtCapacity
+from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
 from gateway.kombo import Deadline
-from gateway.schema import GatewayContext, build_schema
+from gateway.schema import GatewayContext
+from gateway.upstream import UpstreamAccess
 
 T = TypeVar("T")
 
@@ -165,15 +167,18 @@ class BlockingKombo:
 
 
 def app_with(admission: MemoryAdmission, kombo: BlockingKombo, timeout: float) -> Starlette:
-    schema = build_schema()
+    schema = executable_schema()
 
     async def context_getter(_request: Request) -> GatewayContext:
-        return GatewayContext(
+        upstream = UpstreamAccess(
             kombo=kombo,  # type: ignore[arg-type]
-            cursor_key=b"k" * 32,
             integration_id="sandbox:acme-corp",
-            request_id="r",
             deadline=Deadline.after(timeout),
+        )
+        return GatewayContext(
+            upstream=upstream,
+            cursor_key=b"k" * 32,
+            request_id="r",
             admission=admission.ticket(),
         )
 

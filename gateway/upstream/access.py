@@ -1,7 +1,10 @@
-"""Per-request state: the caller's integration, the Kombo client, the loaders and a page memo.
+"""One GraphQL request's access to Kombo: the caller's integration, the loaders, a page memo.
 
-One :class:`GatewayContext` per GraphQL request, created inside the running event loop (the
-DataLoader binds the loop it is created in). Everything a resolver needs comes from here.
+One :class:`UpstreamAccess` per GraphQL request, created inside the running event loop (the
+DataLoader binds the loop it is created in). The resolvers reach Kombo only through it: id
+lookups batched by the loader, pages fetched once per request, every call within the request's
+deadline and upstream-call budget, and whatever is still running cancelled once the answer is
+sent (README "Layout").
 """
 
 from __future__ import annotations
@@ -16,31 +19,21 @@ from typing import Any, Protocol
 
 from aiodataloader import DataLoader
 
-from gateway.admission import AdmissionTicket
-from gateway.errors import (
-    BadUserInput,
-    GatewayError,
-    UpstreamError,
-    UpstreamGaveUp,
-    UpstreamUnavailable,
-)
+from gateway.errors import BadUserInput
 from gateway.kombo import (
     MAX_PAGE_SIZE,
     Deadline,
     InterviewPage,
     InterviewQuery,
-    KomboAPIError,
     KomboClient,
     KomboError,
-    KomboRetriesExhausted,
 )
 from gateway.kombo.models import Interview
 from gateway.redaction import Redactor
-from gateway.schema.limits import UpstreamBudget
+from gateway.upstream.budget import UpstreamBudget
+from gateway.upstream.errors import Redact, gateway_error
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
-Redact = Callable[[str], str]
-
 ObserveBatch = Callable[[str, int], None]
 """Told of each DataLoader batch: the loader's name and its number of keys."""
 
@@ -71,39 +64,13 @@ def _ignore_batch(loader: str, size: int) -> None:
     return None
 
 
-def gateway_error(exc: KomboError, redact: Redact) -> GatewayError:
-    """What a Kombo failure looks like to a GraphQL client (CONTRACT.md §1 Errors).
-
-    Every string Kombo supplied (message, title, log link, code) passes through ``redact`` (the
-    log lines' redaction, with the process's secrets): an upstream that echoes the request's
-    ``Authorization: Bearer <key>`` in its error text must not hand the key to clients.
-    """
-    if isinstance(exc, KomboAPIError):
-        return UpstreamError(
-            redact(exc.message),
-            code=_redacted(exc.code, redact),
-            title=_redacted(exc.title, redact),
-            log_url=_redacted(exc.log_url, redact),
-            status=exc.status,
-        )
-    if isinstance(exc, KomboRetriesExhausted):
-        return UpstreamGaveUp(exc, redact)
-    return UpstreamUnavailable(redact(f"Kombo gave no usable answer: {exc}"))
-
-
-def _redacted(text: str | None, redact: Redact) -> str | None:
-    return None if text is None else redact(text)
-
-
 @dataclass
-class GatewayContext:
-    """What resolvers see as ``info.context``."""
+class UpstreamAccess:
+    """What the resolvers of one GraphQL request may ask of Kombo."""
 
     kombo: KomboClient
-    cursor_key: bytes
     integration_id: str | None
-    request_id: str
-    upstream_budget: UpstreamBudget = field(default_factory=UpstreamBudget)
+    budget: UpstreamBudget = field(default_factory=UpstreamBudget)
     """Counts this request's real upstream calls (pages, id batches) against
     ``GATEWAY_UPSTREAM_BUDGET``; memoized pages and response-cache hits are not calls (the
     client spends it only when it goes upstream)."""
@@ -116,10 +83,6 @@ class GatewayContext:
     redact: Redact = field(default_factory=Redactor, repr=False)
     """Applied to every string from Kombo that reaches the client: the app's is bound to the
     process's secrets; the default still removes bearer tokens and JWTs."""
-    admission: AdmissionTicket | None = field(default=None, repr=False)
-    """This request's share of the process's memory budget (``GATEWAY_MAX_INFLIGHT_COST``):
-    reserved as execution starts, released by the endpoint once the response is sent
-    (:meth:`response_sent`). None: not bounded (unit tests)."""
     _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
         field(default_factory=dict, repr=False)
     )
@@ -137,12 +100,6 @@ class GatewayContext:
             if not task.done():
                 task.cancel()
         self._tasks.clear()
-
-    def response_sent(self) -> None:
-        """The response has been sent, or will never be (an error, a cancelled request): give
-        back this request's memory reservation. Safe to call more than once."""
-        if self.admission is not None:
-            self.admission.release()
 
     def integration(self) -> str:
         """The integration this request reads; a clear error when none was given or configured."""
@@ -172,7 +129,7 @@ class GatewayContext:
                         query,
                         page_size=len(ids),
                         deadline=self.deadline,
-                        on_upstream_call=self.upstream_budget.spend,
+                        on_upstream_call=self.budget.spend,
                     )
             except KomboError as exc:
                 raise gateway_error(exc, self.redact) from exc
@@ -206,7 +163,7 @@ class GatewayContext:
                     page_size=page_size,
                     cursor=cursor,
                     deadline=self.deadline,
-                    on_upstream_call=self.upstream_budget.spend,
+                    on_upstream_call=self.budget.spend,
                 )
         except KomboError as exc:
             raise gateway_error(exc, self.redact) from exc

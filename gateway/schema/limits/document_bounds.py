@@ -1,27 +1,25 @@
-"""Cheap bounds checked before graphql-core's validation, and on the raw variables before coercion.
+"""Cheap bounds on the document, checked before graphql-core's validation (README "Limits").
 
 graphql-core's validation walks the whole document once per rule set (about 30 rules in one
-``ParallelVisitor``, with a ``TypeInfo``), and a few rules do more than linear work; its variable
-coercion builds an error per bad value and suggestions for every unknown field. Measured on the
-worst documents and variables that fit the 1 MiB body and the 10,000-token limit
+``ParallelVisitor``, with a ``TypeInfo``), and a few rules do more than linear work. Measured on
+the worst documents that fit the 1 MiB body and the 10,000-token limit
 (``python -m bench.hostile.documents``): 2,000 operations took 500 ms of server CPU, 3,300
 spreads of one fragment 340 ms, 1,400 repeated directives 220 ms, 100 aliased ``__schema``
-introspections 1.1 s, 1 MiB of ``{}`` items in an ID list 710 ms, one 1 MiB unknown input
-field name 110 ms (a lexical distance to every field, for suggestions).
+introspections 1.1 s.
 
 So before validation one iterative pass over the parsed document counts what no real document
 needs much of (:data:`MAX_OPERATIONS`, :data:`MAX_FIELDS`, :data:`MAX_FRAGMENT_SPREADS`,
 :data:`MAX_DIRECTIVES_PER_LOCATION`, :data:`MAX_SCHEMA_FIELDS`, :data:`MAX_TYPE_FIELDS`) and
-refuses the document with ``QUERY_TOO_COMPLEX`` (validation then never runs); and before
-coercion one iterative pass over the raw variables of the operation refuses a list longer than
-any argument accepts (:data:`MAX_LIST_ITEMS`) and an object key longer than any input field
-name (:data:`MAX_FIELD_NAME`) with ``BAD_USER_INPUT`` naming the variable. Both passes are linear
-in what the client sent, which the body and token limits already bound.
+refuses the document with ``QUERY_TOO_COMPLEX`` (validation then never runs), as it does a list
+written in the document longer than any argument accepts
+(:data:`~gateway.schema.limits.variable_bounds.MAX_LIST_ITEMS`). The pass is linear in what the
+client sent, which the body and token limits already bound; the raw variables have their own
+bounds (:mod:`gateway.schema.limits.variable_bounds`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -39,21 +37,19 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from gateway.errors import BadUserInput, QueryTooComplex
+from gateway.errors import QueryTooComplex
+from gateway.schema.limits.variable_bounds import MAX_LIST_ITEMS
 
 __all__ = [
     "MAX_DIRECTIVES_PER_LOCATION",
     "MAX_FIELDS",
-    "MAX_FIELD_NAME",
     "MAX_FRAGMENT_SPREADS",
-    "MAX_LIST_ITEMS",
     "MAX_OPERATIONS",
     "MAX_SCHEMA_FIELDS",
     "MAX_TYPE_FIELDS",
     "MAX_VARIABLES",
     "DocumentBounds",
     "document_bound_exceeded",
-    "variables_refusal",
 ]
 
 MAX_OPERATIONS = 100
@@ -73,13 +69,6 @@ MAX_SCHEMA_FIELDS = 1
 GraphiQL's introspection query); GraphiQL asks once."""
 MAX_TYPE_FIELDS = 10
 """``__type`` fields in one document."""
-MAX_LIST_ITEMS = 1_000
-"""Items of one list in the variables: no argument takes more (``nodes(ids:)`` takes
-:data:`gateway.schema.query.MAX_NODES`, 1,000; the filters' lists go into one upstream URL)."""
-MAX_FIELD_NAME = 128
-"""Characters of an object key in the variables: every input field name is far shorter, so a
-longer key is an unknown field (answered without graphql-core's suggestions, which compute a
-lexical distance to every field: 110 ms for a 1 MiB key)."""
 
 
 def _exceeds(what: str, value: int, limit: int) -> str:
@@ -160,39 +149,6 @@ def _directives(node: Any) -> str:
     )
 
 
-def variables_refusal(
-    operation: OperationDefinitionNode, variables: Mapping[str, Any] | None
-) -> str | None:
-    """Why the raw ``variables`` of ``operation`` are refused before coercion, or None.
-    Only the operation's own variables are looked at (others are ignored, as the spec says)."""
-    if not variables:
-        return None
-    for definition in operation.variable_definitions or ():
-        name = definition.variable.name.value
-        if name not in variables:
-            continue
-        pending = [variables[name]]
-        while pending:
-            value = pending.pop()
-            if isinstance(value, list):
-                if len(value) > MAX_LIST_ITEMS:
-                    return (
-                        f"Variable '${name}' got invalid value: a list of {len(value)} items; "
-                        f"no argument takes more than {MAX_LIST_ITEMS}."
-                    )
-                pending.extend(value)
-            elif isinstance(value, dict):
-                for key, item in value.items():
-                    if len(key) > MAX_FIELD_NAME:
-                        return (
-                            f"Variable '${name}' got invalid value: a field name of {len(key)} "
-                            f"characters is not defined by any input type (at most "
-                            f"{MAX_FIELD_NAME})."
-                        )
-                    pending.append(item)
-    return None
-
-
 class DocumentBounds(SchemaExtension):
     """Refuses a document past :func:`document_bound_exceeded` in place of validation
     (Strawberry skips validating when errors are already there): ``QUERY_TOO_COMPLEX``, no
@@ -209,7 +165,3 @@ class DocumentBounds(SchemaExtension):
                     GraphQLError(message, original_error=QueryTooComplex(message))
                 ]
         yield
-
-
-def bad_variables(message: str) -> GraphQLError:
-    return GraphQLError(message, original_error=BadUserInput(message))

@@ -1,4 +1,4 @@
-"""Which operation of a document runs: the GraphQL spec's GetOperation (§6.1)."""
+"""Which operation of a document runs: the GraphQL spec's GetOperation (§6.1), README "Limits"."""
 
 from __future__ import annotations
 

@@ -13,17 +13,18 @@ from typing import Any, cast
 import pytest
 import strawberry.schema.schema as strawberry_schema
 
-from gateway.schema import GatewaySchema, build_schema
-from gateway.schema.document_cache import (
+from gateway.execution import executable_schema
+from gateway.execution.document_cache import (
     AST_BYTES_PER_TOKEN,
     DOCUMENTS,
     MAX_CACHED_DOCUMENT_BYTES,
     DocumentCache,
     cacheable,
 )
-from gateway.schema.fastpath import FastPathExecutor
-from tests.schema.test_fastpath import UPSTREAM
-from tests.schema.test_fastpath_differential import execute
+from gateway.execution.fastpath import FastPathExecutor
+from gateway.schema import GatewaySchema
+from tests.execution.test_fastpath import UPSTREAM
+from tests.execution.test_fastpath_differential import execute
 
 SMALL = "query Small { interviews(first: 2) { nodes { id title } } }"
 EXPECTED = {
@@ -49,7 +50,7 @@ def empty_cache() -> Iterator[None]:
 @pytest.fixture
 def schema() -> GatewaySchema:
     """A fresh schema: its own fast-path plan cache."""
-    return build_schema(fast_path=True)
+    return executable_schema(fast_path=True)
 
 
 @pytest.fixture

@@ -1,0 +1,47 @@
+"""What resolvers see as ``info.context``: one GraphQL request's upstream access and its keys.
+
+One :class:`GatewayContext` per GraphQL request, built by the app's context getter. The
+resolvers reach Kombo only through :attr:`GatewayContext.upstream` (:mod:`gateway.upstream`);
+the rest is what the GraphQL layer itself needs: the cursor key, the request id its errors
+carry, and the request's share of the memory budget (README "Layout").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.admission import AdmissionTicket
+from gateway.kombo import Deadline
+from gateway.upstream import UpstreamAccess
+
+__all__ = ["GatewayContext"]
+
+
+@dataclass
+class GatewayContext:
+    """What resolvers see as ``info.context``."""
+
+    upstream: UpstreamAccess
+    """Kombo, as this request may ask it: loaders, page memo, deadline, upstream-call budget."""
+    cursor_key: bytes
+    request_id: str
+    admission: AdmissionTicket | None = field(default=None, repr=False)
+    """This request's share of the process's memory budget (``GATEWAY_MAX_INFLIGHT_COST``):
+    reserved as execution starts, released by the endpoint once the response is sent
+    (:meth:`response_sent`). None: not bounded (unit tests)."""
+
+    @property
+    def deadline(self) -> Deadline:
+        """The request's deadline: its upstream calls end by it, and its wait for the memory
+        budget too."""
+        return self.upstream.deadline
+
+    def cancel_pending(self) -> None:
+        """End whatever upstream work of this request is still running: its answer is sent."""
+        self.upstream.cancel_pending()
+
+    def response_sent(self) -> None:
+        """The response has been sent, or will never be (an error, a cancelled request): give
+        back this request's memory reservation. Safe to call more than once."""
+        if self.admission is not None:
+            self.admission.release()

@@ -1,0 +1,123 @@
+"""The cost estimate as documented: connections multiply, id lookups batch, fields collected as
+execution collects them; variable coercion stops at the first error."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from graphql import parse
+
+from gateway.schema.limits import (
+    CONNECTION_FIELDS,
+    ID_LOOKUPS,
+    CostEstimate,
+    estimate_cost,
+)
+from tests.schema.limits.harness import DEFAULT_SCHEMA, FAN_OUT, FILTER_QUERY, run
+
+
+def estimate(document: str, variables: dict[str, Any] | None = None) -> CostEstimate | None:
+    return estimate_cost(DEFAULT_SCHEMA._schema, parse(document), None, variables)
+
+
+def test_first_multiplies_through_nested_connections() -> None:
+    # The docstring's example: 250 + 250 * 250 interviews; 1 + 250 upstream calls.
+    assert estimate(FAN_OUT, {"outer": 250, "inner": 250}) == CostEstimate(62_750, 251)
+    assert estimate(FAN_OUT, {"outer": 3, "inner": 7}) == CostEstimate(3 + 21, 1 + 3)
+
+
+def test_first_defaults_to_100_and_literals_count_like_variables() -> None:
+    assert estimate(FAN_OUT) == CostEstimate(100 + 100 * 100, 101)
+    literal = FAN_OUT.replace("first: $outer", "first: 2").replace("first: $inner", "first: 5")
+    assert estimate(literal) == CostEstimate(2 + 10, 3)
+    with_default = FAN_OUT.replace("$outer: Int", "$outer: Int = 4")
+    assert estimate(with_default, {"inner": 1}) == CostEstimate(4 + 4, 5)
+
+
+def test_edges_and_nodes_of_one_connection_are_one_fetch() -> None:
+    document = """{ interviews(first: 10) {
+      edges { node { application { job { interviews(first: 2) { nodes { id } } } } } }
+      nodes { id }
+      pageInfo { endCursor }
+    } }"""
+    # edges and nodes are two lists of the same 10 interviews: both are counted (an upper bound).
+    assert estimate(document) == CostEstimate(10 + 10 * 2, 1 + 10)
+
+
+def test_id_lookups_cost_one_node_per_id_and_one_call_per_250_ids() -> None:
+    ids = [f"id{n}" for n in range(300)]
+    document = """query($ids: [ID!]!) {
+      a: interview(id: "x") { id }
+      b: node(id: "y") { id }
+      nodes(ids: $ids) { id }
+    }"""
+    assert estimate(document, {"ids": ids}) == CostEstimate(302, 2)
+    assert estimate(document, {"ids": ids[:10]}) == CostEstimate(12, 1)
+    nested_job = (
+        '{ interview(id: "x") { application { job { interviews(first: 10) { nodes { id } } } } } }'
+    )
+    assert estimate(nested_job) == CostEstimate(1 + 10, 1 + 1)
+
+
+def test_fields_merged_by_execution_are_counted_once() -> None:
+    document = """
+    { interviews(first: 10) { nodes { id } } ...More }
+    fragment More on Query { interviews(first: 10) { pageInfo { hasNextPage } } }
+    """
+    assert estimate(document) == CostEstimate(10, 1)
+
+
+def test_skipped_fields_cost_nothing() -> None:
+    document = """query($full: Boolean!) {
+      interviews(first: 5) {
+        nodes { application { job @include(if: $full) { interviews(first: 50) { nodes { id } } } } }
+      }
+    }"""
+    assert estimate(document, {"full": True}) == CostEstimate(5 + 250, 6)
+    assert estimate(document, {"full": False}) == CostEstimate(5, 1)
+
+
+def test_an_out_of_range_first_is_left_to_the_resolver() -> None:
+    assert estimate("{ interviews(first: 100000) { nodes { id } } }") == CostEstimate(0, 1)
+    outcome = run("{ interviews(first: 100000) { nodes { id } } }")
+    assert [e["code"] for e in outcome.errors] == ["BAD_USER_INPUT"]
+    assert outcome.upstream_calls == 0
+
+
+def test_every_connection_and_id_lookup_of_the_schema_is_costed() -> None:
+    """A new connection or lookup field must be added to the estimate's tables."""
+    graphql_schema = DEFAULT_SCHEMA._schema
+    connections = set()
+    lookups = set()
+    for type_name, graphql_type in graphql_schema.type_map.items():
+        for field_name, field_def in getattr(graphql_type, "fields", {}).items():
+            named = str(field_def.type).strip("[]!")
+            if type_name.startswith("__"):
+                continue
+            if named.endswith("Connection"):
+                connections.add((type_name, field_name))
+            if type_name == "Query" and named in ("Interview", "Node"):
+                lookups.add((type_name, field_name))
+    assert connections == CONNECTION_FIELDS
+    assert lookups == set(ID_LOOKUPS)
+
+
+def test_the_estimate_stops_coercing_at_the_first_error() -> None:
+    # 100,000 unknown keys: graphql-core prints the whole object (a list of its items) into
+    # each error, one error per key; without the bound this took minutes.
+    variables = {"f": {f"k{i}": 0 for i in range(100_000)}}
+    started = time.process_time()
+    estimate = estimate_cost(DEFAULT_SCHEMA._schema, parse(FILTER_QUERY), None, variables)
+    assert estimate is None
+    assert time.process_time() - started < 1.0
+
+
+def test_execution_stops_coercing_at_the_first_error() -> None:
+    variables = {"f": {f"k{i}": 0 for i in range(20_000)}}
+    result = asyncio.run(DEFAULT_SCHEMA.execute(FILTER_QUERY, variable_values=variables))
+    messages = [error.message for error in result.errors or ()]
+    assert len(messages) == 2, messages[:3]
+    assert "unknown field 'k0'" in messages[0]
+    assert messages[1].startswith("Too many errors processing variables")
