@@ -92,6 +92,7 @@ bench: install wrk
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMPS)/venv
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check gateway tests bench
 	$(VENV)/bin/ruff format --check gateway tests bench
 	$(VENV)/bin/mypy
