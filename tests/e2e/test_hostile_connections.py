@@ -24,6 +24,9 @@ import pytest
 from bench.procfs import PeakRss
 from tests.support.servers import Server, free_port, gateway_env, start_server
 
+# Run alone by `make test`, after the parallel part: it measures memory, times connections.
+pytestmark = pytest.mark.serial
+
 MIB = 1_048_576
 CHUNK = 256 * 1024
 HEADER_TIMEOUT = 1.5

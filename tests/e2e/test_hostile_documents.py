@@ -24,6 +24,9 @@ from bench.procfs import cpu_seconds
 from gateway.persisted import sha256_hex
 from tests.support.servers import Server, free_port, gateway_env, start_server
 
+# Run alone by `make test`, after the parallel part: it measures the server's CPU per request.
+pytestmark = pytest.mark.serial
+
 CPU_BUDGET = 0.100
 NOISE = 0.011  # one clock tick (10 ms) of the tick-based counters, and a millisecond
 TRIES = 3
