@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway import graphiql
@@ -51,33 +51,6 @@ from gateway.upstream import UpstreamAccess, UpstreamBudget
 log = logging.getLogger("gateway")
 
 SANDBOX_API_KEY = "sandbox-key"
-
-EXAMPLE_QUERY = """\
-# kombo-gateway: press ▶ (or Ctrl-Enter) to run.
-# Next page: set $after to pageInfo.endCursor in
-# Variables. Another integration: the Headers tab,
-# {"X-Integration-Id": "greenhouse:globex"}.
-query Interviews($after: String) {
-  interviews(first: 5, after: $after) {
-    edges {
-      cursor
-      node {
-        id
-        title
-        startingAt
-        canceled
-        users { id firstName lastName email }
-        application {
-          outcome
-          candidate { firstName lastName }
-          job { id name }
-        }
-      }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
 
 
 def default_integration(settings: Settings) -> str | None:
@@ -243,13 +216,6 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             admission=memory.ticket(),
         )
 
-    page = graphiql.render_page("/graphql", EXAMPLE_QUERY)
-
-    def graphiql_page(_request: Request) -> Response:
-        return HTMLResponse(
-            page, headers={"Content-Security-Policy": graphiql.CONTENT_SECURITY_POLICY}
-        )
-
     async def healthz(_request: Request) -> Response:
         return PlainTextResponse("ok")
 
@@ -282,7 +248,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         endpoint = GraphQLEndpoint(
             schema,
             context_getter,
-            graphiql=graphiql_page,
+            graphiql=graphiql.page_endpoint("/graphql"),
             max_body_bytes=settings.max_body_bytes,
             persisted=persisted,
             telemetry=telemetry,

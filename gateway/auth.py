@@ -1,4 +1,4 @@
-"""Who is calling, and which integration they may read (``GATEWAY_AUTH``, CONTRACT.md §3).
+"""Who is calling, and which integration they may read (README "Security": "Tenancy: GATEWAY_AUTH").
 
 An :class:`Authenticator` turns a request's headers into a :class:`Caller`, or raises
 :class:`~gateway.errors.Unauthenticated` (HTTP 401) or :class:`~gateway.errors.Forbidden` (403).

@@ -12,7 +12,8 @@ import logging
 import orjson
 
 from gateway.kombo.errors import KomboMalformedResponse
-from gateway.kombo.models import InterviewPage, parse_interview_page
+from gateway.kombo.models import InterviewPage
+from gateway.kombo.parsing import parse_interview_page
 from gateway.shared_redis import SharedRedis, redis_key
 
 __all__ = ["RedisPageStore"]

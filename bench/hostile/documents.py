@@ -1,6 +1,6 @@
 """Hostile GraphQL documents and variables (issue 8, findings 1, 6 and 10), against a real gateway.
 
-    PYTHONPATH=. /work/main/.venv/bin/python -m bench.hostile.documents [--timeout 20] [--only NAME]
+    .venv/bin/python -m bench.hostile.documents [--timeout 20] [--only NAME]
 
 Starts one gateway process on loopback (sandbox mode: no API key, the sandbox in-process, auth
 ``none``), sends each case of :data:`CASES` alone while a thread polls ``/healthz``, and prints

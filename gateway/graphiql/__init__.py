@@ -1,4 +1,5 @@
-"""GraphiQL, served by the gateway itself: the page and its assets, no CDN, no inline script.
+"""GraphiQL, served by the gateway itself: the page, its example query and its assets; no CDN,
+no inline script.
 
 The third-party builds (React, ReactDOM, GraphiQL) come from the npm lock file beside this module;
 ``make assets`` (or the Dockerfile's node stage) installs them and copies them, with our own
@@ -11,12 +12,22 @@ from __future__ import annotations
 import functools
 import html
 import json
+from collections.abc import Callable
 from pathlib import Path
 from string import Template
 
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
-__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_MOUNT", "render_page", "static_files"]
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "EXAMPLE_QUERY",
+    "STATIC_MOUNT",
+    "page_endpoint",
+    "render_page",
+    "static_files",
+]
 
 STATIC_MOUNT: str = "/graphiql/static"
 """Where the app mounts :func:`static_files`; the page refers to its assets under this path."""
@@ -39,6 +50,34 @@ CONTENT_SECURITY_POLICY: str = "; ".join(
     ]
 )
 """The ``Content-Security-Policy`` header to send with :func:`render_page`'s HTML."""
+
+EXAMPLE_QUERY = """\
+# kombo-gateway: press ▶ (or Ctrl-Enter) to run.
+# Next page: set $after to pageInfo.endCursor in
+# Variables. Another integration: the Headers tab,
+# {"X-Integration-Id": "greenhouse:globex"}.
+query Interviews($after: String) {
+  interviews(first: 5, after: $after) {
+    edges {
+      cursor
+      node {
+        id
+        title
+        startingAt
+        canceled
+        users { id firstName lastName email }
+        application {
+          outcome
+          candidate { firstName lastName }
+          job { id name }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+"""The query editor's content on a first visit: a page of interviews, and how to page on."""
 
 _HERE = Path(__file__).resolve().parent
 _STATIC_DIR = _HERE / "static"
@@ -68,6 +107,19 @@ def render_page(graphql_path: str, default_query: str) -> str:
         config=_json_for_script_element(config),
         graphql_path=html.escape(graphql_path),
     )
+
+
+def page_endpoint(
+    graphql_path: str, default_query: str = EXAMPLE_QUERY
+) -> Callable[[Request], Response]:
+    """The GraphiQL page as a request handler: :func:`render_page`'s HTML, rendered once, served
+    with :data:`CONTENT_SECURITY_POLICY`."""
+    page = render_page(graphql_path, default_query)
+
+    def graphiql_page(_request: Request) -> Response:
+        return HTMLResponse(page, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+    return graphiql_page
 
 
 def static_files() -> StaticFiles:

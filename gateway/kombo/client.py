@@ -34,8 +34,9 @@ from gateway.kombo.errors import (
     KomboTimeout,
 )
 from gateway.kombo.limits import InFlightLimiter
-from gateway.kombo.models import InterviewPage, parse_interview_page
+from gateway.kombo.models import InterviewPage
 from gateway.kombo.observer import NO_OBSERVER, Attempt, KomboObserver
+from gateway.kombo.parsing import parse_interview_page
 from gateway.kombo.query import InterviewQuery, page_params
 from gateway.kombo.retry import RetryPolicy, is_retryable, requested_wait
 

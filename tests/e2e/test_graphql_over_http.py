@@ -1,4 +1,4 @@
-"""`/graphql` speaks GraphQL over HTTP as its specification says (CONTRACT.md §2).
+"""`/graphql` speaks GraphQL over HTTP as its specification says (README "Routes", "Errors").
 
 First the npm `graphql-http` audit, the contract's judge: every one of its checks passes, with
 no error, no warning and no notice. Then the behaviours the audit does not reach (content

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from graphql import get_introspection_query
 
-from gateway.app import EXAMPLE_QUERY
+from gateway.graphiql import EXAMPLE_QUERY
 from tests.support.clients import Gateway, Sandbox
 from tests.support.secret_scanning import API_KEY
 from tests.support.servers import DEFAULT_INTEGRATION, ROOT, free_port, run_server, serve_gateway

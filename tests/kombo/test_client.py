@@ -21,7 +21,8 @@ from gateway.kombo.errors import (
     KomboTimeout,
     KomboUnavailable,
 )
-from gateway.kombo.models import InterviewPage, parse_interview_page
+from gateway.kombo.models import InterviewPage
+from gateway.kombo.parsing import parse_interview_page
 from gateway.kombo.query import InterviewQuery, page_params
 from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE, ZERO_BACKOFF
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from gateway.kombo.models import MAX_UPSTREAM_CURSOR_CHARS
+from gateway.kombo.parsing import MAX_UPSTREAM_CURSOR_CHARS
 from gateway.schema.cursors import (
     END,
     MAX_CURSOR_CHARS,

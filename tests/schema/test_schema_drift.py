@@ -11,7 +11,8 @@ from graphql.utilities import find_breaking_changes
 
 from tests.support.servers import ROOT
 
-# CONTRACT.md §1, verbatim: the schema may add to it, never rename or remove.
+# The public contract's SDL, verbatim (README "Example queries", "How GraphQL maps to Kombo"): the
+# schema may add to it, never rename or remove.
 CONTRACT_SDL = """
 scalar DateTime
 scalar JSON

@@ -13,7 +13,7 @@ from strawberry.types.execution import PreExecutionError
 
 from gateway.execution import executable_schema
 from gateway.kombo import InterviewPage, InterviewQuery
-from gateway.kombo.models import parse_interview
+from gateway.kombo.parsing import parse_interview
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
 from gateway.schema import GatewayContext, GatewaySchema, QueryLimits
 from gateway.upstream import UpstreamAccess, UpstreamBudget

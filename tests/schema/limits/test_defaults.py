@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.app import EXAMPLE_QUERY
+from gateway.graphiql import EXAMPLE_QUERY
 from tests.schema.limits.harness import ALL, FAN_OUT, README_EXAMPLES, assert_allowed, run
 
 

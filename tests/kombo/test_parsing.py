@@ -1,4 +1,4 @@
-"""Typed payloads of GET /ats/interviews: the spec's example, tolerance, and malformed bodies."""
+"""Kombo's JSON read into typed payloads: the spec's example, tolerance, and malformed bodies."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.kombo import models
+from gateway.kombo import parsing
 from gateway.kombo.errors import KomboMalformedResponse, KomboUnavailable
 from gateway.kombo.models import (
     Application,
@@ -24,8 +24,8 @@ from gateway.kombo.models import (
     Job,
     Location,
     User,
-    parse_interview_page,
 )
+from gateway.kombo.parsing import parse_interview_page
 from tests.support.kombo_api import SPEC_EXAMPLE
 
 MS_196 = datetime(2022, 8, 7, 14, 1, 29, 196000, tzinfo=UTC)
@@ -157,7 +157,7 @@ def test_unknown_outcome_is_none_and_logged_once(caplog: pytest.LogCaptureFixtur
     outcome = f"WITHDRAWN_{uuid.uuid4().hex}"  # never seen before by this process
     body = example_body()
     interview_of(body)["application"]["outcome"] = outcome
-    with caplog.at_level(logging.WARNING, logger="gateway.kombo.models"):
+    with caplog.at_level(logging.WARNING, logger="gateway.kombo.parsing"):
         first = parse_interview_page(body)
         second = parse_interview_page(body)
     for page in (first, second):
@@ -174,15 +174,15 @@ def test_unknown_values_logged_are_bounded_then_one_line_says_so(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Issue 8, finding 9: 2 x 40,000 distinct values took RSS 61 -> 127 MB and ~13 MB of log.
-    unknown = models._UnknownValues("application outcome", limit=10)
-    monkeypatch.setattr(models, "_unknown_outcomes", unknown)
+    unknown = parsing._UnknownValues("application outcome", limit=10)
+    monkeypatch.setattr(parsing, "_unknown_outcomes", unknown)
     body = example_body()
     template = interview_of(body)
     body["data"]["results"] = [
         {**template, "application": {**template["application"], "outcome": f"NEW_{n}"}}
         for n in range(1000)
     ]
-    with caplog.at_level(logging.WARNING, logger="gateway.kombo.models"):
+    with caplog.at_level(logging.WARNING, logger="gateway.kombo.parsing"):
         page = parse_interview_page(body)
         parse_interview_page(body)
     assert all(i.application and i.application.outcome is None for i in page.results)
@@ -197,25 +197,25 @@ def test_unknown_values_logged_are_bounded_then_one_line_says_so(
 def test_an_unknown_value_is_logged_and_kept_by_its_first_characters(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    unknown = models._UnknownValues("application outcome")
-    monkeypatch.setattr(models, "_unknown_outcomes", unknown)
+    unknown = parsing._UnknownValues("application outcome")
+    monkeypatch.setattr(parsing, "_unknown_outcomes", unknown)
     body = example_body()
     interview_of(body)["application"]["outcome"] = "X" * 1_000_000
-    with caplog.at_level(logging.WARNING, logger="gateway.kombo.models"):
+    with caplog.at_level(logging.WARNING, logger="gateway.kombo.parsing"):
         parse_interview_page(body)
     [line] = [r.getMessage() for r in caplog.records]
     assert len(line) < 300
-    assert max(len(key) for key in unknown.seen) == models.MAX_LOGGED_VALUE_CHARS + 3
+    assert max(len(key) for key in unknown.seen) == parsing.MAX_LOGGED_VALUE_CHARS + 3
 
 
-@pytest.mark.parametrize("length", [1, 100, models.MAX_UPSTREAM_CURSOR_CHARS])
+@pytest.mark.parametrize("length", [1, 100, parsing.MAX_UPSTREAM_CURSOR_CHARS])
 def test_a_next_cursor_up_to_the_bound_is_kept(length: int) -> None:
     body = example_body()
     body["data"]["next"] = "c" * length
     assert parse_interview_page(body).next == "c" * length
 
 
-@pytest.mark.parametrize("length", [models.MAX_UPSTREAM_CURSOR_CHARS + 1, 48 * 1024])
+@pytest.mark.parametrize("length", [parsing.MAX_UPSTREAM_CURSOR_CHARS + 1, 48 * 1024])
 def test_a_next_cursor_past_the_bound_is_malformed(length: int) -> None:
     body = example_body()
     body["data"]["next"] = "c" * length

@@ -1,0 +1,326 @@
+"""Compiling a selection into a projection: the generated function the fast path runs.
+
+A projection completes a resolved value as graphql-core would, in one pass over the model's
+attributes (:mod:`gateway.execution.fastpath` runs them and falls back to graphql-core when one
+raises :class:`ProjectionMiss`).
+
+Eligible selections (checked when compiling; anything else is completed by graphql-core):
+
+- object types with a known Python class (:data:`PROJECTED_CLASSES`: the Kombo models and the
+  connection types), and interfaces whose possible types are such objects (``Node``);
+- fields that are plain attributes (Strawberry's default resolver), synchronous resolvers that
+  take nothing but ``self`` (``Application.outcome``, ``InterviewEdge.cursor``,
+  ``InterviewConnection.nodes``), and ``__typename``;
+- no field arguments (``Job.interviews`` is async with arguments: graphql-core resolves it, and
+  the connection it returns is projected again), no ``@defer``, no fragment arguments,
+  no resolver middleware in the schema (a middleware must see every field), no exception
+  handlers in the schema.
+
+Values of nullable types are projected; graphql-core completes a non-null type by completing its
+nullable type (which comes back to the fast path) and checking the result itself. A synchronous
+resolver added to a projected type must stay pure and cheap: a projection that misses runs again.
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Callable
+from typing import Any, cast
+
+from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLID,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLString,
+    Undefined,
+    is_abstract_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList, collect_subfields
+from graphql.language import FieldNode
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+from gateway.kombo import models
+from gateway.schema import connection
+
+__all__ = ["PROJECTED_CLASSES", "Projection", "ProjectionMiss", "compile_projection"]
+
+Projection = Callable[[Any], Any]
+"""A compiled projection: a resolved value in, its completed response value out."""
+
+PROJECTED_CLASSES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        models.Interview,
+        models.Location,
+        models.User,
+        models.Application,
+        models.Candidate,
+        models.EmailAddress,
+        models.Job,
+        connection.InterviewConnection,
+        connection.InterviewEdge,
+        connection.PageInfo,
+    )
+}
+"""GraphQL object type name → the one Python class a projection accepts for it.
+
+The GraphQL types read these objects' attributes (see :mod:`gateway.schema.types`); an object of
+any other class is completed by graphql-core.
+"""
+
+_BUILTIN_STR_SCALARS = (GraphQLString, GraphQLID)
+_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+
+
+class ProjectionMiss(Exception):
+    """A projection met something off its happy path; graphql-core completes the value instead."""
+
+
+class _Ineligible(Exception):
+    """The selection uses something projections do not handle (raised while compiling)."""
+
+
+def compile_projection(
+    executor: StrawberryGraphQLCoreExecutionContext,
+    return_type: GraphQLOutputType,
+    field_details_list: FieldDetailsList,
+) -> Projection:
+    """The projection completing values of ``return_type`` with this field group's selection, as
+    ``executor`` (its schema, fragments and variables) would; raises when it is not eligible."""
+    return _Compiler(executor).compile(return_type, field_details_list)
+
+
+class _Compiler:
+    """Generates the Python source of one projection and executes it into a function.
+
+    Every value is completed by statements that rebind one local variable, raising
+    :class:`ProjectionMiss` whenever graphql-core might do anything but copy, serialize or
+    descend; every object selection becomes a function returning its dict literal, with the keys
+    in graphql-core's field collection order.
+    """
+
+    def __init__(self, executor: StrawberryGraphQLCoreExecutionContext) -> None:
+        self._executor = executor
+        self._schema = executor.schema
+        self._functions: list[str] = []
+        self._namespace: dict[str, Any] = {"_Miss": ProjectionMiss, "_Undefined": Undefined}
+        self._count = 0
+
+    def compile(
+        self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList
+    ) -> Projection:
+        body: list[str] = []
+        self._value("v", return_type, field_details_list, body, 1)
+        entry = self._function("_project", "v", [*body, "    return v"])
+        source = "\n\n".join(self._functions)
+        code = compile(source, f"<fast path for {return_type}>", "exec")
+        exec(code, self._namespace)
+        projection = cast("Projection", self._namespace[entry])
+        projection.__doc__ = source
+        return projection
+
+    def _name(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    def _constant(self, prefix: str, value: Any) -> str:
+        name = self._name(prefix)
+        self._namespace[name] = value
+        return name
+
+    def _function(self, prefix: str, parameter: str, body: list[str]) -> str:
+        name = self._name(prefix)
+        self._functions.append(f"def {name}({parameter}):\n" + "\n".join(body))
+        return name
+
+    def _value(
+        self,
+        var: str,
+        type_: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        out: list[str],
+        depth: int,
+    ) -> None:
+        """Statements completing ``var`` (already read) as a value of ``type_``.
+
+        A class test rejects None by itself (``None.__class__`` is no model, ``str`` or ``list``),
+        so non-null types cost no separate None check where one is made.
+        """
+        pad = "    " * depth
+        non_null = is_non_null_type(type_)
+        inner = cast("GraphQLOutputType", type_.of_type if non_null else type_)  # type: ignore[union-attr]
+        if inner in _BUILTIN_STR_SCALARS or inner is GraphQLBoolean:
+            test = f"{var}.__class__ is not {'bool' if inner is GraphQLBoolean else 'str'}"
+            nullable = "" if non_null else f" and {var} is not None"
+            out.append(f"{pad}if {test}{nullable}: raise _Miss")
+            return
+        if is_object_type(inner) or is_list_type(inner) or is_abstract_type(inner):
+            if not non_null:
+                out.append(f"{pad}if {var} is not None:")
+                depth += 1
+            self._present(var, inner, field_details_list, out, depth)
+            return
+        if non_null:
+            out.append(f"{pad}if {var} is None: raise _Miss")
+        else:
+            out.append(f"{pad}if {var} is not None:")
+            depth += 1
+        self._present(var, inner, field_details_list, out, depth)
+
+    def _present(
+        self,
+        var: str,
+        type_: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        out: list[str],
+        depth: int,
+    ) -> None:
+        """Statements completing ``var`` as a value of the nullable ``type_``; leaves and enums
+        get ``var`` known not to be None, composites check for themselves."""
+        pad = "    " * depth
+        if is_list_type(type_):
+            out.append(
+                f"{pad}if {var}.__class__ is not tuple and {var}.__class__ is not list: raise _Miss"
+            )
+            item = self._item(type_.of_type, field_details_list)  # type: ignore[union-attr]
+            out.append(f"{pad}{var} = [{item} for x in {var}]")
+        elif isinstance(type_, GraphQLEnumType):
+            names = self._constant("_enum", _enum_names(type_))
+            out.append(f"{pad}{var} = {names}[{var}]")
+        elif isinstance(type_, GraphQLScalarType):
+            serialize = self._constant("_serialize", type_.coerce_output_value)
+            out.append(f"{pad}{var} = {serialize}({var})")
+            out.append(f"{pad}if {var} is None or {var} is _Undefined: raise _Miss")
+        elif is_object_type(type_):
+            function = self._object(cast("GraphQLObjectType", type_), field_details_list)
+            out.append(f"{pad}{var} = {function}({var})")
+        elif is_abstract_type(type_):
+            self._abstract(var, cast("GraphQLInterfaceType", type_), field_details_list, out, pad)
+        else:  # pragma: no cover - every output type is one of the above
+            raise _Ineligible(f"unexpected output type {type_}")
+
+    def _item(self, type_: GraphQLOutputType, field_details_list: FieldDetailsList) -> str:
+        """The expression completing one list item ``x``."""
+        non_null = is_non_null_type(type_)
+        inner = type_.of_type if non_null else type_  # type: ignore[union-attr]
+        if is_object_type(inner):
+            # The object's class guard rejects None: a null item misses, as non-null requires.
+            function = self._object(cast("GraphQLObjectType", inner), field_details_list)
+            return f"{function}(x)" if non_null else f"None if x is None else {function}(x)"
+        body: list[str] = []
+        self._value("x", type_, field_details_list, body, 1)
+        return self._function("_item", "x", [*body, "    return x"]) + "(x)"
+
+    def _abstract(
+        self,
+        var: str,
+        type_: GraphQLInterfaceType,
+        field_details_list: FieldDetailsList,
+        out: list[str],
+        pad: str,
+    ) -> None:
+        # graphql-core asks the interface's resolve_type, which for these objects ends in the
+        # possible type whose is_type_of accepts the object: the type of the same name.
+        keyword_ = "if"
+        for possible in self._schema.get_possible_types(type_):
+            cls = PROJECTED_CLASSES.get(possible.name)
+            if cls is None:
+                raise _Ineligible(f"{possible.name} has no projected class")
+            guard = self._constant("_class", cls)
+            function = self._object(possible, field_details_list)
+            out.append(f"{pad}{keyword_} {var}.__class__ is {guard}: {var} = {function}({var})")
+            keyword_ = "elif"
+        out.append(f"{pad}else: raise _Miss")
+
+    def _object(self, type_: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
+        """A function completing one object of ``type_`` with the sub-selection of the group."""
+        cls = PROJECTED_CLASSES.get(type_.name)
+        if cls is None:
+            raise _Ineligible(f"{type_.name} has no projected class")
+        executor = self._executor
+        grouped, defer_usages, forbidden = collect_subfields(
+            self._schema,
+            executor.fragments,
+            executor.variable_values,
+            executor.operation,
+            type_,
+            field_details_list,
+            executor.hide_suggestions,
+        )
+        if defer_usages or forbidden:
+            raise _Ineligible("@defer")
+        guard = self._constant("_class", cls)
+        body = [f"    if o.__class__ is not {guard}: raise _Miss"]
+        entries: list[str] = []
+        for index, (response_name, group) in enumerate(grouped.items()):
+            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
+                raise _Ineligible("@defer or fragment arguments")
+            node = group[0].node
+            field_name = node.name.value
+            if field_name == "__typename":
+                entries.append(f"{response_name!r}: {type_.name!r}")
+                continue
+            var = f"v{index}"
+            body.append(f"    {var} = {self._read(type_, field_name, node)}")
+            self._value(var, type_.fields[field_name].type, group, body, 1)
+            entries.append(f"{response_name!r}: {var}")
+        body.append("    return {" + ", ".join(entries) + "}")
+        return self._function(f"_{type_.name}_", "o", body)
+
+    def _read(self, type_: GraphQLObjectType, field_name: str, node: FieldNode) -> str:
+        """The expression Strawberry's resolver for this field amounts to, reading from ``o``."""
+        definition = type_.fields.get(field_name)
+        if definition is None:
+            raise _Ineligible(f"unknown field {type_.name}.{field_name}")
+        if definition.args or node.arguments:
+            raise _Ineligible(f"{type_.name}.{field_name} takes arguments")
+        strawberry_field = definition.extensions.get(_BACKREF)
+        if not isinstance(strawberry_field, StrawberryField):
+            raise _Ineligible(f"{type_.name}.{field_name} is not a Strawberry field")
+        if getattr(definition.resolve, "_is_default", False):
+            # Strawberry's resolver for a basic field: default_resolver(source, python_name).
+            name = strawberry_field.python_name
+            if strawberry_field.default_resolver is not getattr:
+                raise _Ineligible("a custom default resolver")
+            if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
+                return f"o.{name}"
+            return f"getattr(o, {name!r})"
+        resolver = strawberry_field.base_resolver
+        if (
+            resolver is None
+            or strawberry_field.extensions
+            or strawberry_field.is_async
+            or strawberry_field.arguments
+            or resolver.info_parameter is not None
+            or resolver.root_parameter is not None
+            or resolver.parent_parameter is not None
+        ):
+            raise _Ineligible(f"{type_.name}.{field_name} needs its resolver")
+        # What Strawberry calls for a resolver without arguments: the function, given the source
+        # as ``self`` when it asks for it.
+        function = self._constant("_resolver", resolver.wrapped_func)
+        return f"{function}(o)" if resolver.self_parameter is not None else f"{function}()"
+
+
+def _enum_names(type_: GraphQLEnumType) -> dict[Any, Any]:
+    """Every runtime value the enum serializes, mapped to what ``coerce_output_value`` gives."""
+    values: list[Any] = [value.value for value in type_.values.values()]
+    wrapped = getattr(type_, "wrapped_cls", None)  # Strawberry's enums also take their members
+    if wrapped is not None:
+        values.extend(wrapped)
+    names: dict[Any, Any] = {}
+    for value in values:
+        try:
+            names[value] = type_.coerce_output_value(value)
+        except Exception:
+            continue
+    return names
