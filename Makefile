@@ -53,7 +53,7 @@ chromium:
 wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 
-# Debian's redis-server for tests/cache/ (the tests start their own on a free port, and stop it).
+# Debian's redis-server for the cache tests (tests/test_redis_pages.py, tests/test_shared_redis.py, tests/e2e/test_cache.py; they start their own on a free port, and stop it).
 redis:
 	@command -v redis-server >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server)
 

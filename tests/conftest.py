@@ -1,5 +1,5 @@
-"""Session fixtures: the sandbox upstream and the gateway as real processes on loopback; and the
-Hypothesis profile of the run.
+"""Session fixtures: the sandbox upstream, the gateway and Redis as real processes on loopback; and
+the Hypothesis profile of the run.
 
 ``gateway_url`` is a gateway with an API key, pointed at a sandbox server that requires that key
 (as production points at Kombo). ``sandbox_mode_gateway_url`` is ``make run``'s gateway: no key,
@@ -16,6 +16,7 @@ import pytest
 from hypothesis import settings
 
 from tests.support.clients import Gateway, Sandbox
+from tests.support.redis_server import RedisServer, run_redis
 from tests.support.secret_scanning import API_KEY, every_response_checked, leaks_in_logs
 from tests.support.servers import free_port, run_server, serve_gateway
 
@@ -118,3 +119,24 @@ def sandbox(sandbox_url: str) -> Sandbox:
     controls = Sandbox(sandbox_url)
     controls.clear()
     return controls
+
+
+@pytest.fixture(scope="session")
+def redis_server(
+    tmp_path_factory: pytest.TempPathFactory, server_logs: Path
+) -> Iterator[RedisServer]:
+    """The Redis the cache tests share (each test that needs it empty flushes it)."""
+    with run_redis(tmp_path_factory.mktemp("redis"), server_logs / "redis.log") as server:
+        yield server
+
+
+@pytest.fixture
+def empty_redis(redis_server: RedisServer) -> RedisServer:
+    """The session's Redis, emptied for this test."""
+    redis_server.client().flushdb()
+    return redis_server
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from gateway.app import create_app
 from gateway.config import PersistedQuerySettings, Settings, SettingsError
 from gateway.persisted import sha256_hex
-from tests.persisted.documents import INTERVIEWS, apollo_manifest, operation
+from tests.support.persisted_documents import INTERVIEWS, apollo_manifest, operation
 
 SECRET = "s3cret-" + "x" * 32
 API_KEY = {"KOMBO_API_KEY": "kombo-live-key"}

@@ -23,8 +23,7 @@ from gateway.execution.document_cache import (
 )
 from gateway.execution.fastpath import FastPathExecutor
 from gateway.schema import GatewaySchema
-from tests.execution.test_fastpath import UPSTREAM
-from tests.execution.test_fastpath_differential import execute
+from tests.support.fake_kombo import UPSTREAM, execute
 
 SMALL = "query Small { interviews(first: 2) { nodes { id title } } }"
 EXPECTED = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,12 +15,11 @@ from gateway import app as gateway_app
 from gateway.config import Settings, SettingsError
 from gateway.execution import executable_schema
 from gateway.execution.fastpath import FastPathExecutor, FastPathStats, fast_path_executor
-from gateway.kombo import models as m
 from gateway.schema import GatewaySchema
 from gateway.schema.error_handling import ContractErrors
 from gateway.schema.query import Query
 from gateway.schema.types import Interview
-from tests.execution.test_fastpath_differential import FakeKombo, execute
+from tests.support.fake_kombo import UPSTREAM, FakeKombo, execute, interview
 
 EVERYTHING = INTERVIEW_ALL_FIELDS
 PAGE = f"""query Page($first: Int) {{
@@ -30,40 +28,6 @@ PAGE = f"""query Page($first: Int) {{
     pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
   }}
 }}"""
-
-
-def interview(index: int, **changes: Any) -> m.Interview:
-    at = datetime(2024, 5, 1, 9, 30, 0, 123000, tzinfo=UTC)
-    value = m.Interview(
-        id=f"iv-{index}",
-        remote_id=f"r-{index}",
-        title=f"Interview №{index}",
-        starting_at=at,
-        ending_at=None,
-        location=m.Location("Berlin", "DE", None, None, "Straße 1", None, "10115"),
-        video_conferencing_url=None,
-        application_id="app-1",
-        stage_id=None,
-        canceled=False,
-        remote_created_at=at,
-        remote_updated_at=None,
-        remote_data={"/interviews": {"id": index, "tags": ["a", None]}},
-        changed_at=at,
-        remote_deleted_at=None,
-        users=(m.User("u-1", None, "Ada", "Lovelace", "ada@example.com"),),
-        application=m.Application(
-            id="app-1",
-            remote_id=None,
-            outcome=m.ApplicationOutcome.HIRED,
-            rejection_reason_name=None,
-            candidate=m.Candidate("c-1", "rc-1", "Grace", None, (m.EmailAddress("g@x", "WORK"),)),
-            job=m.Job("job-1", "rj-1", "Engineer"),
-        ),
-    )
-    return replace(value, **changes)
-
-
-UPSTREAM = FakeKombo(tuple(interview(i) for i in range(5)))
 
 
 @pytest.fixture

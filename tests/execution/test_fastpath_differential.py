@@ -13,11 +13,9 @@ and the two responses must be byte-for-byte equal.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -38,121 +36,17 @@ from hypothesis import strategies as st
 
 from bench.scenarios import INTERVIEW_ALL_FIELDS
 from gateway.execution import executable_schema
-from gateway.http import error_body
 from gateway.kombo import (
-    InterviewPage,
     InterviewQuery,
     KomboAPIError,
     KomboTimeout,
     KomboUnavailable,
 )
 from gateway.kombo import models as m
-from gateway.schema import GatewayContext, GatewaySchema
 from gateway.schema.cursors import END, EdgeCursor, Position
-from gateway.upstream import UpstreamAccess
+from tests.support.fake_kombo import CURSOR_KEY, INTEGRATION, FakeKombo, Faults, execute
 
-CURSOR_KEY = b"differential-test-cursor-key-32b"
-INTEGRATION = "test:differential"
 JOB_IDS = ("job-1", "job-2", "jöb-3")
-
-
-# --- the upstream ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Where the fake upstream fails: any request naming one of these ids, jobs or cursors."""
-
-    ids: frozenset[str] = frozenset()
-    jobs: frozenset[str] = frozenset()
-    cursors: frozenset[str] = frozenset()
-    error: Exception = field(default_factory=lambda: KomboUnavailable("down"))
-
-
-@dataclass
-class FakeKombo:
-    """Kombo's ``GET /ats/interviews`` over a list of interviews: filters by ``ids`` and
-    ``job_ids``, pages with ``off:N`` cursors, fails as :class:`Faults` say. Deterministic: the
-    same request always gets the same answer, after the same number of event-loop turns."""
-
-    interviews: tuple[Any, ...]
-    faults: Faults = field(default_factory=Faults)
-    calls: list[tuple[InterviewQuery, int, str | None]] = field(default_factory=list)
-
-    async def list_interviews(
-        self,
-        integration_id: str,
-        query: InterviewQuery,
-        *,
-        page_size: int,
-        cursor: str | None = None,
-        on_upstream_call: Callable[[], object] | None = None,
-        **_options: Any,
-    ) -> InterviewPage:
-        assert integration_id == INTEGRATION
-        if on_upstream_call is not None:  # as the client: the request's budget, spent per call
-            on_upstream_call()
-        self.calls.append((query, page_size, cursor))
-        # A few turns of the loop, differing per request, so that concurrent fields interleave.
-        for _ in range(zlib.crc32(repr((query, page_size, cursor)).encode()) % 3):
-            await asyncio.sleep(0)
-        faults = self.faults
-        if (
-            (query.ids and faults.ids.intersection(query.ids))
-            or (query.job_ids and faults.jobs.intersection(query.job_ids))
-            or cursor in faults.cursors
-        ):
-            raise faults.error
-        items = [i for i in self.interviews if _matches(i, query)]
-        start = 0
-        if cursor is not None:
-            if not cursor.startswith("off:") or not cursor[4:].isdigit():
-                raise KomboAPIError(
-                    status=400,
-                    code="PLATFORM.INPUT_INVALID",
-                    title="Invalid cursor",
-                    message="The cursor is invalid.",
-                    log_url=None,
-                )
-            start = int(cursor[4:])
-        end = start + page_size
-        return InterviewPage(
-            results=tuple(items[start:end]), next=f"off:{end}" if end < len(items) else None
-        )
-
-
-def _matches(interview: Any, query: InterviewQuery) -> bool:
-    if query.ids is not None and getattr(interview, "id", None) not in query.ids:
-        return False
-    if query.job_ids is not None:
-        job = getattr(getattr(interview, "application", None), "job", None)
-        return getattr(job, "id", None) in query.job_ids
-    return True
-
-
-def execute(
-    schema: GatewaySchema, document: str, variables: dict[str, Any], fake: FakeKombo
-) -> str:
-    """The response as a client would see it (plus the raw error shapes), as JSON text."""
-
-    async def run() -> Any:
-        context = GatewayContext(
-            upstream=UpstreamAccess(kombo=fake, integration_id=INTEGRATION),  # type: ignore[arg-type]
-            cursor_key=CURSOR_KEY,
-            request_id="request-1",
-        )
-        return await schema.execute(document, variable_values=variables, context_value=context)
-
-    result = asyncio.run(run())
-    errors = result.errors or []
-    return json.dumps(
-        {
-            "data": result.data,
-            "errors": [error_body(e) for e in errors],
-            "raw": [e.formatted for e in errors],
-        },
-        ensure_ascii=False,
-    )
 
 
 # --- payloads ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from graphql import GraphQLSchema
 
 from gateway.config import SettingsError
 from gateway.persisted import TrustedDocumentsError, parse_manifest, sha256_hex
-from tests.persisted.documents import (
+from tests.support.persisted_documents import (
     INTERVIEWS,
     TYPENAME,
     TYPENAME_HASH,

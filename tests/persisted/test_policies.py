@@ -29,7 +29,7 @@ from gateway.persisted import (
     sha256_hex,
 )
 from gateway.schema import QueryLimits
-from tests.persisted.documents import INTERVIEWS, TYPENAME, TYPENAME_HASH, persisted, run
+from tests.support.persisted_documents import INTERVIEWS, TYPENAME, TYPENAME_HASH, persisted, run
 
 
 def test_apq_unknown_hash_is_not_found_with_apollos_message_and_status_200() -> None:

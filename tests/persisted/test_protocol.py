@@ -7,7 +7,7 @@ import pytest
 
 from gateway.errors import InvalidPersistedQuery
 from gateway.persisted import requested_hash, sha256_hex
-from tests.persisted.documents import TYPENAME, TYPENAME_HASH, persisted
+from tests.support.persisted_documents import TYPENAME, TYPENAME_HASH, persisted
 
 
 def test_sha256_hex_is_the_hash_apollo_clients_send() -> None:

@@ -1,12 +1,15 @@
-"""`gateway.persisted.stores` without a server: the LRU store's bounds (the Redis store is
-tested against a real redis-server in tests/cache/test_redis_stores.py)."""
+"""`gateway.persisted.stores`: the LRU store's bounds without a server; the Redis store against a
+real ``redis-server``, two stores over one Redis standing for two gateway processes."""
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.persisted import LRUDocumentStore
-from tests.persisted.documents import run
+from gateway.persisted import LRUDocumentStore, RedisDocumentStore, sha256_hex
+from gateway.shared_redis import KEY_PREFIX, SharedRedis
+from tests.support.persisted_documents import run
+from tests.support.redis_server import RedisServer
+from tests.support.servers import free_port
 
 
 def test_lru_keeps_at_most_max_documents_evicting_the_least_recently_used() -> None:
@@ -62,3 +65,53 @@ def test_lru_replacing_a_document_does_not_count_it_twice() -> None:
 def test_lru_needs_room() -> None:
     with pytest.raises(ValueError):
         LRUDocumentStore(max_documents=0)
+
+
+DOCUMENT = "query Shared { interviews(first: 2) { nodes { id } } }"
+
+
+@pytest.mark.anyio
+async def test_a_document_registered_by_one_process_is_found_by_another(
+    empty_redis: RedisServer,
+) -> None:
+    first_redis, second_redis = SharedRedis(empty_redis.url), SharedRedis(empty_redis.url)
+    first = RedisDocumentStore(first_redis, LRUDocumentStore())
+    second = RedisDocumentStore(second_redis, LRUDocumentStore())
+    digest = sha256_hex(DOCUMENT)
+    try:
+        assert await second.get(digest) is None
+        await first.put(digest, DOCUMENT)
+        assert await second.get(digest) == DOCUMENT
+        assert await second.local.get(digest) == DOCUMENT  # kept locally from then on
+    finally:
+        await first_redis.aclose()
+        await second_redis.aclose()
+    key = f"{KEY_PREFIX}apq:{digest}"
+    assert sorted(k.decode() for k in empty_redis.client().keys("*")) == [key]
+    assert empty_redis.client().get(key) == DOCUMENT.encode()
+    assert 0 < empty_redis.client().ttl(key) <= 86_400
+
+
+@pytest.mark.anyio
+async def test_a_document_that_does_not_match_its_hash_is_not_served(
+    empty_redis: RedisServer,
+) -> None:
+    digest = sha256_hex(DOCUMENT)
+    empty_redis.client().set(f"{KEY_PREFIX}apq:{digest}", b"query Evil { __typename }")
+    redis = SharedRedis(empty_redis.url)
+    try:
+        assert await RedisDocumentStore(redis, LRUDocumentStore()).get(digest) is None
+    finally:
+        await redis.aclose()
+
+
+@pytest.mark.anyio
+async def test_apq_without_redis_still_registers_locally() -> None:
+    redis = SharedRedis(f"redis://127.0.0.1:{free_port()}/0")
+    store = RedisDocumentStore(redis, LRUDocumentStore())
+    digest = sha256_hex(DOCUMENT)
+    try:
+        await store.put(digest, DOCUMENT)
+        assert await store.get(digest) == DOCUMENT
+    finally:
+        await redis.aclose()

@@ -32,9 +32,11 @@ class Sandbox:
 class Gateway:
     """A client of a running gateway, as a frontend would use it."""
 
-    def __init__(self, url: str, secrets: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, url: str, secrets: tuple[str, ...] = (), http: httpx.Client | None = None
+    ) -> None:
         self.url = url
-        self.http = httpx.Client(base_url=url, timeout=30)
+        self.http = http if http is not None else httpx.Client(base_url=url, timeout=30)
         self.secrets = secrets
 
     def post(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.upstream import UpstreamBudget
-from tests.schema.limits.harness import ALL, assert_allowed, run
+from tests.support.query_limits import ALL, assert_allowed, run
 
 JOBS_INTERVIEWS = """
 query($first: Int) {

@@ -15,7 +15,7 @@ from gateway.schema.limits import (
     CostEstimate,
     estimate_cost,
 )
-from tests.schema.limits.harness import DEFAULT_SCHEMA, FAN_OUT, FILTER_QUERY, run
+from tests.support.query_limits import DEFAULT_SCHEMA, FAN_OUT, FILTER_QUERY, run
 
 
 def estimate(document: str, variables: dict[str, Any] | None = None) -> CostEstimate | None:

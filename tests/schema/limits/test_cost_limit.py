@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.execution import executable_schema
 from gateway.schema import QueryLimits
-from tests.schema.limits.harness import FAN_OUT, assert_allowed, assert_refused, run
+from tests.support.query_limits import FAN_OUT, assert_allowed, assert_refused, run
 
 
 def test_cost_just_under_and_just_over_the_limit_with_variables() -> None:

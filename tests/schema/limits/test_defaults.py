@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.graphiql import EXAMPLE_QUERY
-from tests.schema.limits.harness import ALL, FAN_OUT, README_EXAMPLES, assert_allowed, run
+from tests.support.query_limits import ALL, FAN_OUT, README_EXAMPLES, assert_allowed, run
 
 
 def test_the_readme_examples_are_found() -> None:

@@ -13,7 +13,7 @@ from gateway.schema.limits import (
     Shape,
     measure_operations,
 )
-from tests.schema.limits.harness import (
+from tests.support.query_limits import (
     ALL,
     GRAPHIQL_INTROSPECTION,
     assert_allowed,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.execution import executable_schema
 from gateway.schema import QueryLimits
-from tests.schema.limits.harness import GRAPHIQL_INTROSPECTION, assert_allowed, run
+from tests.support.query_limits import GRAPHIQL_INTROSPECTION, assert_allowed, run
 
 
 def test_introspection_is_on_by_default_and_graphiqls_query_passes() -> None:

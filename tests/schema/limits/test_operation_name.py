@@ -6,7 +6,7 @@ import asyncio
 
 from strawberry.types.execution import PreExecutionError
 
-from tests.schema.limits.harness import DEFAULT_SCHEMA
+from tests.support.query_limits import DEFAULT_SCHEMA
 
 
 def test_several_operations_without_a_name_are_a_request_error() -> None:

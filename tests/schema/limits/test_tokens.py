@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.execution import executable_schema
 from gateway.schema import QueryLimits
-from tests.schema.limits.harness import assert_allowed, assert_refused, run
+from tests.support.query_limits import assert_allowed, assert_refused, run
 
 
 def tokens(count: int) -> str:

@@ -8,7 +8,7 @@ import time
 import pytest
 from strawberry.types.execution import PreExecutionError
 
-from tests.schema.limits.harness import DEFAULT_SCHEMA
+from tests.support.query_limits import DEFAULT_SCHEMA
 
 
 @pytest.mark.parametrize(

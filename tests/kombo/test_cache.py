@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import orjson
@@ -19,34 +19,22 @@ from gateway.kombo import InterviewQuery, KomboAPIError, KomboClient, KomboConfi
 from gateway.kombo.cache import PARSED_SIZE_FACTOR, MemoryPageStore, PageCache
 from gateway.kombo.errors import KomboMalformedResponse
 from gateway.kombo.models import InterviewPage
-from gateway.sandbox.app import create_sandbox_app
-from gateway.sandbox.data import INTEGRATIONS, MODEL_NOT_AVAILABLE_INTEGRATION, interviews_for
+from gateway.sandbox.data import MODEL_NOT_AVAILABLE_INTEGRATION, interviews_for
+from tests.support.sandbox_upstream import (
+    ACME,
+    API_KEY,
+    BASE_URL,
+    GLOBEX,
+    CountingTransport,
+    counting_sandbox,
+)
 
-API_KEY = "sandbox-test-key"
-BASE_URL = "http://sandbox.test/v1"
-ACME, GLOBEX = INTEGRATIONS[0], INTEGRATIONS[1]
 PATH = "/ats/interviews"
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Passes requests to ``inner`` (or answers with ``override`` while it is set), keeping
-    each one: the upstream's request log."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-        self.override: Callable[[httpx.Request], httpx.Response] | None = None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        if self.override is not None:
-            return self.override(request)
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture
 def upstream() -> CountingTransport:
-    return CountingTransport(httpx.ASGITransport(app=create_sandbox_app(api_key=API_KEY)))
+    return counting_sandbox()
 
 
 def open_client(upstream: CountingTransport, ttl: int | None = 30) -> KomboClient:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.schema.limits.harness import DEFAULT_SCHEMA, FILTER_QUERY
+from tests.support.query_limits import DEFAULT_SCHEMA, FILTER_QUERY
 
 
 def test_error_messages_are_capped_with_a_marker() -> None:
