@@ -29,9 +29,6 @@ from bench.scenarios import SCENARIOS, HttpRequest, RestTarget, Scenario
 from bench.servers import ROOT, Server
 from bench.upstream import LARGE_INTEGRATION, LARGE_VISIBLE
 
-# Run alone by `make test`, after the parallel part: it loads servers with wrk.
-pytestmark = pytest.mark.serial
-
 TINY = BenchConfig(latency=0.001, load=LoadSettings(duration=1, connections=2), warmup=0, rounds=1)
 
 

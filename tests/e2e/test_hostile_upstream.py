@@ -23,9 +23,6 @@ from gateway.redaction import REDACTED
 from tests.support.secret_scanning import API_KEY
 from tests.support.servers import start_server
 
-# Run alone by `make test`, after the parallel part: it measures peak memory and times.
-pytestmark = pytest.mark.serial
-
 REQUEST_TIMEOUT = 5.0
 MAX_PEAK_RSS_MIB = 300  # the gateway idles at ~62 MiB; the manifest's limit is 256 Mi a worker
 BOMB_MIB = 256

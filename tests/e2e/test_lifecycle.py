@@ -8,13 +8,9 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.clients import Sandbox
 from tests.support.servers import free_port, gateway_env, start_server
-
-# Run alone by `make test`, after the parallel part: it times shutdown and draining.
-pytestmark = pytest.mark.serial
 
 QUERY = "{ interviews(first: 3) { nodes { id } } }"
 

@@ -27,9 +27,6 @@ from bench.hostile.memory import wide_query, wide_variables
 from bench.procfs import PeakRss
 from tests.support.servers import ROOT, Server, free_port, gateway_env, start_server
 
-# Run alone by `make test`, after the parallel part: it measures the server's peak memory.
-pytestmark = pytest.mark.serial
-
 COPIES = 32
 MANIFEST = ROOT / "deploy" / "kubernetes" / "deployment.yaml"
 

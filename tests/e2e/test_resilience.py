@@ -28,9 +28,6 @@ from tests.support.kombo_bodies import kombo_error_body
 from tests.support.secret_scanning import API_KEY
 from tests.support.servers import DEFAULT_INTEGRATION, ROOT, free_port, run_server, serve_gateway
 
-# Run alone by `make test`, after the parallel part: it times retries and deadlines.
-pytestmark = pytest.mark.serial
-
 DEADLINE = 2.5  # GATEWAY_REQUEST_TIMEOUT of the gateway under test
 HANG = DEADLINE + 1.5  # a late answer; short, so that the sandbox can stop soon after
 RETRIES = 3
