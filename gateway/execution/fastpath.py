@@ -3,7 +3,7 @@
 graphql-core completes a resolved value field by field: for every field of every object it builds
 a resolve info, calls Strawberry's resolver wrapper, and walks ``complete_value``. For a page of
 100 interviews with all fields that is ~90,000 Python calls, about 20 ms, while the objects are
-plain frozen dataclasses (:mod:`gateway.kombo.models`) whose attributes *are* the answers.
+dicts (:mod:`gateway.kombo.records`) whose values *are* the answers.
 
 :class:`FastPathExecutor` is graphql-core's executor with one method replaced:
 ``complete_value``. Parsing, validation, variable coercion, the extensions, the root resolvers,

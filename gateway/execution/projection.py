@@ -6,11 +6,14 @@ raises :class:`ProjectionMiss`).
 
 Eligible selections (checked when compiling; anything else is completed by graphql-core):
 
-- object types with a known Python class (:data:`PROJECTED_CLASSES`: the Kombo models and the
-  connection types), and interfaces whose possible types are such objects (``Node``);
-- fields that are plain attributes (Strawberry's default resolver), synchronous resolvers that
-  take nothing but ``self`` (``Application.outcome``, ``InterviewEdge.cursor``,
-  ``InterviewConnection.nodes``), and ``__typename``;
+- object types with known Python classes (:data:`PROJECTED_CLASSES`: the record classes of
+  :mod:`gateway.kombo.records` and the connection types), and interfaces and unions whose possible
+  types are such objects (``Node``, ``ScreeningQuestionAnswer``);
+- record fields (resolvers carrying ``record_read``, :mod:`gateway.schema.fields`): the key is
+  read from the record's dict, and a partial record lacking it misses (graphql-core completes
+  it through the resolver); plain attributes (Strawberry's default resolver); synchronous
+  resolvers that take nothing but ``self`` (``<Type>Edge.cursor``, ``<Type>Connection.nodes``);
+  and ``__typename``;
 - no field arguments (``Job.interviews`` is async with arguments: graphql-core resolves it, and
   the connection it returns is projected again), no ``@defer``, no fragment arguments,
   no resolver middleware in the schema (a middleware must see every field), no exception
@@ -48,34 +51,22 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-from gateway.kombo import models
-from gateway.schema import connection
+from gateway.kombo import RECORDS
+from gateway.schema.connection import PageInfo
+from gateway.schema.graph import CONNECTION_CLASSES, EDGE_CLASSES
+from gateway.schema.ids import global_id
 
 __all__ = ["PROJECTED_CLASSES", "Projection", "ProjectionMiss", "compile_projection"]
 
 Projection = Callable[[Any], Any]
 """A compiled projection: a resolved value in, its completed response value out."""
 
-PROJECTED_CLASSES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        models.Interview,
-        models.Location,
-        models.User,
-        models.Application,
-        models.Candidate,
-        models.EmailAddress,
-        models.Job,
-        connection.InterviewConnection,
-        connection.InterviewEdge,
-        connection.PageInfo,
-    )
+PROJECTED_CLASSES: dict[str, tuple[type, ...]] = {
+    **{name: RECORDS.classes_of(name) for name in RECORDS.whole},
+    **{cls.__name__: (cls,) for cls in (*CONNECTION_CLASSES, *EDGE_CLASSES, PageInfo)},
 }
-"""GraphQL object type name → the one Python class a projection accepts for it.
-
-The GraphQL types read these objects' attributes (see :mod:`gateway.schema.types`); an object of
-any other class is completed by graphql-core.
-"""
+"""GraphQL object type name → the Python classes a projection accepts for it (a model's whole
+and partial records); an object of any other class is completed by graphql-core."""
 
 _BUILTIN_STR_SCALARS = (GraphQLString, GraphQLID)
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
@@ -83,6 +74,10 @@ _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 class ProjectionMiss(Exception):
     """A projection met something off its happy path; graphql-core completes the value instead."""
+
+
+def _miss() -> Any:
+    raise ProjectionMiss
 
 
 class _Ineligible(Exception):
@@ -112,7 +107,11 @@ class _Compiler:
         self._executor = executor
         self._schema = executor.schema
         self._functions: list[str] = []
-        self._namespace: dict[str, Any] = {"_Miss": ProjectionMiss, "_Undefined": Undefined}
+        self._namespace: dict[str, Any] = {
+            "_Miss": ProjectionMiss,
+            "_Undefined": Undefined,
+            "_miss": _miss,
+        }
         self._count = 0
 
     def compile(
@@ -232,19 +231,22 @@ class _Compiler:
         # possible type whose is_type_of accepts the object: the type of the same name.
         keyword_ = "if"
         for possible in self._schema.get_possible_types(type_):
-            cls = PROJECTED_CLASSES.get(possible.name)
-            if cls is None:
+            classes = PROJECTED_CLASSES.get(possible.name)
+            if classes is None:
                 raise _Ineligible(f"{possible.name} has no projected class")
-            guard = self._constant("_class", cls)
             function = self._object(possible, field_details_list)
-            out.append(f"{pad}{keyword_} {var}.__class__ is {guard}: {var} = {function}({var})")
-            keyword_ = "elif"
+            for cls in classes:
+                guard = self._constant("_class", cls)
+                out.append(
+                    f"{pad}{keyword_} {var}.__class__ is {guard}: {var} = {function}({var})"
+                )
+                keyword_ = "elif"
         out.append(f"{pad}else: raise _Miss")
 
     def _object(self, type_: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
         """A function completing one object of ``type_`` with the sub-selection of the group."""
-        cls = PROJECTED_CLASSES.get(type_.name)
-        if cls is None:
+        classes = PROJECTED_CLASSES.get(type_.name)
+        if classes is None:
             raise _Ineligible(f"{type_.name} has no projected class")
         executor = self._executor
         grouped, defer_usages, forbidden = collect_subfields(
@@ -258,8 +260,9 @@ class _Compiler:
         )
         if defer_usages or forbidden:
             raise _Ineligible("@defer")
-        guard = self._constant("_class", cls)
-        body = [f"    if o.__class__ is not {guard}: raise _Miss"]
+        guards = [self._constant("_class", cls) for cls in classes]
+        test = " and ".join(f"o.__class__ is not {guard}" for guard in guards)
+        body = [f"    if {test}: raise _Miss"]
         entries: list[str] = []
         for index, (response_name, group) in enumerate(grouped.items()):
             if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
@@ -286,6 +289,15 @@ class _Compiler:
         strawberry_field = definition.extensions.get(_BACKREF)
         if not isinstance(strawberry_field, StrawberryField):
             raise _Ineligible(f"{type_.name}.{field_name} is not a Strawberry field")
+        resolver = strawberry_field.base_resolver
+        record_read = getattr(resolver.wrapped_func, "record_read", None) if resolver else None
+        if record_read is not None and not strawberry_field.extensions:
+            how, what = record_read
+            if how == "key":
+                # A whole record has every key; a partial one lacking it is completed upstream.
+                return f"(o[{what!r}] if {what!r} in o else _miss())"
+            gid = self._constant("_gid", global_id)
+            return f"{gid}({what!r}, o['id'])"
         if getattr(definition.resolve, "_is_default", False):
             # Strawberry's resolver for a basic field: default_resolver(source, python_name).
             name = strawberry_field.python_name
@@ -294,7 +306,6 @@ class _Compiler:
             if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
                 return f"o.{name}"
             return f"getattr(o, {name!r})"
-        resolver = strawberry_field.base_resolver
         if (
             resolver is None
             or strawberry_field.extensions

@@ -1,4 +1,4 @@
-"""Kombo's ATS REST API: a client, its config, its errors, its typed payloads. No GraphQL."""
+"""Kombo's ATS REST API: a client, its config, its errors, its records. No GraphQL."""
 
 from gateway.kombo.cache import PageCache, PageCacheConfig, PageCacheSettings
 from gateway.kombo.client import KomboClient, KomboConfig, Timeouts, TimeoutSettings
@@ -14,16 +14,13 @@ from gateway.kombo.errors import (
     KomboTimeout,
     KomboUnavailable,
 )
-from gateway.kombo.models import Interview, InterviewPage
-from gateway.kombo.query import MAX_PAGE_SIZE, InterviewQuery
+from gateway.kombo.query import MAX_PAGE_SIZE, ListQuery
+from gateway.kombo.records import RECORDS, Page, Record
 from gateway.kombo.retry import RetryPolicy, RetrySettings
 
 __all__ = [
     "MAX_PAGE_SIZE",
     "Deadline",
-    "Interview",
-    "InterviewPage",
-    "InterviewQuery",
     "KomboAPIError",
     "KomboClient",
     "KomboConfig",
@@ -35,9 +32,13 @@ __all__ = [
     "KomboServerError",
     "KomboTimeout",
     "KomboUnavailable",
+    "ListQuery",
+    "Page",
     "PageCache",
     "PageCacheConfig",
     "PageCacheSettings",
+    "RECORDS",
+    "Record",
     "RetryPolicy",
     "RetrySettings",
     "TimeoutSettings",

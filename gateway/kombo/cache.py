@@ -1,7 +1,7 @@
-"""A short-TTL cache of upstream pages, consulted by :meth:`KomboClient.list_interviews`.
+"""A short-TTL cache of upstream pages, consulted by :meth:`KomboClient.list_records`.
 
 Off unless a TTL is configured (``GATEWAY_CACHE_TTL``; README "Caching"). What is cached is one
-successful answer of ``GET /ats/interviews``, under a key made of everything that chose it: the
+successful answer of a list endpoint (``GET /ats/interviews``…), under a key made of everything that chose it: the
 upstream (base URL and API key), the integration, and every query parameter sent (filters,
 ``page_size``, ``cursor``; an id lookup's exact ``ids``). Two integrations never share an entry,
 whatever they ask. Errors, malformed answers and cancelled calls are never stored.
@@ -13,7 +13,7 @@ entry's key back to its integration nor compute the key of a page it wants to pl
 Two stores hold the entries, behind :class:`PageStore`:
 
 - :class:`MemoryPageStore` (the default): this process's LRU, bounded by entries and by an
-  estimate of the memory held, keeping the parsed :class:`InterviewPage` (immutable), so that a
+  estimate of the memory held, keeping the parsed :class:`Page` (immutable), so that a
   hit costs nothing but the lookup;
 - :class:`RedisPageStore` (``GATEWAY_REDIS_URL``): shared by every replica, holding the
   upstream's JSON body under ``kombo-gateway:v1:page:<key>`` with ``SETEX``; a hit parses it
@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.kombo.models import InterviewPage
+from gateway.kombo.records import Page
 from gateway.lru import BoundedLRU
 
 __all__ = [
@@ -86,11 +86,11 @@ class PageCacheConfig:
 class PageStore(Protocol):
     """Where cached pages live, by cache key. A store may forget an entry at any time."""
 
-    async def get(self, key: str) -> InterviewPage | None:
+    async def get(self, key: str) -> Page | None:
         """The page stored under ``key`` and not yet expired, or ``None``."""
         ...
 
-    async def put(self, key: str, page: InterviewPage, body: bytes, ttl: int) -> None:
+    async def put(self, key: str, page: Page, body: bytes, ttl: int) -> None:
         """Keep ``page`` (whose upstream JSON body is ``body``) for ``ttl`` seconds."""
         ...
 
@@ -111,7 +111,7 @@ class MemoryPageStore:
             raise ValueError("an in-process page store needs room for at least one page")
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._pages: BoundedLRU[str, InterviewPage] = BoundedLRU(
+        self._pages: BoundedLRU[str, Page] = BoundedLRU(
             max_entries, max_bytes, clock=clock
         )
 
@@ -123,11 +123,11 @@ class MemoryPageStore:
         """The estimated memory the pages held use."""
         return self._pages.size_bytes
 
-    async def get(self, key: str) -> InterviewPage | None:
+    async def get(self, key: str) -> Page | None:
         """The page under ``key`` (now the most recently used), unless it has expired."""
         return self._pages.get(key)
 
-    async def put(self, key: str, page: InterviewPage, body: bytes, ttl: int) -> None:
+    async def put(self, key: str, page: Page, body: bytes, ttl: int) -> None:
         """Keep ``page`` for ``ttl`` seconds, evicting expired, then least recently used, pages
         until both bounds hold."""
         self._pages.put(key, page, len(body) * PARSED_SIZE_FACTOR, ttl=ttl)
@@ -162,7 +162,7 @@ class PageCache:
         message = json.dumps([path, integration_id, sorted(params.items())], separators=(",", ":"))
         return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
 
-    async def get(self, key: str) -> InterviewPage | None:
+    async def get(self, key: str) -> Page | None:
         """The cached page, or ``None`` (a miss)."""
         page = await self.store.get(key)
         if page is None:
@@ -171,6 +171,6 @@ class PageCache:
             self.hits += 1
         return page
 
-    async def put(self, key: str, page: InterviewPage, body: bytes) -> None:
+    async def put(self, key: str, page: Page, body: bytes) -> None:
         """Keep a successful answer for the TTL."""
         await self.store.put(key, page, body, self.ttl)

@@ -34,15 +34,15 @@ from gateway.kombo.errors import (
     KomboTimeout,
 )
 from gateway.kombo.limits import InFlightLimiter
-from gateway.kombo.models import InterviewPage
 from gateway.kombo.observer import NO_OBSERVER, Attempt, KomboObserver
-from gateway.kombo.parsing import parse_interview_page
-from gateway.kombo.query import InterviewQuery, page_params
+from gateway.kombo.catalog import CATALOG
+from gateway.kombo.parsing import parse_page
+from gateway.kombo.query import ListQuery, page_params
+from gateway.kombo.records import Page
 from gateway.kombo.retry import RetryPolicy, is_retryable, requested_wait
 
 log = logging.getLogger(__name__)
 
-INTERVIEWS_PATH = "/ats/interviews"
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1_048_576
 """16 MiB: the sandbox's 250-interview page is 0.34 MB (1.4 KB an interview); this leaves
 ~67 KB an interview for what ``remote_data`` carries from the ATS."""
@@ -138,7 +138,7 @@ class KomboClient:
         self._total_timeout = total_timeout
         self._retry = retry if retry is not None else RetryPolicy()
         self._limiter = InFlightLimiter(max_in_flight_per_integration)
-        self._pages: Coalescer[_PageKey, InterviewPage] = Coalescer()
+        self._pages: Coalescer[_PageKey, Page] = Coalescer()
         self._sleep = sleep
 
     @classmethod
@@ -187,17 +187,17 @@ class KomboClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def list_interviews(
+    async def list_records(
         self,
         integration_id: str,
-        query: InterviewQuery,
+        query: ListQuery,
         *,
         page_size: int,
         cursor: str | None = None,
         deadline: Deadline | None = None,
         on_upstream_call: Callable[[], object] | None = None,
-    ) -> InterviewPage:
-        """One page of ``GET /ats/interviews`` for one integration, by ``deadline`` if given.
+    ) -> Page:
+        """One page of ``query``'s endpoint for one integration, by ``deadline`` if given.
 
         A page in the response cache is answered from there. Otherwise an identical call
         already in flight (same integration and parameters, cursor and page size included) is
@@ -205,20 +205,21 @@ class KomboClient:
         when the page is not cached (a cache hit is no upstream call); what it raises (a
         request's exhausted call budget) stops the call.
         """
+        path = query.path
         params = page_params(query, page_size, cursor)
         cache_key = None
         if self.cache is not None:
-            cache_key = self.cache.key(INTERVIEWS_PATH, integration_id, params)
+            cache_key = self.cache.key(path, integration_id, params)
             cached = await self.cache.get(cache_key)
-            self.observer.cache_lookup(INTERVIEWS_PATH, hit=cached is not None)
+            self.observer.cache_lookup(path, hit=cached is not None)
             if cached is not None:
                 return cached
         if on_upstream_call is not None:
             on_upstream_call()
-        key: _PageKey = (INTERVIEWS_PATH, integration_id, tuple(sorted(params.items())))
+        key: _PageKey = (path, integration_id, tuple(sorted(params.items())))
 
-        def call(flight: Flight) -> Awaitable[InterviewPage]:
-            return self._fetch_page(integration_id, params, flight, cache_key)
+        def call(flight: Flight) -> Awaitable[Page]:
+            return self._fetch_page(path, integration_id, params, flight, cache_key)
 
         try:
             return await self._pages.run(key, call, deadline)
@@ -226,23 +227,33 @@ class KomboClient:
             # Logged by every request it reaches (coalesced ones too), under its own id.
             log.warning(
                 "malformed answer from Kombo to GET %s (integration %s): %s",
-                INTERVIEWS_PATH,
+                path,
                 integration_id,
                 exc,
             )
             raise
 
     async def _fetch_page(
-        self, integration_id: str, params: dict[str, str], flight: Flight, cache_key: str | None
-    ) -> InterviewPage:
+        self,
+        path: str,
+        integration_id: str,
+        params: dict[str, str],
+        flight: Flight,
+        cache_key: str | None,
+    ) -> Page:
         """One page from Kombo, kept in the cache (when there is one) once it parsed."""
+        model = CATALOG.by_path(path)
         if self.cache is None or cache_key is None:
             return await self._call(
-                INTERVIEWS_PATH, integration_id, params, flight, parse_interview_page
+                path, integration_id, params, flight, lambda body: parse_page(model, body)
             )
-        page, body = await self._call(
-            INTERVIEWS_PATH, integration_id, params, flight, _parse_keeping_body
-        )
+
+        def parse_keeping_body(body: Any) -> tuple[Page, bytes]:
+            # The page, and its JSON again for the cache (re-encoding costs ~0.05 ms per 100
+            # records; parsing first means a malformed body is never cached).
+            return parse_page(model, body), orjson.dumps(body)
+
+        page, body = await self._call(path, integration_id, params, flight, parse_keeping_body)
         await self.cache.put(cache_key, page, body)
         return page
 
@@ -380,12 +391,6 @@ def _log_attempt(attempt: Attempt) -> None:
     level = logging.INFO if error is None else logging.WARNING
     if log.isEnabledFor(level):
         log.log(level, "upstream call", extra={"fields": fields})
-
-
-def _parse_keeping_body(body: Any) -> tuple[InterviewPage, bytes]:
-    """The page, and its JSON again for the cache (re-encoding costs ~0.05 ms per 100
-    interviews; parsing first means a malformed body is never cached)."""
-    return parse_interview_page(body), orjson.dumps(body)
 
 
 def _decode(response: httpx.Response, content: bytes) -> Any:

@@ -1,7 +1,7 @@
 """Hooks into the client's upstream calls, for metrics and tracing that live outside this package.
 
 The client tells a :class:`KomboObserver` about each logical call (:meth:`~KomboObserver.call`:
-one ``list_interviews`` that is not coalesced into another, retries included), each HTTP request
+one ``list_records`` that is not coalesced into another, retries included), each HTTP request
 it makes for it (:meth:`~KomboObserver.attempt`, with an :class:`Attempt` the client fills in),
 and each wait before a retry (:meth:`~KomboObserver.retrying`). The base class does nothing, so
 ``gateway.kombo`` imports neither Prometheus nor OpenTelemetry; :class:`Observers` chains several.

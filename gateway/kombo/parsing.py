@@ -1,34 +1,40 @@
-"""Kombo's JSON read into the typed payloads of :mod:`gateway.kombo.models`, tolerantly.
+"""Kombo's JSON read into :mod:`gateway.kombo.records`, tolerantly, by the catalog's shapes.
 
-Where the spec is loose we are too: an extra field is ignored, an unknown ``outcome`` becomes
-``None`` (logged once per value, for the first :data:`MAX_LOGGED_UNKNOWN_VALUES` values), a
-malformed optional timestamp becomes ``None``. What we cannot
-do without (an object that is not an object, an interview without ``id`` or ``changed_at``) raises
+Where the spec is loose we are too: an extra field is dropped, a value outside a closed enum
+becomes ``None`` (logged once per value, for the first :data:`MAX_LOGGED_UNKNOWN_VALUES` values),
+a malformed optional timestamp or number becomes ``None``, numbers where text is promised become
+text. What we cannot do without (an object that is not an object, a list that is not a list, a
+record without ``id``, a model record without ``changed_at``) raises
 :class:`~gateway.kombo.errors.KomboMalformedResponse` (README "Resilience": malformed answers).
+A required non-null value that is missing stays ``None``: the GraphQL field asking for it errors
+alone, with its path, and the rest of the page answers.
+
+One converter is compiled per object shape, once per process.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.kombo.errors import KomboMalformedResponse
-from gateway.kombo.models import (
-    Application,
-    ApplicationOutcome,
-    Candidate,
-    EmailAddress,
-    Interview,
-    InterviewPage,
-    Job,
-    Location,
-    User,
+from gateway.kombo.catalog import (
+    EnumShape,
+    Field,
+    ListShape,
+    Model,
+    ObjectShape,
+    Scalar,
+    Shape,
+    UnionShape,
 )
+from gateway.kombo.errors import KomboMalformedResponse
+from gateway.kombo.records import RECORDS, Page, Record
 
 log = logging.getLogger(__name__)
 
+Convert = Callable[[Any, str], Any]
 
 MAX_UPSTREAM_CURSOR_CHARS = 2048
 """Longest ``next`` cursor taken from Kombo; a longer one is a malformed answer. Kombo's are
@@ -37,16 +43,16 @@ cursors (at most 64 KiB; a character may take 12 bytes there, JSON-escaped), so 
 every upstream cursor carriable: before it, a 48 KiB ``next`` made edge cursors fail."""
 
 MAX_LOGGED_UNKNOWN_VALUES = 100
-"""Distinct unknown enum values logged per process; later ones are counted, not logged. Issue 8
-measured 2 x 40,000 distinct values (a hostile or broken upstream): RSS 61 -> 127 MB and ~13 MB
-of warnings per round when every one was remembered and logged."""
+"""Distinct unknown enum values logged per enum and process; later ones are counted, not logged.
+Issue 8 measured 2 x 40,000 distinct values (a hostile or broken upstream): RSS 61 -> 127 MB and
+~13 MB of warnings per round when every one was remembered and logged."""
 MAX_LOGGED_VALUE_CHARS = 200
 """An unknown value is logged (and remembered) by at most this much of its ``repr``."""
 
 
 class _UnknownValues:
-    """Unknown values of one enum field: each of the first ``limit`` distinct ones logged once,
-    then one line saying further ones are not logged; memory bounded by ``limit``."""
+    """Unknown values of one enum: each of the first ``limit`` distinct ones logged once, then
+    one line saying further ones are not logged; memory bounded by ``limit``."""
 
     def __init__(self, what: str, limit: int = MAX_LOGGED_UNKNOWN_VALUES) -> None:
         self.what = what
@@ -74,34 +80,7 @@ class _UnknownValues:
             )
 
 
-_unknown_outcomes = _UnknownValues("application outcome")
-
-
-def _object(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise KomboMalformedResponse(f"{where}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def _optional_object(value: Any, where: str) -> Mapping[str, Any] | None:
-    return None if value is None else _object(value, where)
-
-
-def _required_str(obj: Mapping[str, Any], key: str, where: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise KomboMalformedResponse(f"{where}.{key}: expected a non-empty string")
-    return value
-
-
-def _str(obj: Mapping[str, Any], key: str) -> str | None:
-    value = obj.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    # Numbers where strings are promised (remote ids, zip codes) are kept as text.
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
+_unknown: dict[str, _UnknownValues] = {}
 
 
 def parse_datetime(value: Any) -> datetime | None:
@@ -115,124 +94,231 @@ def parse_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _outcome(value: Any) -> ApplicationOutcome | None:
-    if value is None:
+# -- leaves -------------------------------------------------------------------------------
+
+
+def _text(value: Any, where: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    # Numbers where strings are promised (remote ids, zip codes) are kept as text.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _int(value: Any, where: str) -> int | None:
+    if isinstance(value, bool):
         return None
-    try:
-        return ApplicationOutcome(value)
-    except ValueError:
-        _unknown_outcomes.note(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _float(value: Any, where: str) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _bool(value: Any, where: str) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _datetime(value: Any, where: str) -> datetime | None:
+    return parse_datetime(value)
+
+
+def _json(value: Any, where: str) -> Any:
+    return value
+
+
+_SCALARS: dict[str, Convert] = {
+    "String": _text,
+    "ID": _text,
+    "Int": _int,
+    "Float": _float,
+    "Boolean": _bool,
+    "DateTime": _datetime,
+    "JSON": _json,
+}
+
+
+def _enum(shape: EnumShape) -> Convert:
+    values = frozenset(shape.values)
+    unknown = _unknown.setdefault(shape.name, _UnknownValues(f"{shape.name} value"))
+
+    def convert(value: Any, where: str) -> str | None:
+        if value is None:
+            return None
+        if value in values and isinstance(value, str):
+            return value
+        unknown.note(value)
         return None
 
-
-def _location(raw: Any) -> Location | None:
-    obj = _optional_object(raw, "location")
-    if obj is None:
-        return None
-    return Location(
-        city=_str(obj, "city"),
-        country=_str(obj, "country"),
-        raw=_str(obj, "raw"),
-        state=_str(obj, "state"),
-        street_1=_str(obj, "street_1"),
-        street_2=_str(obj, "street_2"),
-        zip_code=_str(obj, "zip_code"),
-    )
+    return convert
 
 
-def _user(raw: Any) -> User:
-    obj = _object(raw, "users[]")
-    return User(
-        id=_required_str(obj, "id", "users[]"),
-        remote_id=_str(obj, "remote_id"),
-        first_name=_str(obj, "first_name"),
-        last_name=_str(obj, "last_name"),
-        email=_str(obj, "email"),
-    )
+# -- compound -----------------------------------------------------------------------------
 
 
-def _candidate(raw: Any) -> Candidate | None:
-    obj = _optional_object(raw, "application.candidate")
-    if obj is None:
-        return None
-    emails = obj.get("email_addresses") or []
-    if not isinstance(emails, list):
-        raise KomboMalformedResponse("application.candidate.email_addresses: expected a list")
-    return Candidate(
-        id=_required_str(obj, "id", "application.candidate"),
-        remote_id=_str(obj, "remote_id") or "",
-        first_name=_str(obj, "first_name"),
-        last_name=_str(obj, "last_name"),
-        email_addresses=tuple(
-            EmailAddress(email_address=_str(e, "email_address"), type=_str(e, "type"))
-            for e in (_object(e, "email_addresses[]") for e in emails)
-        ),
-    )
+def _list(shape: ListShape, nullable: bool, inline: bool) -> Convert:
+    item = _converter(shape.item, inline)
+    drops_unknown = isinstance(shape.item, UnionShape | EnumShape)
+
+    def convert(value: Any, where: str) -> tuple[Any, ...] | None:
+        if value is None:
+            return None if nullable else ()
+        if not isinstance(value, list):
+            raise KomboMalformedResponse(f"{where}: expected a list")
+        inner = where + "[]"
+        items = tuple(item(v, inner) for v in value)
+        return tuple(v for v in items if v is not None) if drops_unknown else items
+
+    return convert
 
 
-def _job(raw: Any) -> Job | None:
-    obj = _optional_object(raw, "application.job")
-    if obj is None:
-        return None
-    return Job(
-        id=_required_str(obj, "id", "application.job"),
-        remote_id=_str(obj, "remote_id") or "",
-        name=_str(obj, "name"),
-    )
+def _union(shape: UnionShape) -> Convert:
+    members: dict[str, tuple[str, str, Convert]] = {}
+    for member in shape.members:
+        assert member.discriminator is not None
+        path, const = member.discriminator
+        outer, _, inner = path.partition(".")
+        members[const] = (outer, inner, _object(member, inline=False))
+    unknown = _unknown.setdefault(shape.name, _UnknownValues(f"{shape.name} kind"))
+    outer, inner, _ = next(iter(members.values()))
+
+    def convert(value: Any, where: str) -> Record | None:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise KomboMalformedResponse(f"{where}: expected an object")
+        tag = value.get(outer)
+        if inner:
+            tag = tag.get(inner) if isinstance(tag, Mapping) else None
+        member = members.get(tag) if isinstance(tag, str) else None
+        if member is None:
+            unknown.note(tag)
+            return None
+        return member[2](value, where)
+
+    return convert
 
 
-def _application(raw: Any) -> Application | None:
-    obj = _optional_object(raw, "application")
-    if obj is None:
-        return None
-    return Application(
-        id=_required_str(obj, "id", "application"),
-        remote_id=_str(obj, "remote_id"),
-        outcome=_outcome(obj.get("outcome")),
-        rejection_reason_name=_str(obj, "rejection_reason_name"),
-        candidate=_candidate(obj.get("candidate")),
-        job=_job(obj.get("job")),
-    )
+def _field(f: Field, inline: bool) -> tuple[str, Convert, str | None]:
+    """(key, converter, the sibling key holding the id of an inline record that has none)."""
+    convert = _converter(f.shape, inline, nullable=f.nullable)
+    if f.name == "id" and not f.nullable:
+        return f.name, _required_id, None
+    if f.name == "changed_at" and not f.nullable:
+        return f.name, _required_datetime, None
+    id_from = f.shape.id_from if isinstance(f.shape, ObjectShape) else None
+    return f.name, convert, id_from
 
 
-def parse_interview(raw: Any) -> Interview:
-    """One element of ``data.results``."""
-    obj = _object(raw, "interview")
-    changed_at = parse_datetime(obj.get("changed_at"))
-    if changed_at is None:
-        raise KomboMalformedResponse("interview.changed_at: expected a date-time")
-    users = obj.get("users") or []
-    if not isinstance(users, list):
-        raise KomboMalformedResponse("interview.users: expected a list")
-    remote_data = obj.get("remote_data")
-    canceled = obj.get("canceled")
-    return Interview(
-        id=_required_str(obj, "id", "interview"),
-        remote_id=_str(obj, "remote_id"),
-        title=_str(obj, "title"),
-        starting_at=parse_datetime(obj.get("starting_at")),
-        ending_at=parse_datetime(obj.get("ending_at")),
-        location=_location(obj.get("location")),
-        video_conferencing_url=_str(obj, "video_conferencing_url"),
-        application_id=_str(obj, "application_id"),
-        stage_id=_str(obj, "stage_id"),
-        canceled=canceled if isinstance(canceled, bool) else None,
-        remote_created_at=parse_datetime(obj.get("remote_created_at")),
-        remote_updated_at=parse_datetime(obj.get("remote_updated_at")),
-        remote_data=remote_data if isinstance(remote_data, dict) else None,
-        changed_at=changed_at,
-        remote_deleted_at=parse_datetime(obj.get("remote_deleted_at")),
-        users=tuple(_user(u) for u in users),
-        application=_application(obj.get("application")),
-    )
+def _required_id(value: Any, where: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise KomboMalformedResponse(f"{where}.id: expected a non-empty string")
+    return value
 
 
-def parse_interview_page(body: Any) -> InterviewPage:
+def _required_datetime(value: Any, where: str) -> datetime:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise KomboMalformedResponse(f"{where}.changed_at: expected a date-time")
+    return parsed
+
+
+def _object(shape: ObjectShape, inline: bool) -> Convert:
+    """Records of ``shape``: a model's own record, or (``inline``) the part another inlines."""
+    cls = RECORDS.of(shape, inline=inline)
+    # A model's record read at its own endpoint has the model's fields; inlined, only its own.
+    fields = [_field(f, inline=True) for f in shape.fields if not (f.inline_only and not inline)]
+    where_name = shape.name
+
+    def convert(value: Any, where: str) -> Record | None:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise KomboMalformedResponse(f"{where or where_name}: expected an object")
+        here = where or where_name
+        record = cls()
+        for key, conv, id_from in fields:
+            converted = conv(value.get(key), f"{here}.{key}")
+            if id_from is not None and converted is not None and "id" not in converted:
+                own_id = _text(value.get(id_from), here)
+                converted = None if not own_id else _with_id(converted, own_id)
+            record[key] = converted
+        return record
+
+    return convert
+
+
+def _with_id(record: Record, record_id: str) -> Record:
+    completed = type(record)(id=record_id)
+    completed.update(record)
+    return completed
+
+
+_compiled: dict[tuple[int, bool], Convert] = {}
+
+
+def _converter(shape: Shape, inline: bool, *, nullable: bool = True) -> Convert:
+    if isinstance(shape, Scalar):
+        return _SCALARS[shape.kind]
+    if isinstance(shape, EnumShape):
+        return _enum(shape)
+    if isinstance(shape, ListShape):
+        return _list(shape, nullable, inline)
+    if isinstance(shape, UnionShape):
+        return _union(shape)
+    key = (id(shape), inline)
+    convert = _compiled.get(key)
+    if convert is None:
+        # Placeholder first: shapes may nest records of their own model (never cyclically in
+        # Kombo's spec, but cheap to allow).
+        _compiled[key] = lambda value, where: _compiled[key](value, where)
+        convert = _object(shape, inline)
+        _compiled[key] = convert
+    return convert
+
+
+def record_parser(model: Model) -> Callable[[Any], Record]:
+    """A function reading one element of ``data.results`` of ``model``'s endpoint."""
+    convert = _converter(model.shape, inline=False, nullable=False)
+
+    def parse(raw: Any) -> Record:
+        record = convert(raw, model.name)
+        if record is None:
+            raise KomboMalformedResponse(f"{model.name}: expected an object, got null")
+        return record  # type: ignore[no-any-return]
+
+    return parse
+
+
+_parsers: dict[str, Callable[[Any], Record]] = {}
+
+
+def parse_record(model: Model, raw: Any) -> Record:
+    """One element of ``data.results`` of ``model``'s endpoint."""
+    parser = _parsers.get(model.name)
+    if parser is None:
+        parser = _parsers[model.name] = record_parser(model)
+    return parser(raw)
+
+
+def parse_page(model: Model, body: Any) -> Page:
     """The whole success body: ``{"status": "success", "data": {"next", "results"}}``."""
-    obj = _object(body, "body")
-    if obj.get("status") != "success":
+    if not isinstance(body, Mapping):
+        raise KomboMalformedResponse(f"body: expected an object, got {type(body).__name__}")
+    if body.get("status") != "success":
         raise KomboMalformedResponse("body.status: expected 'success'")
-    data = _object(obj.get("data"), "body.data")
+    data = body.get("data")
+    if not isinstance(data, Mapping):
+        raise KomboMalformedResponse("body.data: expected an object")
     results = data.get("results")
     if not isinstance(results, list):
         raise KomboMalformedResponse("body.data.results: expected a list")
@@ -244,4 +330,7 @@ def parse_interview_page(body: Any) -> InterviewPage:
             f"body.data.next: a cursor of {len(next_cursor)} characters, more than the "
             f"{MAX_UPSTREAM_CURSOR_CHARS} taken"
         )
-    return InterviewPage(results=tuple(parse_interview(r) for r in results), next=next_cursor)
+    parser = _parsers.get(model.name)
+    if parser is None:
+        parser = _parsers[model.name] = record_parser(model)
+    return Page(model.path, tuple(parser(r) for r in results), next_cursor)

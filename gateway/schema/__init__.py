@@ -19,10 +19,9 @@ from gateway.schema.limits import (
     RequireOperationName,
     limit_extensions,
 )
-from gateway.schema.query import Query
+from gateway.schema.query import MODEL_TYPE_LIST, Query
 from gateway.schema.request_context import GatewayContext
 from gateway.schema.scalars import DateTimeScalar
-from gateway.schema.types import Interview
 
 
 class GatewaySchema(strawberry.Schema):
@@ -61,7 +60,7 @@ def build_schema(
     """
     return GatewaySchema(
         query=Query,
-        types=[Interview],
+        types=MODEL_TYPE_LIST,
         # Listed after ContractErrors, the limits' hooks end first and shape their errors.
         extensions=[
             ContractErrors,

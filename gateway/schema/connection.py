@@ -1,20 +1,26 @@
-"""The interviews connection: Relay types, and the resolver that pages through Kombo."""
+"""Relay connections over Kombo's list endpoints: the types, and the resolver that pages.
+
+Every model's connection is the same mechanism: ``first``/``after`` translated into Kombo's
+``page_size``/``cursor`` by :func:`~gateway.schema.paging.collect`, edge cursors signed and bound
+to the endpoint, the filters and the integration (:mod:`gateway.schema.cursors`), filters rendered
+by :mod:`gateway.schema.filters`. :func:`connection_types` makes each model's ``<Type>Connection``
+and ``<Type>Edge``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from strawberry.types.unset import UNSET
 
 from gateway.errors import BadUserInput, UpstreamUnavailable
-from gateway.kombo import MAX_PAGE_SIZE
-from gateway.kombo.models import Interview as InterviewModel
+from gateway.kombo import MAX_PAGE_SIZE, ListQuery, Record
+from gateway.kombo.catalog import Model
 from gateway.schema.cursors import START, EdgeCursor, InvalidCursor, Position
-from gateway.schema.filters import InterviewFilter, InvalidFilter, filter_to_query, restrict_to_job
+from gateway.schema.filters import InvalidFilter, filter_to_query, restrict
 from gateway.schema.paging import UpstreamLoop, collect
-from gateway.schema.types import Interview
 
 if TYPE_CHECKING:
     from gateway.schema.request_context import GatewayContext
@@ -23,7 +29,7 @@ if TYPE_CHECKING:
 @strawberry.type(description="Paging information of a connection (forward paging only).")
 class PageInfo:
     has_next_page: bool = strawberry.field(
-        description="Whether `after: endCursor` would return more interviews."
+        description="Whether `after: endCursor` would return more items."
     )
     has_previous_page: bool = strawberry.field(
         description="Always false: the gateway pages forward only."
@@ -34,33 +40,82 @@ class PageInfo:
     )
 
 
-@strawberry.type(
-    description="One interview in a connection, with the cursor that resumes after it."
-)
-class InterviewEdge:
-    node: Interview = strawberry.field(description="The interview.")
-    _cursor: strawberry.Private[EdgeCursor]
-    _key: strawberry.Private[bytes]
-    _integration: strawberry.Private[str]
+class Edge:
+    """What every ``<Type>Edge`` is: a record and the cursor resuming after it. (No class
+    annotations here: Strawberry would read them as fields.)"""
 
-    @strawberry.field(
-        description=(
-            "Opaque cursor of this edge: `after` it resumes with the very next interview, "
-            "whatever `first` you ask for."
-        )
-    )
+    def __init__(self, node: Record, cursor: EdgeCursor, key: bytes, integration: str) -> None:
+        self.node = node
+        self._cursor = cursor
+        self._key = key
+        self._integration = integration
+
     def cursor(self) -> str:
         return self._cursor.encode(self._key, self._integration)
 
 
-@strawberry.type(description="A page of interviews, in upstream order.")
-class InterviewConnection:
-    edges: list[InterviewEdge] = strawberry.field(description="The interviews with their cursors.")
-    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+class Connection:
+    """What every ``<Type>Connection`` is: edges and page info."""
 
-    @strawberry.field(description="The interviews of `edges`, without cursors.")
-    def nodes(self) -> list[Interview]:
+    def __init__(self, edges: list[Edge], page_info: PageInfo) -> None:
+        self.edges = edges
+        self.page_info = page_info
+
+    def nodes(self) -> list[Record]:
         return [edge.node for edge in self.edges]
+
+
+def connection_types(model: Model, module: str) -> tuple[type, type]:
+    """``<Type>Edge`` and ``<Type>Connection`` of ``model``; their node type is named by string,
+    resolved in ``module``'s namespace."""
+    name = model.name
+    label = model.plural[:1].upper() + model.plural[1:]
+
+    def cursor(self: Edge) -> str:
+        return self._cursor.encode(self._key, self._integration)
+
+    def nodes(self: Connection) -> list[Record]:
+        return [edge.node for edge in self.edges]
+
+    cursor.__annotations__ = {"return": str}
+    nodes.__annotations__ = {"return": f"list[{name}]"}
+    nodes.__module__ = module
+    edge = type(
+        f"{name}Edge",
+        (Edge,),
+        {
+            "__module__": module,
+            "__annotations__": {"node": name},
+            "__init__": Edge.__init__,
+            "node": strawberry.field(description=f"The {name}."),
+            "cursor": strawberry.field(
+                resolver=cursor,
+                description=(
+                    "Opaque cursor of this edge: `after` it resumes with the very next item, "
+                    "whatever `first` you ask for."
+                ),
+            ),
+        },
+    )
+    edge = strawberry.type(edge, description=f"One {name} in a connection, with its cursor.")
+    connection = type(
+        f"{name}Connection",
+        (Connection,),
+        {
+            "__module__": module,
+            "__annotations__": {"edges": f"list[{name}Edge]", "page_info": PageInfo},
+            "__init__": Connection.__init__,
+            "edges": strawberry.field(description=f"The {label.lower()} with their cursors."),
+            "page_info": strawberry.field(description="Where this page stands."),
+            "nodes": strawberry.field(
+                resolver=nodes, description=f"The {name} records of `edges`, without cursors."
+            ),
+        },
+    )
+    connection = strawberry.type(
+        connection, description=f"A page of {label} from Kombo's `GET {model.path}`, in its order."
+    )
+    return edge, connection
 
 
 EMPTY_PAGE_INFO = PageInfo(
@@ -91,25 +146,29 @@ def check_first(first: int | None) -> int:
     return first
 
 
-async def resolve_interviews(
+async def resolve_connection(
     info: strawberry.Info,
+    model: Model,
+    connection: type[Connection],
+    edge: type[Edge],
     *,
     first: int | None,
     after: str | None,
-    flt: InterviewFilter | None,
-    job_id: str | None = None,
-) -> InterviewConnection:
-    """``Query.interviews`` and ``Job.interviews``: Relay paging over Kombo's cursors."""
+    flt: Any,
+    parent: tuple[str, str] | None = None,
+) -> Connection:
+    """A root or nested connection: Relay paging over Kombo's cursors. ``parent`` narrows it to
+    one record: (query parameter, Kombo id), e.g. ``("job_ids", job id)`` for ``Job.interviews``."""
     ctx: GatewayContext = info.context
     first = check_first(first)
     if after is UNSET:
         after = None
     try:
-        query = filter_to_query(flt)
+        query = filter_to_query(model, flt)
     except InvalidFilter as exc:
         raise BadUserInput(str(exc)) from None
-    if job_id is not None:
-        query = restrict_to_job(query, job_id)
+    if parent is not None:
+        query = restrict(query, *parent)
     digest = query.digest()
     integration = ctx.upstream.integration()
 
@@ -121,14 +180,16 @@ async def resolve_interviews(
         except InvalidCursor as exc:
             raise BadUserInput(f"after: {exc}") from None
         if cursor.query_digest != digest:
-            raise BadUserInput("after: this cursor was issued for different filter arguments")
+            raise BadUserInput(
+                "after: this cursor was issued for another connection or other filter arguments"
+            )
         if not 1 <= cursor.page_size <= MAX_PAGE_SIZE:
             raise BadUserInput("after: not a cursor issued by this gateway")
         # The upstream cursor is only valid with the page size it was issued with.
         start, page_size = cursor.position, cursor.page_size
 
     if query.matches_nothing:
-        return InterviewConnection(edges=[], page_info=EMPTY_PAGE_INFO)
+        return connection(edges=[], page_info=EMPTY_PAGE_INFO)
 
     async def fetch(upstream_cursor: str | None):  # type: ignore[no-untyped-def]
         return await ctx.upstream.fetch_page(query, page_size, upstream_cursor)
@@ -139,15 +200,10 @@ async def resolve_interviews(
         raise UpstreamUnavailable(f"Kombo gave no usable answer: {exc}") from None
 
     edges = [
-        InterviewEdge(
-            node=_as_node(item),
-            _cursor=EdgeCursor(position, page_size, digest),
-            _key=ctx.cursor_key,
-            _integration=integration,
-        )
+        edge(item, EdgeCursor(position, page_size, digest), ctx.cursor_key, integration)
         for item, position in collected.items
     ]
-    return InterviewConnection(
+    return connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=collected.has_next_page,
@@ -158,6 +214,14 @@ async def resolve_interviews(
     )
 
 
-def _as_node(item: InterviewModel) -> Interview:
-    # The GraphQL types read the Kombo models' attributes directly (see gateway.schema.types).
-    return item  # type: ignore[return-value]
+__all__ = [
+    "EMPTY_PAGE_INFO",
+    "MAX_STITCHED_PAGES",
+    "Connection",
+    "Edge",
+    "ListQuery",
+    "PageInfo",
+    "check_first",
+    "connection_types",
+    "resolve_connection",
+]

@@ -14,7 +14,6 @@ import contextlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Protocol
 
 from aiodataloader import DataLoader
@@ -23,12 +22,13 @@ from gateway.errors import BadUserInput
 from gateway.kombo import (
     MAX_PAGE_SIZE,
     Deadline,
-    InterviewPage,
-    InterviewQuery,
     KomboClient,
     KomboError,
+    ListQuery,
+    Page,
+    Record,
 )
-from gateway.kombo.models import Interview
+from gateway.kombo.catalog import CATALOG
 from gateway.redaction import Redactor
 from gateway.upstream.budget import UpstreamBudget
 from gateway.upstream.errors import Redact, gateway_error
@@ -83,9 +83,10 @@ class UpstreamAccess:
     redact: Redact = field(default_factory=Redactor, repr=False)
     """Applied to every string from Kombo that reaches the client: the app's is bound to the
     process's secrets; the default still removes bearer tokens and JWTs."""
-    _pages: dict[tuple[str, InterviewQuery, int, str | None], asyncio.Future[InterviewPage]] = (
-        field(default_factory=dict, repr=False)
+    _pages: dict[tuple[str, ListQuery, int, str | None], asyncio.Future[Page]] = field(
+        default_factory=dict, repr=False
     )
+    _loaders: dict[str, DataLoader[str, Record | None]] = field(default_factory=dict, repr=False)
     _tasks: set[asyncio.Future[Any]] = field(default_factory=set, repr=False)
     """Upstream work this request started in tasks of its own (shared pages, id batches)."""
 
@@ -110,21 +111,27 @@ class UpstreamAccess:
             )
         return self.integration_id
 
-    @cached_property
-    def interview_loader(self) -> DataLoader[str, Interview | None]:
-        """Every id lookup of this request, batched into ``ids=`` calls of at most 250."""
-        integration = self.integration()
+    def loader(self, model: str) -> DataLoader[str, Record | None]:
+        """Every id lookup of ``model`` in this request (lookups, references, completions of
+        inline records), batched into ``ids=`` calls of at most 250."""
+        loader = self._loaders.get(model)
+        if loader is None:
+            loader = self._loaders[model] = self._new_loader(model)
+        return loader
 
-        async def load(ids: list[str]) -> list[Interview | None]:
+    def _new_loader(self, model_name: str) -> DataLoader[str, Record | None]:
+        integration = self.integration()
+        model = CATALOG[model_name]
+
+        async def load(ids: list[str]) -> list[Record | None]:
             task = asyncio.current_task()
             if task is not None:
                 self._tasks.add(task)
-            # include_deleted: a known id is found; remoteDeletedAt says it is gone.
-            query = InterviewQuery(ids=tuple(ids), include_deleted=True)
-            self.observe_batch("interviews", len(ids))
+            query = ListQuery.by_ids(model, tuple(ids))
+            self.observe_batch(model.plural, len(ids))
             try:
-                with self.spans.span("interviews by id", {"gateway.batch_size": len(ids)}):
-                    page = await self.kombo.list_interviews(
+                with self.spans.span(f"{model.plural} by id", {"gateway.batch_size": len(ids)}):
+                    page = await self.kombo.list_records(
                         integration,
                         query,
                         page_size=len(ids),
@@ -133,14 +140,12 @@ class UpstreamAccess:
                     )
             except KomboError as exc:
                 raise gateway_error(exc, self.redact) from exc
-            by_id = {interview.id: interview for interview in page.results}
+            by_id = {record["id"]: record for record in page.results}
             return [by_id.get(i) for i in ids]
 
         return DataLoader(load, max_batch_size=MAX_PAGE_SIZE)
 
-    async def fetch_page(
-        self, query: InterviewQuery, page_size: int, cursor: str | None
-    ) -> InterviewPage:
+    async def fetch_page(self, query: ListQuery, page_size: int, cursor: str | None) -> Page:
         """One upstream page; the same page asked twice in one request is fetched once."""
         integration = self.integration()
         key = (integration, query, page_size, cursor)
@@ -152,12 +157,12 @@ class UpstreamAccess:
         return await asyncio.shield(pending)
 
     async def _fetch(
-        self, integration: str, query: InterviewQuery, page_size: int, cursor: str | None
-    ) -> InterviewPage:
+        self, integration: str, query: ListQuery, page_size: int, cursor: str | None
+    ) -> Page:
         attributes = {"gateway.page_size": page_size, "gateway.after_cursor": cursor is not None}
         try:
-            with self.spans.span("interviews page", attributes):
-                return await self.kombo.list_interviews(
+            with self.spans.span(f"{query.model.plural} page", attributes):
+                return await self.kombo.list_records(
                     integration,
                     query,
                     page_size=page_size,
