@@ -11,8 +11,8 @@ import logging
 
 import orjson
 
-from gateway.kombo.errors import KomboMalformedResponse
 from gateway.kombo.catalog import CATALOG
+from gateway.kombo.errors import KomboMalformedResponse
 from gateway.kombo.parsing import parse_page
 from gateway.kombo.records import Page
 from gateway.shared_redis import SharedRedis, redis_key
@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 
 
 class RedisPageStore:
-    """Pages shared by every gateway process on one Redis: the endpoint's path, a newline and the
-    upstream's JSON body under ``kombo-gateway:v1:records:<key>``, expiring by Redis ``SETEX``. A Redis outage reads as
-    "not cached" (:class:`~gateway.shared_redis.SharedRedis`)."""
+    """Pages shared by every gateway process on one Redis: the endpoint's path, a newline and
+    the upstream's JSON body under ``kombo-gateway:v1:records:<key>``, expiring by Redis
+    ``SETEX``. A Redis outage reads as "not cached" (:class:`~gateway.shared_redis.SharedRedis`)."""
 
     def __init__(self, redis: SharedRedis) -> None:
         self.redis = redis
@@ -39,7 +39,12 @@ class RedisPageStore:
         path, _, body = stored.partition(b"\n")
         try:
             return parse_page(CATALOG.by_path(path.decode()), orjson.loads(body))
-        except (orjson.JSONDecodeError, KomboMalformedResponse, KeyError, UnicodeDecodeError) as exc:
+        except (
+            orjson.JSONDecodeError,
+            KomboMalformedResponse,
+            KeyError,
+            UnicodeDecodeError,
+        ) as exc:
             # Not what this version writes (another version's format, or tampering): a miss.
             log.warning(
                 "ignoring an unreadable cached page in Redis at %s: %s", self.redis.where, exc

@@ -77,8 +77,8 @@ class QueryLimits:
     max_aliases: int = 100
     max_tokens: int = 5_000
     max_cost: int = 10_000
-    max_estimated_calls: int = 25
-    upstream_budget: int = 20
+    max_estimated_calls: int = 50
+    upstream_budget: int = 50
     introspection: bool = True
 
     VARIABLES: ClassVar[Mapping[str, str]] = {

@@ -237,9 +237,7 @@ class _Compiler:
             function = self._object(possible, field_details_list)
             for cls in classes:
                 guard = self._constant("_class", cls)
-                out.append(
-                    f"{pad}{keyword_} {var}.__class__ is {guard}: {var} = {function}({var})"
-                )
+                out.append(f"{pad}{keyword_} {var}.__class__ is {guard}: {var} = {function}({var})")
                 keyword_ = "elif"
         out.append(f"{pad}else: raise _Miss")
 

@@ -20,6 +20,7 @@ from gateway.kombo.retry import RetryPolicy, RetrySettings
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "RECORDS",
     "Deadline",
     "KomboAPIError",
     "KomboClient",
@@ -37,7 +38,6 @@ __all__ = [
     "PageCache",
     "PageCacheConfig",
     "PageCacheSettings",
-    "RECORDS",
     "Record",
     "RetryPolicy",
     "RetrySettings",

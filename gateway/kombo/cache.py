@@ -1,10 +1,10 @@
 """A short-TTL cache of upstream pages, consulted by :meth:`KomboClient.list_records`.
 
 Off unless a TTL is configured (``GATEWAY_CACHE_TTL``; README "Caching"). What is cached is one
-successful answer of a list endpoint (``GET /ats/interviews``…), under a key made of everything that chose it: the
-upstream (base URL and API key), the integration, and every query parameter sent (filters,
-``page_size``, ``cursor``; an id lookup's exact ``ids``). Two integrations never share an entry,
-whatever they ask. Errors, malformed answers and cancelled calls are never stored.
+successful answer of a list endpoint (``GET /ats/jobs``…), under a key made of everything that
+chose it: the upstream (base URL and API key), the integration, and every query parameter sent
+(filters, ``page_size``, ``cursor``; an id lookup's exact ``ids``). Two integrations never share
+an entry, whatever they ask. Errors, malformed answers and cancelled calls are never stored.
 
 The key is an HMAC-SHA256 of those values under a secret derived from the base URL and the API
 key: it names no integration in clear, and a process without the API key can neither read an
@@ -111,9 +111,7 @@ class MemoryPageStore:
             raise ValueError("an in-process page store needs room for at least one page")
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._pages: BoundedLRU[str, Page] = BoundedLRU(
-            max_entries, max_bytes, clock=clock
-        )
+        self._pages: BoundedLRU[str, Page] = BoundedLRU(max_entries, max_bytes, clock=clock)
 
     def __len__(self) -> int:
         return len(self._pages)

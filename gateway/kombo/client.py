@@ -22,6 +22,7 @@ import orjson
 
 from gateway.kombo.body import ACCEPT_ENCODING, read_body
 from gateway.kombo.cache import MemoryPageStore, PageCache, PageCacheSettings, PageStore
+from gateway.kombo.catalog import CATALOG
 from gateway.kombo.coalesce import Coalescer, Flight
 from gateway.kombo.deadline import Deadline
 from gateway.kombo.errors import (
@@ -35,7 +36,6 @@ from gateway.kombo.errors import (
 )
 from gateway.kombo.limits import InFlightLimiter
 from gateway.kombo.observer import NO_OBSERVER, Attempt, KomboObserver
-from gateway.kombo.catalog import CATALOG
 from gateway.kombo.parsing import parse_page
 from gateway.kombo.query import ListQuery, page_params
 from gateway.kombo.records import Page

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime  # noqa: F401 - read by the string annotations
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
+from strawberry.scalars import JSON  # noqa: F401 - read by the string annotations
 
 from gateway.kombo import RECORDS
 from gateway.kombo.catalog import (
@@ -29,6 +29,7 @@ from gateway.kombo.catalog import (
     Shape,
     UnionShape,
 )
+from gateway.kombo.catalog.rules import NESTED_CONNECTION_PARAMS
 from gateway.schema.connection import Connection, Edge, connection_types, resolve_connection
 from gateway.schema.fields import global_id_resolver, reference_resolver, value_resolver
 from gateway.schema.filters import filter_input
@@ -36,9 +37,6 @@ from gateway.schema.filters import filter_input
 MODULE = __name__
 _namespace = sys.modules[__name__].__dict__
 
-NESTED_CONNECTION_PARAMS = ("job_ids",)
-"""A list endpoint filtering by one of these parameters is also a connection on the record the
-parameter names (CONTRACT 1.2 "Nested connections": ``Job.interviews`` from ``job_ids``)."""
 
 KOMBO_ID = (
     "Kombo's own id, verbatim: what Kombo's REST API, its webhooks and your backend use. "
@@ -117,7 +115,9 @@ def _description(f: Field) -> str:
 
 def _field(f: Field, *, completes: bool) -> Any:
     return strawberry.field(
-        resolver=_typed(value_resolver(f.name, completes=completes), _annotation(f.shape, f.nullable)),
+        resolver=_typed(
+            value_resolver(f.name, completes=completes), _annotation(f.shape, f.nullable)
+        ),
         description=_description(f),
         deprecation_reason=f.description if f.deprecated else None,
     )
@@ -163,7 +163,9 @@ def _make_object(shape: ObjectShape) -> type:
         namespace[f.name] = _field(f, completes=False)
     namespace["is_type_of"] = _is_type_of(RECORDS.classes_of(shape.name))
     cls = type(shape.name, (), namespace)
-    return _register(shape.name, strawberry.type(cls, description=shape.description or f"{shape.name}."))
+    return _register(
+        shape.name, strawberry.type(cls, description=shape.description or f"{shape.name}.")
+    )
 
 
 def _make_nested() -> None:
@@ -175,7 +177,9 @@ def _make_nested() -> None:
                 strawberry.union(shape.name, description=shape.description),
             ]
             _register(shape.name, union)
-        elif isinstance(shape, ObjectShape) and shape.model is None and shape.name not in _namespace:
+        elif (
+            isinstance(shape, ObjectShape) and shape.model is None and shape.name not in _namespace
+        ):
             _make_object(shape)
 
 
@@ -310,5 +314,4 @@ __all__ = [
     "MODEL_TYPES",
     "Node",
     "connection_resolver",
-    "datetime",
 ]

@@ -41,7 +41,12 @@ def parse_global_id(text: str, types: Collection[str]) -> tuple[str, str] | None
 
 
 def _check_kombo_id(kombo_id: str, text: str) -> None:
-    if not kombo_id or "," in kombo_id or len(kombo_id) > MAX_ID_CHARS or not kombo_id.isprintable():
+    if (
+        not kombo_id
+        or "," in kombo_id
+        or len(kombo_id) > MAX_ID_CHARS
+        or not kombo_id.isprintable()
+    ):
         raise InvalidId(f"{text!r} is not a Kombo id")
 
 

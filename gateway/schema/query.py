@@ -92,7 +92,7 @@ _nodes.__annotations__ = {
 def _make_query() -> type:
     namespace: dict[str, Any] = {"__module__": MODULE, "__annotations__": {}}
     for model in CATALOG:
-        edge, connection, _ = CONNECTIONS[model.name]
+        _, connection, _ = CONNECTIONS[model.name]
         namespace["__annotations__"][model.plural] = connection
         namespace[model.plural] = strawberry.field(
             resolver=connection_resolver(model, CONNECTIONS[model.name], None),

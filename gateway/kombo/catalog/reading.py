@@ -40,7 +40,7 @@ def load_spec() -> Json:
     """The OpenAPI document shipped in ``gateway/kombo/spec`` (a verbatim copy of Kombo's)."""
     text = resources.files("gateway.kombo").joinpath("spec", SPEC_FILE).read_text("utf-8")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec: Json = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    spec: Json = yaml.load(text, Loader=loader)
     return spec
 
 
@@ -89,8 +89,11 @@ class _Reader:
 
     # -- values ---------------------------------------------------------------------------
 
-    def enum(self, owner: str, field: str, values: tuple[str, ...], description: str | None) -> EnumShape:
-        """Enums are shared by (field name, values): an inline offer's ``status`` is ``OfferStatus``."""
+    def enum(
+        self, owner: str, field: str, values: tuple[str, ...], description: str | None
+    ) -> EnumShape:
+        """Enums are shared by (field name, values): an inline offer's ``status`` is
+        ``OfferStatus``."""
         key = (field, values)
         known = self.enums.get(key)
         if known is None:
@@ -161,7 +164,9 @@ class _Reader:
             member_name = pascal(const) + union_name
             shape = self.object(owner, name, member, type_name=member_name)
             shapes.append(
-                ObjectShape(shape.name, shape.fields, shape.description, discriminator=(path, const))
+                ObjectShape(
+                    shape.name, shape.fields, shape.description, discriminator=(path, const)
+                )
             )
             self.objects[member_name] = shapes[-1]
         return UnionShape(union_name, tuple(shapes), schema.get("description"))
@@ -186,11 +191,18 @@ class _Reader:
             self.objects[type_name] = shape
             return shape
         if known.field_names != shape.field_names:
-            raise ValueError(f"two shapes named {type_name}: {known.field_names ^ shape.field_names}")
+            raise ValueError(
+                f"two shapes named {type_name}: {known.field_names ^ shape.field_names}"
+            )
         return known
 
     def fields_of(
-        self, type_name: str, schema: Json, *, model: str | None = None, description: str | None = None
+        self,
+        type_name: str,
+        schema: Json,
+        *,
+        model: str | None = None,
+        description: str | None = None,
     ) -> ObjectShape:
         required = set(schema.get("required", ()))
         fields = []

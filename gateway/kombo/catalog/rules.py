@@ -89,3 +89,7 @@ enclosing type's name). Objects of one name must have one shape wherever they ap
 INLINE_FIELD_OF: dict[str, str] = {"Application": "application"}
 """Where an inline record comes without ``id`` (an offer's ``application``), the enclosing
 record's ``<this>_id`` field holds it."""
+
+NESTED_CONNECTION_PARAMS: tuple[str, ...] = ("job_ids",)
+"""A list endpoint filtering by one of these parameters is also a connection on the record the
+parameter names (CONTRACT 1.2 "Nested connections": ``Job.interviews`` from ``job_ids``)."""

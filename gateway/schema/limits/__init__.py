@@ -35,9 +35,11 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from gateway.config import QueryLimits
 from gateway.schema.limits.cost import (
+    COMPLETIONS,
     CONNECTION_FIELDS,
     ID_LOOKUPS,
     MAX_COERCION_ERRORS,
+    REFERENCES,
     CostEstimate,
     estimate_cost,
 )
@@ -54,10 +56,12 @@ from gateway.schema.limits.tokens import TokenLimit
 from gateway.schema.limits.validation_work import MAX_VALIDATION_WORK, ValidationWork
 
 __all__ = [
+    "COMPLETIONS",
     "CONNECTION_FIELDS",
     "ID_LOOKUPS",
     "MAX_COERCION_ERRORS",
     "MAX_VALIDATION_WORK",
+    "REFERENCES",
     "CostEstimate",
     "DocumentBounds",
     "QueryLimits",

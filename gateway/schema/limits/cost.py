@@ -1,13 +1,15 @@
 """The estimated cost of an operation (``GATEWAY_MAX_COST``, ``GATEWAY_MAX_ESTIMATED_CALLS``): the
-interviews it may fetch and the upstream calls it may make, from the document and the
-variables' values, before any resolver runs (README "Limits"). :mod:`.cost_limit` refuses what
-is over the limits.
+records it may fetch and the upstream calls it may make, from the document and the variables'
+values, before any resolver runs (README "Limits"). :mod:`.cost_limit` refuses what is over the
+limits. What each field costs comes from the catalog (:mod:`gateway.kombo.catalog`): its
+connections, lookups, references and inline records.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,41 +37,112 @@ from graphql import (
 from graphql.execution.values import VariableValues
 
 from gateway.kombo import MAX_PAGE_SIZE
+from gateway.kombo.catalog import CATALOG, ListShape, ObjectShape, camel
+from gateway.kombo.catalog.rules import NESTED_CONNECTION_PARAMS
+from gateway.schema.ids import InvalidId, parse_global_id
 
 __all__ = [
+    "COMPLETIONS",
     "CONNECTION_FIELDS",
     "ID_LOOKUPS",
     "MAX_COERCION_ERRORS",
+    "NESTED_CONNECTION_PARAMS",
+    "REFERENCES",
     "CostEstimate",
     "estimate_cost",
 ]
 
 
 CONNECTION_FIELDS: frozenset[tuple[str, str]] = frozenset(
-    {("Query", "interviews"), ("Job", "interviews")}
+    {("Query", m.plural) for m in CATALOG}
+    | {
+        (p.model, m.plural)
+        for m in CATALOG
+        for p in m.params
+        if p.name in NESTED_CONNECTION_PARAMS and p.model is not None
+    }
 )
-"""Fields that fetch one upstream page of ``first`` interviews each time they resolve."""
+"""Fields that fetch one upstream page of ``first`` records each time they resolve."""
 
-ID_LOOKUPS: Mapping[tuple[str, str], str] = {
-    ("Query", "interview"): "id",
-    ("Query", "node"): "id",
-    ("Query", "nodes"): "ids",
+ID_LOOKUPS: Mapping[tuple[str, str], tuple[str, str | None]] = {
+    **{("Query", m.singular): ("id", m.name) for m in CATALOG},
+    ("Query", "node"): ("id", None),
+    ("Query", "nodes"): ("ids", None),
 }
-"""Fields that look interviews up by id (batched per request), with the argument naming them."""
+"""Fields that look records up by id (batched per model and request): the argument naming them,
+and the model (None: the type each global id names)."""
 
+REFERENCES: Mapping[tuple[str, str], str] = {
+    (m.name, ref.name): ref.model for m in CATALOG for ref in m.references
+}
+"""Fields that look up the record an id field names (``Interview.stage``), batched per model."""
+
+
+def _inline_records() -> dict[tuple[str, str], tuple[str, frozenset[str]]]:
+    """For each (type, field) holding inline records: their model and the GraphQL fields answered
+    without a call wherever that field is met (the fewest inlined, over every path: an
+    application's candidate under an interview has 5 fields, at ``/ats/applications`` 10)."""
+    inline: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+    nested = {
+        (p.model, m.plural)
+        for m in CATALOG
+        for p in m.params
+        if p.name in NESTED_CONNECTION_PARAMS and p.model is not None
+    }
+
+    def visit(owner: str, shape: ObjectShape) -> None:
+        for f in shape.fields:
+            inner = f.shape.item if isinstance(f.shape, ListShape) else f.shape
+            if not isinstance(inner, ObjectShape) or inner.model is None:
+                continue
+            target = CATALOG[inner.model]
+            free = {camel(n) for n in inner.field_names} | {"id", "komboId", "__typename"}
+            free |= {camel(g.name) for g in target.shape.fields if g.inline_only}
+            free |= {field for parent, field in nested if parent == inner.model}
+            key = (owner, camel(f.name))
+            if key in inline:
+                free &= inline[key][1]
+            inline[key] = (inner.model, frozenset(free))
+            visit(inner.model, inner)
+
+    for m in CATALOG:
+        visit(m.name, m.shape)
+    return inline
+
+
+COMPLETIONS = _inline_records()
+"""Fields holding another model's records as much as they are inlined: (model, the GraphQL
+fields answered without a call). Selecting any other field of such a record completes it."""
 
 MAX_COERCION_ERRORS = 1
 """Variable-coercion errors reported before coercion stops, in the cost estimate and in
 execution (:class:`gateway.schema.GatewaySchema`): the first error, then graphql-core's "Too many
 errors processing variables" (each error costs time linear in the offending value)."""
 
+TYPE_NAMES = frozenset(m.name for m in CATALOG)
+
 
 @dataclass(frozen=True, slots=True)
 class CostEstimate:
-    """What an operation may cost: interviews fetched, and upstream calls made."""
+    """What an operation may cost: records fetched, and upstream calls made."""
 
     nodes: int
     upstream_calls: int
+
+
+def _lookup_models(ids: Any, model: str | None) -> list[str]:
+    """The model each looked-up id belongs to (``node``/``nodes``: the type each names)."""
+    values = ids if isinstance(ids, list) else [ids]
+    if model is not None:
+        return [model] * len(values)
+    models = []
+    for value in values:
+        try:
+            parsed = parse_global_id(value, TYPE_NAMES) if isinstance(value, str) else None
+        except InvalidId:
+            continue  # refused before any call
+        models.append(parsed[0] if parsed else "Interview")
+    return models
 
 
 def estimate_cost(
@@ -85,22 +158,25 @@ def estimate_cost(
     coerced from literals, variables and defaults. Walking down from the root with a
     *multiplier* of 1 (how many times a field resolves: the product of the list sizes above it):
 
-    - a connection field (``Query.interviews``, ``Job.interviews``) costs ``multiplier * first``
-      nodes and ``multiplier`` upstream calls (one page each time it resolves); below it the
-      multiplier is ``multiplier * first``. ``first`` defaults to 100; a ``first`` outside
-      1..250 costs nothing, since the resolver refuses it (``BAD_USER_INPUT``) unfetched;
-    - an id lookup costs one node per id (``interview``/``node``: 1; ``nodes``: one per id, and
-      the multiplier below it is ``multiplier * len(ids)``); all ids of the request together cost
-      one upstream call per 250, as the loader batches them;
-    - every other field is free: nested objects come embedded in the interview payload;
-      introspection is answered from memory.
+    - a connection field (:data:`CONNECTION_FIELDS`: ``Query.jobs``, ``Job.applications``…)
+      costs ``multiplier * first`` records and ``multiplier`` upstream calls (one page each time
+      it resolves); below it the multiplier is ``multiplier * first``. ``first`` defaults to
+      100; a ``first`` outside 1..250 costs nothing, since the resolver refuses it unfetched;
+    - an id lookup (:data:`ID_LOOKUPS`) costs one record per id, a reference
+      (:data:`REFERENCES`: ``Interview.stage``) one per resolution, and an inline record whose
+      selection asks for more than is inlined (:data:`COMPLETIONS`) one per resolution;
+      these are batched per model: each model's records looked up at one depth of the
+      document cost one upstream call per 250;
+    - every other field is free: nested objects come in the payload; introspection is
+      answered from memory.
 
-    So ``interviews(first: 250) { nodes { application { job { interviews(first: 250) { ... }``
-    costs 250 + 250 * 250 = 62,750 nodes and 1 + 250 = 251 upstream calls. The estimate is an
-    upper bound except for one case: resuming mid-page with a larger ``first`` than the cursor's
-    page may stitch several pages; the run-time :class:`UpstreamBudget` covers that. It is over
-    where the request memoizes (the same job's interviews under several interviews are fetched
-    once) or pages come back short.
+    So ``jobs(first: 25) { nodes { applications(first: 5) { nodes { candidate { phoneNumbers
+    { phoneNumber } } } } } }`` costs 25 + 125 + 125 = 275 records and 1 + 25 + 1 = 27 calls. The
+    estimate is an upper bound except in two cases: resuming mid-page with a larger ``first``
+    than the cursor's page may stitch several pages, and an inline *list* (a candidate's
+    applications) is counted as one record per parent; the run-time :class:`UpstreamBudget`
+    bounds both. It is over where the request memoizes (the same job's interviews under several
+    interviews are fetched once) or pages come back short.
     """
     operation = get_operation_ast(document, operation_name)
     if operation is None:
@@ -125,19 +201,22 @@ def estimate_cost(
         if isinstance(definition, FragmentDefinitionNode)
     }
     collect = functools.partial(_collect_fields, schema, fragments, coerced)
-
-    nodes = calls = looked_up = 0
-    pending: list[tuple[GraphQLObjectType, list[FieldNode], int]] = [
-        (root, fields, 1) for fields in collect(root, [operation.selection_set]).values()
+    nodes = calls = 0
+    batched: Counter[tuple[str, int]] = Counter()
+    """(model, depth) → records looked up there: one batch per 250."""
+    pending: list[tuple[GraphQLObjectType, list[FieldNode], int, int]] = [
+        (root, fields, 1, 0) for fields in collect(root, [operation.selection_set]).values()
     ]
     while pending:
-        parent, fields, multiplier = pending.pop()
+        parent, fields, multiplier, depth = pending.pop()
         name = fields[0].name.value
         definition = parent.fields.get(name)
         if definition is None or name.startswith("__"):
             continue
         key = (parent.name, name)
         below = multiplier
+        named = get_named_type(definition.type)
+        selections = [f.selection_set for f in fields if f.selection_set]
         if key in CONNECTION_FIELDS:
             first = get_argument_values(definition, fields[0], coerced).get("first")
             size = first if isinstance(first, int) and 1 <= first <= MAX_PAGE_SIZE else 0
@@ -145,21 +224,30 @@ def estimate_cost(
             calls += multiplier
             below = multiplier * size
         elif key in ID_LOOKUPS:
-            ids = get_argument_values(definition, fields[0], coerced).get(ID_LOOKUPS[key])
-            count = len(ids) if isinstance(ids, list) else 1
-            nodes += multiplier * count
-            looked_up += multiplier * count
-            below = multiplier * count
-        named = get_named_type(definition.type)
+            argument, model = ID_LOOKUPS[key]
+            ids = get_argument_values(definition, fields[0], coerced).get(argument)
+            models = _lookup_models(ids, model)
+            for looked_up in models:
+                batched[(looked_up, depth)] += multiplier
+            nodes += multiplier * len(models)
+            below = multiplier * len(models)
+        elif key in REFERENCES:
+            batched[(REFERENCES[key], depth)] += multiplier
+            nodes += multiplier
+        elif key in COMPLETIONS and is_object_type(named):
+            model, free = COMPLETIONS[key]
+            asked = collect(named, selections)  # type: ignore[arg-type]
+            if any(group[0].name.value not in free for group in asked.values()):
+                batched[(model, depth)] += multiplier
+                nodes += multiplier
         if is_object_type(named) or is_abstract_type(named):
-            # An interface's implementations are each counted: an upper bound (exact today,
-            # as `Node` has one).
+            # An interface's or union's implementations are each counted: an upper bound.
             possible = [named] if is_object_type(named) else schema.get_possible_types(named)  # type: ignore[arg-type]
-            selections = [f.selection_set for f in fields if f.selection_set]
             for runtime in possible:
                 for subfields in collect(runtime, selections).values():
-                    pending.append((runtime, subfields, below))
-    return CostEstimate(nodes=nodes, upstream_calls=calls + math.ceil(looked_up / MAX_PAGE_SIZE))
+                    pending.append((runtime, subfields, below, depth + 1))
+    calls += sum(math.ceil(count / MAX_PAGE_SIZE) for count in batched.values())
+    return CostEstimate(nodes=nodes, upstream_calls=calls)
 
 
 def _collect_fields(
