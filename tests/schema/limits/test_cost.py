@@ -9,9 +9,12 @@ from typing import Any
 
 from graphql import parse
 
+from gateway.kombo.catalog import CATALOG
 from gateway.schema.limits import (
+    COMPLETIONS,
     CONNECTION_FIELDS,
     ID_LOOKUPS,
+    REFERENCES,
     CostEstimate,
     estimate_cost,
 )
@@ -55,6 +58,9 @@ def test_id_lookups_cost_one_node_per_id_and_one_call_per_250_ids() -> None:
     }"""
     assert estimate(document, {"ids": ids}) == CostEstimate(302, 2)
     assert estimate(document, {"ids": ids[:10]}) == CostEstimate(12, 1)
+    # Global ids of other types are other models' batches: one call each.
+    mixed = ["gid://kombo/Job/1", "gid://kombo/Tag/1", "gid://kombo/Job/2", "bare"]
+    assert estimate(document, {"ids": mixed}) == CostEstimate(2 + 4, 3)
     nested_job = (
         '{ interview(id: "x") { application { job { interviews(first: 10) { nodes { id } } } } } }'
     )
@@ -98,10 +104,59 @@ def test_every_connection_and_id_lookup_of_the_schema_is_costed() -> None:
                 continue
             if named.endswith("Connection"):
                 connections.add((type_name, field_name))
-            if type_name == "Query" and named in ("Interview", "Node"):
+            if type_name == "Query" and named in {*(m.name for m in CATALOG), "Node"}:
                 lookups.add((type_name, field_name))
     assert connections == CONNECTION_FIELDS
     assert lookups == set(ID_LOOKUPS)
+    assert len(CONNECTION_FIELDS) == 10 + 3  # ten roots; Job.interviews/applications/candidates
+
+
+def test_every_reference_and_inline_record_of_the_schema_is_costed() -> None:
+    """Every object field of a model type that holds another model's records either comes in
+    the payload (COMPLETIONS: free when the selection stays inline) or is looked up
+    (REFERENCES); none escapes the estimate."""
+    graphql_schema = DEFAULT_SCHEMA._schema
+    models = {m.name for m in CATALOG}
+    found = set()
+    for name in models:
+        for field_name, field_def in graphql_schema.type_map[name].fields.items():  # type: ignore[union-attr]
+            named = str(field_def.type).strip("[]!")
+            if named in models and (name, field_name) not in CONNECTION_FIELDS:
+                found.add((name, field_name))
+    assert found == set(COMPLETIONS) | set(REFERENCES)
+
+
+def test_a_selection_beyond_the_inline_fields_costs_one_batch_per_model() -> None:
+    inline_only = """{ interviews(first: 100) { nodes {
+      title application { outcome candidate { firstName emailAddresses { emailAddress } }
+      job { name } } users { firstName } } } }"""
+    assert estimate(inline_only) == CostEstimate(100, 1)
+    # The issue's example: interviews, applications, candidates and jobs, never 1 + 100 + ...
+    completing = """{ interviews(first: 100) { nodes { application {
+      currentStage { name }
+      candidate { phoneNumbers { phoneNumber } tags { name } }
+      job { status } } } } }"""
+    assert estimate(completing) == CostEstimate(100 + 300, 4)
+    # 300 parents: two batches per model (250 + 50).
+    assert estimate(completing.replace("100", "250")) == CostEstimate(250 + 750, 1 + 3)
+
+
+def test_references_are_batched_lookups() -> None:
+    assert estimate("{ interviews(first: 30) { nodes { stage { name } } } }") == CostEstimate(
+        30 + 30, 2
+    )
+
+
+def test_a_recruiter_dashboard_fits_the_default_limits() -> None:
+    """A page of 25 jobs, each with its first 5 applications and their candidates: 27 calls
+    (25 nested pages), within GATEWAY_MAX_ESTIMATED_CALLS' default; and it runs."""
+    dashboard = """query Dashboard { jobs(first: 25) { nodes { name status
+      applications(first: 5) { nodes { outcome currentStage { name }
+        candidate { firstName lastName phoneNumbers { phoneNumber } } } } } } }"""
+    assert estimate(dashboard) == CostEstimate(25 + 125 + 125, 27)
+    outcome = run(dashboard)
+    assert outcome.executed
+    assert "QUERY_TOO_COMPLEX" not in {e["code"] for e in outcome.errors}
 
 
 def test_the_estimate_stops_coercing_at_the_first_error() -> None:
