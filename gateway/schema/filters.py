@@ -171,7 +171,8 @@ def _input_type(param: Param, enums: Mapping[str, type[Enum]]) -> Any:
         return list[str] | None
     if param.kind == "enums":
         assert param.enum is not None
-        return list[enums[param.enum.name]] | None  # type: ignore[index]
+        enum = enums[param.enum.name]
+        return list[enum] | None  # type: ignore[valid-type]
     if param.kind == "datetime":
         return datetime | None
     return str | None

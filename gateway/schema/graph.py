@@ -172,7 +172,7 @@ def _make_nested() -> None:
     for shape in _every_shape():
         if isinstance(shape, UnionShape) and shape.name not in _namespace:
             members = tuple(_make_object(m) for m in shape.members)
-            union = Annotated[
+            union = Annotated[  # type: ignore[valid-type]
                 members[0] if len(members) == 1 else _union(members),
                 strawberry.union(shape.name, description=shape.description),
             ]

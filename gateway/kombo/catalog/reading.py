@@ -245,7 +245,7 @@ class _Reader:
         items = self._items(path)
         shape = self.fields_of(name, items, model=name, description=items.get("description"))
         params = tuple(p for p in (self.param(name, shape, raw) for raw in get["parameters"]) if p)
-        nested = ()
+        nested: tuple[NestedChange, ...] = ()
         for raw in get["parameters"]:
             if raw.get("name") == "updated_after":
                 nested = _nested_changes(raw.get("description") or "")
@@ -276,7 +276,7 @@ class _Reader:
         if name in rules.ID_PARAMS:
             return Param(name, "ids", description, model=rules.ID_PARAMS[name] or model)
         if name in rules.ENUM_PARAMS:
-            values = tuple(re.findall(r"`([A-Z_]+)`", description.split("\n")[0]))
+            values = tuple(re.findall(r"`([A-Z_]+)`", (description or "").split("\n")[0]))
             field = shape.field(rules.ENUM_PARAMS[name])
             enum = (
                 field.shape
