@@ -99,7 +99,7 @@ def test_records_are_deterministic_and_lists_are_fresh() -> None:
 
 @pytest.mark.parametrize(
     ("integration", "model"),
-    [(i, CATALOG.by_path(p).name) for i, ps in MODELS_NOT_AVAILABLE.items() for p in ps]
+    [(i, CATALOG.by_path(p).name) for i, ps in MODELS_NOT_AVAILABLE.items() for p in sorted(ps)]
     + [("nope:unknown", "Job")],
 )
 def test_a_lacking_model_or_unknown_integration_has_no_records(
