@@ -49,10 +49,15 @@ from starlette.routing import Route
 
 from gateway.kombo.catalog import CATALOG, Model
 from gateway.sandbox.cursors import CURSOR_KEY, CursorCodec
-from gateway.sandbox.data import ALL_INTEGRATIONS, MODELS_NOT_AVAILABLE, UNSUPPORTED_FILTERS
+from gateway.sandbox.data import (
+    MODELS_NOT_AVAILABLE,
+    UNSUPPORTED_FILTERS,
+    has_integration,
+    known_integrations,
+)
 from gateway.sandbox.faults import FAULT_SCENARIOS, Fault, Scenario, parse_fault
 from gateway.sandbox.params import InputInvalid, parse_query
-from gateway.sandbox.selection import Entry, entries_for, select
+from gateway.sandbox.selection import entries_for, select
 
 __all__ = ["create_sandbox_app"]
 
@@ -81,7 +86,10 @@ class _Sandbox:
         limits = [n for n in (max_in_flight, *(s.max_in_flight for s in scenarios)) if n]
         self.max_in_flight = min(limits) if limits else None
         self.standing = [(s.period, s.fault) for s in scenarios if s.fault is not None]
-        self.entries: dict[tuple[str, str], tuple[Entry, ...]] = {}
+        for integration in known_integrations():  # ready before the first request (once a process)
+            for model in CATALOG:
+                if model.path not in MODELS_NOT_AVAILABLE.get(integration, ()):
+                    entries_for(integration, model.name)
         self.cursors = CursorCodec(CURSOR_KEY)
         self.requests: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
@@ -156,12 +164,6 @@ class _Sandbox:
 
         return handle
 
-    def entries_of(self, integration_id: str, model: Model) -> tuple[Entry, ...]:
-        key = (integration_id, model.name)
-        if key not in self.entries:
-            self.entries[key] = entries_for(integration_id, model.name)
-        return self.entries[key]
-
     async def list_records(self, model: Model, request: Request) -> Response:
         authorized, integration_id = self.record(request)
         if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
@@ -203,7 +205,7 @@ class _Sandbox:
                 "The input is invalid.",
                 "The `X-Integration-Id` header is required.",
             )
-        if integration_id not in ALL_INTEGRATIONS:
+        if not has_integration(integration_id):
             return self.error(
                 404,
                 "PLATFORM.INTEGRATION_NOT_FOUND",
@@ -226,7 +228,7 @@ class _Sandbox:
         except InputInvalid as exc:
             return self.error(400, "PLATFORM.INPUT_INVALID", "The input is invalid.", str(exc))
 
-        entries = self.entries_of(integration_id, model)
+        entries = entries_for(integration_id, model.name)
         unsupported = UNSUPPORTED_FILTERS.get(integration_id, frozenset())
         selected = select(model.name, entries, query, unsupported)
         end = query.offset + query.page_size

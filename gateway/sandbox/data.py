@@ -26,8 +26,12 @@ __all__ = [
     "UNSUPPORTED_FILTERS",
     "SandboxInterview",
     "SandboxRecord",
+    "add_integration",
+    "has_integration",
     "interviews_for",
+    "known_integrations",
     "records_for",
+    "shape_of",
     "shared_ids_for",
 ]
 
@@ -66,6 +70,30 @@ _SHAPES: dict[str, Shape] = {
     MODEL_NOT_AVAILABLE_INTEGRATION: Shape(4004, 30, 5, 8, "lever.example", "lev-{n}"),
 }
 """How each integration's records are generated (:mod:`gateway.sandbox.generation`)."""
+
+
+def add_integration(integration_id: str, shape: Shape) -> None:
+    """Serve one more integration, generated from ``shape`` with every model (in this process
+    only; for the bench's large integration). Adding an existing id is an error."""
+    if integration_id in _SHAPES:
+        raise ValueError(f"{integration_id} exists already")
+    _SHAPES[integration_id] = shape
+
+
+def has_integration(integration_id: str) -> bool:
+    """Whether ``integration_id`` exists here (:data:`ALL_INTEGRATIONS` and added ones)."""
+    return integration_id in _SHAPES
+
+
+def known_integrations() -> tuple[str, ...]:
+    """:data:`ALL_INTEGRATIONS` and the ones added since (:func:`add_integration`)."""
+    return tuple(_SHAPES)
+
+
+def shape_of(integration_id: str) -> Shape:
+    """How ``integration_id``'s records are generated (to derive another integration from it)."""
+    return _SHAPES[integration_id]
+
 
 SandboxInterview = SandboxRecord
 """An interview as the sandbox serves it (the record type of every model)."""

@@ -35,6 +35,7 @@ Results keep the upstream order of :func:`~gateway.sandbox.data.records_for`.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -60,9 +61,11 @@ class Entry:
     updated_at: datetime
 
 
+@functools.cache
 def entries_for(integration_id: str, model: str) -> tuple[Entry, ...]:
     """The records of ``model`` in ``integration_id``, in upstream order, ready to filter and
-    serve (``KeyError`` when the integration lacks the model)."""
+    serve (``KeyError`` when the integration lacks the model). Built once per process; entries
+    are shared and must not be changed."""
     return tuple(
         Entry(
             json=json.dumps(r.payload, ensure_ascii=False, separators=(",", ":")).encode(),
