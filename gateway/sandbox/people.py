@@ -89,7 +89,7 @@ def draw_users(
     for n, user in enumerate(sources):
         changed = dice.changed()
         deleted = dice.after(changed, 30) if n == len(drawn) else None
-        status = "INACTIVE" if deleted or n == len(drawn) + 1 else "ACTIVE"
+        status: str | None = "INACTIVE" if deleted or n == len(drawn) + 1 else "ACTIVE"
         if n == 7:
             status = None  # the ATS does not say
         assigned = dice.rng.sample(system, min(len(system), dice.choice((0, 1, 1, 1, 2))))

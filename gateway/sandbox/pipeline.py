@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.sandbox.dice import INITIAL_SYNC, Dice, ts
+from gateway.sandbox.generation import format_timestamp
 from gateway.sandbox.shaping import ABSENT, Draft, assemble, inline_shape, project
 
 __all__ = ["draw_applications", "draw_candidates", "draw_offers", "link_candidates"]
@@ -131,7 +132,7 @@ def draw_applications(
         if c.deleted:
             continue
         for k in range(1 + n % 2):
-            job = live_jobs[(n * 3 + k) % len(live_jobs)]
+            target = live_jobs[(n * 3 + k) % len(live_jobs)]
             sources.append(
                 {
                     "id": dice.new_id("Application"),
@@ -139,7 +140,7 @@ def draw_applications(
                     "outcome": ("PENDING", "DECLINED")[k],
                     "rejection_reason_name": (None, "Candidate withdrew")[k],
                     "candidate": {"id": c.id},
-                    "job": {"id": job["id"]},
+                    "job": {"id": target["id"]},
                 }
             )
     cand_shape = inline_shape("Application", "candidate")
@@ -149,16 +150,18 @@ def draw_applications(
     drafts = []
     for n, app in enumerate(sources):
         own = by_app.get(app["id"], [])
-        ceiling = min((u for _, u in own), default=None)  # interviews' updated_at, as ...Z text
-        changed = INITIAL_SYNC if ceiling is None or dice.chance(0.6) else None
-        changed_at = ts(changed) if changed else dice.choice([ceiling, ts(INITIAL_SYNC)])
+        # Never after any of its interviews' updated_at (``...Z`` text compares as time).
+        ceiling = min((u for _, u in own), default=None)
+        changed_at = format_timestamp(INITIAL_SYNC)
+        if ceiling is not None and dice.chance(0.4):
+            changed_at = dice.choice([ceiling, changed_at])
         deleted = None
         if n >= len(drawn) and n % 5 == 2:
             deleted = dice.after(datetime.fromisoformat(changed_at), 10)
-            changed_at = ts(deleted)
+            changed_at = format_timestamp(deleted)
         candidate = candidate_of[app["candidate"]["id"]] if app["candidate"] else None
         job = job_of[app["job"]["id"]] if app["job"] else None
-        stage = None
+        stage: dict[str, Any] | None = None
         if job is not None and job["stages"] and n % 8 != 7:
             stage = dice.choice(job["stages"])
         elif job is None and n % 2:
@@ -203,7 +206,7 @@ def draw_offers(dice: Dice, applications: list[Draft], shared_with: str | None) 
     """Offers, added to their applications' ``offers``."""
     shape = inline_shape("Offer", "application")
     listed = inline_shape("Application", "offers")
-    drafts = []
+    drafts: list[Draft] = []
     for app in applications:
         outcome = app.payload["outcome"]
         if app.deleted or outcome is None or not dice.chance(0.35):
