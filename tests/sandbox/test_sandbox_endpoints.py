@@ -254,3 +254,14 @@ async def test_unsupported_filters_empty_the_result_unless_ignored(
     )
     live = [p for p in payloads(WORKDAY, model.name) if p["remote_deleted_at"] is None]
     assert ignored == live
+
+
+async def test_faults_and_the_request_log_cover_every_endpoint(client: httpx.AsyncClient) -> None:
+    await client.delete("/__sandbox/requests")
+    fault = {"status": 503, "body": {"status": "error"}, "times": len(MODELS)}
+    assert (await client.post("/__sandbox/faults", json=fault)).status_code == 201
+    for model in MODELS:
+        assert (await client.get(v1(model))).status_code == 503
+    assert (await client.get(v1(CATALOG["Job"]))).status_code == 200
+    logged = (await client.get("/__sandbox/requests")).json()["requests"]
+    assert [r["path"] for r in logged] == [v1(m) for m in MODELS] + [v1(CATALOG["Job"])]
