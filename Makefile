@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install lock assets chromium audit-deps apq-deps lint schema clean bench wrk redis
+.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps lint schema clean bench wrk redis
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -81,12 +81,25 @@ $(STAMPS)/apq-npm: $(APQ_E2E)/package-lock.json $(APQ_E2E)/package.json | $(STAM
 	cd $(APQ_E2E) && npm ci --no-audit --no-fund
 	touch $@
 
+# Relay (relay-compiler's own binary and relay-runtime) and Apollo Client's cache, used by
+# tests/e2e/test_normalized_clients.py.
+clients-deps:
+	@test -d $(CLIENTS_E2E)/node_modules/relay-compiler || rm -f $(STAMPS)/clients-npm
+	@$(MAKE) --no-print-directory $(STAMPS)/clients-npm
+
+CLIENTS_E2E := tests/e2e/clients
+
+# `npm ci` again only when the lock file (or package.json, which it must match) changes.
+$(STAMPS)/clients-npm: $(CLIENTS_E2E)/package-lock.json $(CLIENTS_E2E)/package.json | $(STAMPS)
+	cd $(CLIENTS_E2E) && npm ci --no-audit --no-fund
+	touch $@
+
 run: install
 	$(PY) -m gateway serve
 
 # The suite on both cores (pytest-xdist; each worker starts its own servers), then the tests
 # marked serial alone: they measure CPU time, memory or timing, which a busy neighbour would skew.
-test: install chromium audit-deps apq-deps wrk redis
+test: install chromium audit-deps apq-deps clients-deps wrk redis
 	$(PY) -m pytest -n 2 -m "not serial"
 	$(PY) -m pytest -m serial
 
