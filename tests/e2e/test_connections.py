@@ -648,8 +648,8 @@ def nested_document(children: list[Model]) -> str:
     )
     filters = "".join(f", ${c.plural}: {c.name}Filter" for c in children)
     return f"""
-query Jobs($first: Int, $after: String, $n: Int{filters}) {{
-  jobs(first: $first, after: $after) {{
+query Jobs($first: Int, $after: String, $jobs: JobFilter, $n: Int{filters}) {{
+  jobs(first: $first, after: $after, filter: $jobs) {{
     edges {{ cursor node {{ id komboId {nested} }} }}
     pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
   }}
@@ -660,9 +660,13 @@ def request_key(request: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ..
     return request["path"], tuple(sorted(normalized(request["params"]).items()))
 
 
-@pytest.mark.parametrize("integration", [ACME, OTHER])
+@pytest.mark.parametrize(
+    ("integration", "jobs_filter"),
+    [(ACME, None), (OTHER, {"includeDeleted": True})],
+    ids=["live-jobs", "deleted-jobs-too"],
+)
 def test_each_jobs_nested_connections_equal_truth_for_that_job(
-    gateway: Gateway, sandbox: Sandbox, integration: str
+    gateway: Gateway, sandbox: Sandbox, integration: str, jobs_filter: dict[str, Any] | None
 ) -> None:
     jobs_model = CATALOG["Job"]
     document = nested_document(NESTED)
@@ -672,7 +676,7 @@ def test_each_jobs_nested_connections_equal_truth_for_that_job(
     after = None
     while True:
         sandbox.clear()
-        variables = {"first": 10, "after": after, "n": 100, **flts}
+        variables = {"first": 10, "after": after, "jobs": jobs_filter, "n": 100, **flts}
         data = gateway.query(document, variables, headers=headers_for(integration))["jobs"]
         jobs = [e["node"] for e in data["edges"]]
         seen += [j["komboId"] for j in jobs]
@@ -691,13 +695,15 @@ def test_each_jobs_nested_connections_equal_truth_for_that_job(
         requests = sandbox.requests()
         assert all(r["integration_id"] == integration for r in requests)
         (jobs_request,) = [r for r in requests if r["path"] == "/v1" + jobs_model.path]
-        assert jobs_request["params"]["page_size"] == "10"
+        jobs_params = normalized(jobs_request["params"])
+        assert (jobs_params.pop("cursor", None) is None) == (after is None)
+        assert jobs_params == upstream_params(jobs_model, jobs_filter, 10)
         nested_requests = [request_key(r) for r in requests if r is not jobs_request]
         assert sorted(nested_requests) == sorted(wanted)
         if not data["pageInfo"]["hasNextPage"]:
             break
         after = data["pageInfo"]["endCursor"]
-    assert seen == kombo_ids(visible(integration, "Job"))
+    assert seen == expected(integration, "Job", jobs_filter)
 
 
 def nested_page_document(child: Model) -> str:
@@ -786,6 +792,35 @@ def test_a_nested_connections_own_job_filter_narrows_within_its_job(
     connection = nested_page(gateway, child, job, 100, None, {"jobIds": [other_job]})
     assert connection["edges"] == [] and connection["pageInfo"] == EMPTY_PAGE_INFO
     assert [r["path"] for r in sandbox.requests()] == ["/v1/ats/jobs"], "only the job's lookup"
+
+
+INLINE_JOB = f"""
+query Inline($first: Int) {{
+  interviews(first: $first) {{
+    nodes {{
+      komboId
+      application {{
+        job {{
+          komboId
+          interviews(first: 100) {{ {CONNECTION} }}
+          candidates(first: 100) {{ {CONNECTION} }}
+        }}
+      }}
+    }}
+  }}
+}}"""
+
+
+def test_nested_connections_of_a_job_inlined_in_another_record_are_narrowed_to_it(
+    gateway: Gateway,
+) -> None:
+    data = gateway.query(INLINE_JOB, {"first": 12})["interviews"]["nodes"]
+    jobs = [n["application"]["job"] for n in data if (n["application"] or {}).get("job")]
+    assert len(jobs) >= 10
+    for job in jobs:
+        for child in (CATALOG["Interview"], CATALOG["Candidate"]):
+            got = checked(child, job[child.plural], 100)
+            assert got == expected(ACME, child.name, {"jobIds": [job["komboId"]]}), job["komboId"]
 
 
 @pytest.mark.parametrize("child", NESTED, ids=name_of)
