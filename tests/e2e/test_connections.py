@@ -203,6 +203,17 @@ def test_a_walk_with_constant_first_yields_every_record_once_one_request_per_pag
 FIRSTS = [[3, 50, 1, 250, 7, 100, 2], [100, 3, 50, 1, 250, 7, 2]]
 
 
+@pytest.mark.parametrize("model", MODELS, ids=name_of)
+def test_first_defaults_to_100(gateway: Gateway, sandbox: Sandbox, model: Model) -> None:
+    document = f"{{ {model.plural} {{ {CONNECTION} }} }}"
+    connection = gateway.query(document)[model.plural]
+    truth = kombo_ids(visible(ACME, model.name))
+    assert checked(model, connection, 100) == truth[:100]
+    assert connection["pageInfo"]["hasNextPage"] is (len(truth) > 100)
+    (request,) = sandbox.requests()
+    assert normalized(request["params"]) == upstream_params(model, None, 100)
+
+
 @pytest.mark.parametrize("firsts", FIRSTS, ids=["small-first", "large-first"])
 @pytest.mark.parametrize("model", MODELS, ids=name_of)
 def test_a_walk_with_first_changing_between_pages_yields_every_record_once(
