@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from gateway.kombo.catalog import CATALOG, Model, Param
+from gateway.kombo.catalog import Model, Param
 from gateway.sandbox import (
     MODELS_NOT_AVAILABLE,
     UNSUPPORTED_FILTERS,
@@ -336,7 +336,3 @@ def upstream_next(sandbox_url: str, request: Mapping[str, Any]) -> str | None:
     response.raise_for_status()
     next_cursor = response.json()["data"]["next"]
     return None if next_cursor is None else str(next_cursor)
-
-
-def by_model() -> dict[str, Model]:
-    return {m.name: m for m in CATALOG}
