@@ -16,7 +16,7 @@ from playwright.sync_api import Page, Request, expect
 from gateway.graphiql import render_page
 from gateway.sandbox.data import INTEGRATIONS
 from tests.support.graphiql_csp import assert_strict_csp
-from tests.support.truth import ids, visible
+from tests.support.truth import gids, visible
 
 if TYPE_CHECKING:
     from tests.support.offline_browser import OfflinePage
@@ -132,8 +132,8 @@ def test_graphiql_sends_the_headers_editor_headers(
     assert "errors" not in shown
     # The default query's five interviews, of the integration the header named.
     nodes = [edge["node"]["id"] for edge in shown["data"]["interviews"]["edges"]]
-    assert nodes == ids(visible(integration))[:5]
-    assert nodes != ids(visible(INTEGRATIONS[0]))[:5]
+    assert nodes == gids(visible(integration))[:5]
+    assert nodes != gids(visible(INTEGRATIONS[0]))[:5]
     _assert_clean(offline_page)
 
 
