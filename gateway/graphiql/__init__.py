@@ -53,23 +53,27 @@ CONTENT_SECURITY_POLICY: str = "; ".join(
 
 EXAMPLE_QUERY = """\
 # kombo-gateway: press ▶ (or Ctrl-Enter) to run.
+# Open jobs with their pipeline stages, and each
+# job's applications: candidate and current stage.
 # Next page: set $after to pageInfo.endCursor in
 # Variables. Another integration: the Headers tab,
 # {"X-Integration-Id": "greenhouse:globex"}.
-query Interviews($after: String) {
-  interviews(first: 5, after: $after) {
-    edges {
-      cursor
-      node {
-        id
-        title
-        startingAt
-        canceled
-        users { id firstName lastName email }
-        application {
+query JobPipelines($after: String) {
+  jobs(first: 5, after: $after, filter: { statuses: [OPEN] }) {
+    nodes {
+      id
+      name
+      status
+      stages { name index }
+      applications(first: 5) {
+        nodes {
           outcome
-          candidate { firstName lastName }
-          job { id name }
+          currentStage { name }
+          candidate {
+            firstName
+            lastName
+            emailAddresses { emailAddress }
+          }
         }
       }
     }
@@ -77,7 +81,8 @@ query Interviews($after: String) {
   }
 }
 """
-"""The query editor's content on a first visit: a page of interviews, and how to page on."""
+"""The query editor's content on a first visit: a recruiter's view of open jobs (job → its
+applications → their candidates and stages), and how to page on."""
 
 _HERE = Path(__file__).resolve().parent
 _STATIC_DIR = _HERE / "static"

@@ -1,32 +1,34 @@
-"""The embedded sandbox upstream: a spec-faithful fake of Kombo's ``GET /ats/interviews``.
+"""The embedded sandbox upstream: a spec-faithful fake of Kombo's ten ATS read endpoints.
 
 ``create_sandbox_app()`` builds a Starlette app that serves :mod:`gateway.sandbox.data` under
-``/v1`` (mirroring ``https://api.kombo.dev/v1``). It knows nothing about GraphQL. The semantics
-chosen where the spec leaves room:
+``/v1`` (mirroring ``https://api.kombo.dev/v1``): one route per model of
+:data:`gateway.kombo.catalog.CATALOG` (``GET /v1/ats/interviews``, ``/v1/ats/jobs``…), all
+answered by one handler. It knows nothing about GraphQL. The semantics chosen where the spec
+leaves room:
 
 Checks, in this order (the first failure answers):
     1. ``Authorization: Bearer <key>``: missing, not a bearer, or (when ``api_key`` is set) a
        different key → 401 ``PLATFORM.AUTHENTICATION_INVALID``. With ``api_key=None`` any
        non-empty bearer token is accepted.
     2. ``X-Integration-Id``: missing or empty → 400 ``PLATFORM.INPUT_INVALID``; unknown → 404
-       ``PLATFORM.INTEGRATION_NOT_FOUND``;
-       :data:`~gateway.sandbox.data.MODEL_NOT_AVAILABLE_INTEGRATION` → 403
+       ``PLATFORM.INTEGRATION_NOT_FOUND``; an endpoint the integration lacks
+       (:data:`~gateway.sandbox.data.MODELS_NOT_AVAILABLE`) → 403
        ``INTEGRATION.MODEL_NOT_AVAILABLE``.
     3. Query parameters → 400 ``PLATFORM.INPUT_INVALID`` with a message naming the parameter
        (:mod:`gateway.sandbox.params`).
 
 Filters: :mod:`gateway.sandbox.selection`. Pagination: results keep the upstream order of
-:func:`~gateway.sandbox.data.interviews_for`; ``next`` is an opaque cursor
+:func:`~gateway.sandbox.data.records_for`; ``next`` is an opaque cursor bound to its endpoint
 (:mod:`gateway.sandbox.cursors`), ``null`` on the last page, also when the results end exactly
 at a page boundary.
 
 Test controls (not part of Kombo's API): ``GET``/``DELETE /__sandbox/requests`` read and clear the
 log of requests to ``/v1`` (with each one's W3C ``traceparent`` header, when it had one);
 ``POST``/``GET``/``DELETE /__sandbox/faults`` queue, list and clear canned answers served (and
-logged) instead of the real ones for the next requests to ``/v1/ats/interviews``
+logged) instead of the real ones for the next requests to any ``/v1/ats/…`` endpoint
 (:mod:`gateway.sandbox.faults`, which also holds the standing scenarios).
-``GET /healthz`` answers 200. ``latency`` delays every interviews answer. ``max_in_flight``:
-beyond that many interviews requests being answered at once, 429
+``GET /healthz`` answers 200. ``latency`` delays every endpoint's answer. ``max_in_flight``:
+beyond that many endpoint requests being answered at once, 429
 ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED``; ``GET /__sandbox/stats`` reports the requests in flight,
 the peak and the number refused (``DELETE /__sandbox/requests`` resets them).
 """
@@ -37,7 +39,7 @@ import asyncio
 import hmac
 import json
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -45,11 +47,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.kombo.catalog import CATALOG, Model
 from gateway.sandbox.cursors import CURSOR_KEY, CursorCodec
 from gateway.sandbox.data import (
-    INTEGRATIONS,
-    MODEL_NOT_AVAILABLE_INTEGRATION,
+    MODELS_NOT_AVAILABLE,
     UNSUPPORTED_FILTERS,
+    has_integration,
+    known_integrations,
 )
 from gateway.sandbox.faults import FAULT_SCENARIOS, Fault, Scenario, parse_fault
 from gateway.sandbox.params import InputInvalid, parse_query
@@ -82,12 +86,15 @@ class _Sandbox:
         limits = [n for n in (max_in_flight, *(s.max_in_flight for s in scenarios)) if n]
         self.max_in_flight = min(limits) if limits else None
         self.standing = [(s.period, s.fault) for s in scenarios if s.fault is not None]
-        self.entries = {integration: entries_for(integration) for integration in INTEGRATIONS}
+        for integration in known_integrations():  # ready before the first request (once a process)
+            for model in CATALOG:
+                if model.path not in MODELS_NOT_AVAILABLE.get(integration, ()):
+                    entries_for(integration, model.name)
         self.cursors = CursorCodec(CURSOR_KEY)
         self.requests: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
         self.interactions = 100_000
-        self.served = 0  # interviews requests, for the standing faults' periods
+        self.served = 0  # endpoint requests, for the standing faults' periods
         self.in_flight = 0
         self.peak_in_flight = 0
         self.refused = 0
@@ -149,7 +156,15 @@ class _Sandbox:
                 return fault
         return None
 
-    async def interviews(self, request: Request) -> Response:
+    def endpoint(self, model: Model) -> Callable[[Request], Awaitable[Response]]:
+        """The handler of ``model``'s list endpoint."""
+
+        async def handle(request: Request) -> Response:
+            return await self.list_records(model, request)
+
+        return handle
+
+    async def list_records(self, model: Model, request: Request) -> Response:
         authorized, integration_id = self.record(request)
         if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
             self.refused += 1
@@ -169,11 +184,13 @@ class _Sandbox:
             canned = fault.response() if fault is not None else None
             if canned is not None:
                 return canned
-            return self.answer(request, authorized, integration_id)
+            return self.answer(model, request, authorized, integration_id)
         finally:
             self.in_flight -= 1
 
-    def answer(self, request: Request, authorized: bool, integration_id: str | None) -> Response:
+    def answer(
+        self, model: Model, request: Request, authorized: bool, integration_id: str | None
+    ) -> Response:
         if not authorized:
             return self.error(
                 401,
@@ -188,28 +205,32 @@ class _Sandbox:
                 "The input is invalid.",
                 "The `X-Integration-Id` header is required.",
             )
-        if integration_id == MODEL_NOT_AVAILABLE_INTEGRATION:
-            return self.error(
-                403,
-                "INTEGRATION.MODEL_NOT_AVAILABLE",
-                "This data model isn't supported for the selected integration.",
-                'The "interviews" model is not yet available for Lever. Please reach out to '
-                "Kombo if you need this functionality.",
-            )
-        entries = self.entries.get(integration_id)
-        if entries is None:
+        if not has_integration(integration_id):
             return self.error(
                 404,
                 "PLATFORM.INTEGRATION_NOT_FOUND",
                 "The integration could not be found.",
                 f"No integration with the ID {integration_id!r} exists in this environment.",
             )
+        if model.path in MODELS_NOT_AVAILABLE.get(integration_id, frozenset()):
+            tool = integration_id.split(":", 1)[0].capitalize()
+            return self.error(
+                403,
+                "INTEGRATION.MODEL_NOT_AVAILABLE",
+                "This data model isn't supported for the selected integration.",
+                f'The "{model.path.rsplit("/", 1)[-1]}" model is not yet available for {tool}. '
+                "Please reach out to Kombo if you need this functionality.",
+            )
         try:
-            query = parse_query(integration_id, request.query_params.multi_items(), self.cursors)
+            query = parse_query(
+                model, integration_id, request.query_params.multi_items(), self.cursors
+            )
         except InputInvalid as exc:
             return self.error(400, "PLATFORM.INPUT_INVALID", "The input is invalid.", str(exc))
 
-        selected = select(entries, query, UNSUPPORTED_FILTERS.get(integration_id, frozenset()))
+        entries = entries_for(integration_id, model.name)
+        unsupported = UNSUPPORTED_FILTERS.get(integration_id, frozenset())
+        selected = select(model.name, entries, query, unsupported)
         end = query.offset + query.page_size
         page = selected[query.offset : end]
         next_cursor = self.cursors.encode(end, query.binding) if end < len(selected) else None
@@ -275,10 +296,10 @@ def create_sandbox_app(
     max_in_flight: int | None = None,
     faults: Sequence[str] = (),
 ) -> Starlette:
-    """A Starlette app serving Kombo's ``GET /v1/ats/interviews`` from the sandbox data.
+    """A Starlette app serving Kombo's ten ``GET /v1/ats/…`` endpoints from the sandbox data.
 
     ``api_key``: the only bearer key accepted (``None``: any non-empty one). ``latency``: seconds
-    added to every interviews answer (for benchmarks). ``max_in_flight``: interviews requests
+    added to every endpoint's answer (for benchmarks). ``max_in_flight``: endpoint requests
     answered at once, beyond which 429 ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED`` (``None``: no
     limit). ``faults``: names of :data:`FAULT_SCENARIOS` to apply to every request. Each app has
     its own request log and fault queue.
@@ -293,7 +314,7 @@ def create_sandbox_app(
     sandbox = _Sandbox(api_key, latency, max_in_flight, [FAULT_SCENARIOS[n] for n in faults])
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
-        Route("/v1/ats/interviews", sandbox.interviews, methods=["GET"]),
+        *(Route(f"/v1{m.path}", sandbox.endpoint(m), methods=["GET"]) for m in CATALOG),
         Route("/v1/{path:path}", sandbox.unknown_route, methods=_ALL_METHODS),
         Route("/__sandbox/requests", sandbox.list_requests, methods=["GET"]),
         Route("/__sandbox/requests", sandbox.clear_requests, methods=["DELETE"]),

@@ -91,7 +91,7 @@ def kombo_error_body(code: str, title: str, message: str) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """A standing fault: every ``period``-th interviews request gets ``fault``; plus latency
+    """A standing fault: every ``period``-th endpoint request gets ``fault``; plus latency
     and a concurrency limit."""
 
     description: str

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["Shape", "format_timestamp", "generate_interviews"]
+__all__ = ["Drawn", "Shape", "draw", "format_timestamp", "generate_interviews"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,38 @@ def format_timestamp(value: datetime) -> str:
 def generate_interviews(shape: Shape) -> tuple[tuple[dict[str, Any], str], ...]:
     """The interviews of ``shape`` in upstream order: each its payload (Kombo's JSON object) and
     its hidden ``updated_at`` (``...Z``)."""
-    return _Generator(shape).build()
+    return draw(shape).interviews
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """Everything the interviews generator drew for one integration: the interviews, and the
+    records they embed (as the interviews embed them), for :mod:`gateway.sandbox.world` to grow
+    into top-level records. Drawing them never changes the interviews."""
+
+    interviews: tuple[tuple[dict[str, Any], str], ...]
+    users: list[dict[str, Any]]
+    jobs: list[dict[str, Any]]
+    stage_ids: list[str]
+    candidates: list[dict[str, Any]]
+    applications: list[dict[str, Any]]
+    ids: dict[str, set[str]]
+
+
+def draw(shape: Shape) -> Drawn:
+    """The interviews of ``shape`` and the users, jobs, stages, candidates and applications drawn
+    for them (shared, generated objects: copy before changing)."""
+    generator = _Generator(shape)
+    interviews = generator.build()
+    return Drawn(
+        interviews,
+        generator.drawn_users,
+        generator.drawn_jobs,
+        generator.drawn_stages,
+        generator.drawn_candidates,
+        generator.drawn_applications,
+        generator.ids,
+    )
 
 
 _BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -142,6 +173,11 @@ class _Generator:
         self.rng = random.Random(shape.seed)
         self.ids: dict[str, set[str]] = {}
         self.remote_counter = 1000
+        self.drawn_users: list[dict[str, Any]] = []
+        self.drawn_jobs: list[dict[str, Any]] = []
+        self.drawn_stages: list[str] = []
+        self.drawn_candidates: list[dict[str, Any]] = []
+        self.drawn_applications: list[dict[str, Any]] = []
 
     # ids and small values
 
@@ -398,6 +434,8 @@ class _Generator:
         jobs = self.jobs(users)
         stages = [self.new_id("stage") for _ in range(8)]
         candidates: list[dict[str, Any]] = []
+        self.drawn_users, self.drawn_jobs, self.drawn_stages = users, jobs, stages
+        self.drawn_candidates = candidates
         interviews: list[tuple[dict[str, Any], str]] = []
         app_index = orphans = 0
         while len(interviews) < self.shape.interviews:
@@ -416,6 +454,7 @@ class _Generator:
                 candidate = self.candidate(len(candidates), users)
                 candidates.append(candidate)
             application = self.application(app_index, candidate, jobs)
+            self.drawn_applications.append(application)
             app_index += 1
             for _ in range(self.rng.choice((1, 2, 2, 3, 3, 4))):
                 if len(interviews) == self.shape.interviews:

@@ -1,16 +1,26 @@
-"""The query parameters of the sandbox's ``GET /ats/interviews``: parsed and checked as the spec
-says, or refused with 400 ``PLATFORM.INPUT_INVALID`` and a message naming the parameter.
+"""The query parameters of every sandbox endpoint: parsed and checked as the spec says, or refused
+with 400 ``PLATFORM.INPUT_INVALID`` and a message naming the parameter.
 
-Refused: an unknown or repeated parameter; ``page_size`` not an integer in 1..250 (default
-100); ``updated_after`` not matching
-``^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?)?Z?$`` or not a real instant;
-``include_deleted`` / ``ignore_unsupported_filters`` not exactly ``true`` or ``false``; ``ids`` /
-``remote_ids`` / ``job_ids`` empty or with an empty entry (``a,,b``); a ``cursor`` that is
-malformed, tampered with, or replayed with any other query parameter or integration
-(:mod:`gateway.sandbox.cursors`).
+An endpoint accepts ``cursor``, ``page_size``, its model's parameters
+(:attr:`gateway.kombo.catalog.Model.params`) and the deprecated ones Kombo still takes
+(:data:`DEPRECATED`), and nothing else. Values are checked by the parameter's kind:
 
-``updated_after`` without ``Z`` is read as UTC; a date alone means midnight UTC; fractional
-digits beyond microseconds are truncated.
+- ``page_size``: an integer in 1..250 (default 100).
+- ``datetime`` (``updated_after``, ``remote_created_after``): matching
+  ``^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?)?Z?$`` and a real instant; without ``Z``
+  read as UTC, a date alone is midnight UTC, digits beyond microseconds are truncated.
+- ``boolean`` (``include_deleted``, ``ignore_unsupported_filters``): exactly ``true`` or
+  ``false``.
+- ``ids`` / ``strings`` (``remote_ids``, ``job_codes``, ``emails``…): a comma-separated list
+  without empty entries (``a,,b`` is refused).
+- ``enums`` (``outcomes``, ``statuses``…): such a list whose every entry is one of the spec's
+  values (case-sensitive); the deprecated single-value ``outcome`` / ``status``: one such value.
+- ``string`` (``email``, ``first_name``, ``post_url``, ``name_contains``…): not empty; ``email``
+  must look like an address (``local@domain``).
+- ``cursor``: one this endpoint issued for exactly these other parameters and this integration
+  (:mod:`gateway.sandbox.cursors`).
+
+An unknown or repeated parameter is refused too.
 """
 
 from __future__ import annotations
@@ -20,41 +30,35 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from gateway.kombo.catalog import EnumShape, Model, Param
 from gateway.sandbox.cursors import CursorCodec, InvalidCursor
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
-    "LIST_PARAMETERS",
+    "DEPRECATED",
     "MAX_PAGE_SIZE",
-    "PARAMETERS",
     "InputInvalid",
     "Query",
+    "accepted",
     "parse_query",
 ]
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 250
-PARAMETERS = (
-    "cursor",
-    "page_size",
-    "updated_after",
-    "include_deleted",
-    "ignore_unsupported_filters",
-    "ids",
-    "remote_ids",
-    "job_ids",
-)
-"""The query parameters of ``GET /ats/interviews``, and no others."""
+DEPRECATED: Mapping[str, Mapping[str, str]] = {
+    "/ats/applications": {"outcome": "outcomes"},
+    "/ats/jobs": {"status": "statuses"},
+}
+"""Deprecated single-value parameters Kombo still accepts, by endpoint: the list parameter each
+one stands for (the catalog leaves them out)."""
 
-LIST_PARAMETERS = ("ids", "remote_ids", "job_ids")
-"""The comma-separated list filters, in the order :func:`gateway.sandbox.selection.select`
-reads them."""
-
-_UPDATED_AFTER = re.compile(
+_DATETIME = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?)?Z?", re.ASCII
 )
 _DIGITS = re.compile(r"[0-9]+")
+_EMAIL = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
 
 
 class InputInvalid(Exception):
@@ -67,27 +71,39 @@ class Query:
 
     page_size: int
     offset: int
-    updated_after: datetime | None
     include_deleted: bool
     ignore_unsupported_filters: bool
-    lists: Mapping[str, frozenset[str]]  # the list filters that were given
-    binding: bytes  # what a cursor is bound to: integration and every non-cursor parameter
+    updated_after: datetime | None
+    filters: Mapping[str, Any]
+    """The filters given, by parameter name (deprecated ones under their list's name, merged
+    with it as an AND): lists as ``frozenset``, instants as ``datetime``, strings as given."""
+    binding: bytes  # what a cursor is bound to: endpoint, integration, every other parameter
+
+
+def accepted(model: Model) -> tuple[str, ...]:
+    """The query parameters ``model``'s endpoint accepts."""
+    return (
+        "cursor",
+        "page_size",
+        *(p.name for p in model.params),
+        *DEPRECATED.get(model.path, {}),
+    )
 
 
 def _invalid(name: str, problem: str) -> InputInvalid:
     return InputInvalid(f"Invalid value for query parameter `{name}`: {problem}")
 
 
-def _parse_page_size(raw: str) -> int:
+def _page_size(raw: str) -> int:
     if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise _invalid("page_size", f"expected an integer from 1 to {MAX_PAGE_SIZE}, got {raw!r}.")
     return int(raw)
 
 
-def _parse_updated_after(raw: str) -> datetime:
-    match = _UPDATED_AFTER.fullmatch(raw)
+def _datetime(name: str, raw: str) -> datetime:
+    match = _DATETIME.fullmatch(raw)
     if match is None:
-        raise _invalid("updated_after", f"expected YYYY-MM-DDTHH:mm:ss.sssZ, got {raw!r}.")
+        raise _invalid(name, f"expected YYYY-MM-DDTHH:mm:ss.sssZ, got {raw!r}.")
     year, month, day, hour, minute, second, fraction = match.groups()
     try:
         return datetime(
@@ -101,56 +117,92 @@ def _parse_updated_after(raw: str) -> datetime:
             tzinfo=UTC,
         )
     except ValueError as exc:
-        raise _invalid("updated_after", f"{raw!r} is not a valid date and time ({exc}).") from exc
+        raise _invalid(name, f"{raw!r} is not a valid date and time ({exc}).") from exc
 
 
-def _parse_bool(name: str, raw: str) -> bool:
+def _bool(name: str, raw: str) -> bool:
     if raw not in ("true", "false"):
         raise _invalid(name, f"expected 'true' or 'false', got {raw!r}.")
     return raw == "true"
 
 
-def _parse_list(name: str, raw: str) -> frozenset[str]:
+def _list(name: str, raw: str, enum: EnumShape | None = None) -> frozenset[str]:
     values = raw.split(",")
     if "" in values:
         raise _invalid(name, f"expected a comma-separated list of non-empty values, got {raw!r}.")
+    if enum is not None:
+        for value in values:
+            if value not in enum.values:
+                raise _invalid(name, f"{value!r} is not one of {', '.join(enum.values)}.")
     return frozenset(values)
 
 
-def _decode_cursor(cursors: CursorCodec, cursor: str, binding: bytes) -> int:
-    try:
-        return cursors.decode(cursor, binding)
-    except InvalidCursor as exc:
-        raise _invalid("cursor", str(exc)) from None
+def _string(name: str, raw: str) -> str:
+    if raw == "":
+        raise _invalid(name, "expected a non-empty value.")
+    if name == "email" and not _EMAIL.fullmatch(raw):
+        raise _invalid(name, f"expected an email address, got {raw!r}.")
+    return raw
+
+
+def _value(param: Param, raw: str) -> Any:
+    if param.kind == "datetime":
+        return _datetime(param.name, raw)
+    if param.kind == "boolean":
+        return _bool(param.name, raw)
+    if param.kind in ("ids", "strings", "enums"):
+        return _list(param.name, raw, param.enum)
+    return _string(param.name, raw)
 
 
 def parse_query(
-    integration_id: str, items: Sequence[tuple[str, str]], cursors: CursorCodec
+    model: Model, integration_id: str, items: Sequence[tuple[str, str]], cursors: CursorCodec
 ) -> Query:
-    """The query of a request to ``integration_id``; :class:`InputInvalid` names what is wrong."""
+    """The query of a request to ``model``'s endpoint of ``integration_id``;
+    :class:`InputInvalid` names what is wrong."""
+    names = accepted(model)
     params: dict[str, str] = {}
     for name, value in items:
-        if name not in PARAMETERS:
-            raise InputInvalid(
-                f"Unknown query parameter `{name}`. Accepted: {', '.join(PARAMETERS)}."
-            )
+        if name not in names:
+            raise InputInvalid(f"Unknown query parameter `{name}`. Accepted: {', '.join(names)}.")
         if name in params:
             raise InputInvalid(f"Query parameter `{name}` was given more than once.")
         params[name] = value
 
-    bound = sorted((k, v) for k, v in params.items() if k != "cursor")
-    binding = json.dumps([integration_id, bound], ensure_ascii=False).encode()
     page_size = params.get("page_size")
-    updated_after = params.get("updated_after")
+    size = DEFAULT_PAGE_SIZE if page_size is None else _page_size(page_size)
+    values: dict[str, Any] = {}
+    for param in model.params:
+        raw = params.get(param.name)
+        if raw is not None:
+            values[param.name] = _value(param, raw)
+    filters = {
+        k: v
+        for k, v in values.items()
+        if k not in ("updated_after", "include_deleted", "ignore_unsupported_filters")
+    }
+    for old, new in DEPRECATED.get(model.path, {}).items():
+        if old in params:
+            single = _list(old, params[old], model.param(new).enum)
+            if len(single) != 1:
+                raise _invalid(old, f"expected one value, got {params[old]!r}.")
+            filters[new] = filters.get(new, single) & single
+
+    bound = sorted((k, v) for k, v in params.items() if k != "cursor")
+    binding = json.dumps([model.path, integration_id, bound], ensure_ascii=False).encode()
     cursor = params.get("cursor")
+    offset = 0
+    if cursor is not None:
+        try:
+            offset = cursors.decode(cursor, binding)
+        except InvalidCursor as exc:
+            raise _invalid("cursor", str(exc)) from None
     return Query(
-        page_size=DEFAULT_PAGE_SIZE if page_size is None else _parse_page_size(page_size),
-        updated_after=None if updated_after is None else _parse_updated_after(updated_after),
-        include_deleted=_parse_bool("include_deleted", params.get("include_deleted", "false")),
-        ignore_unsupported_filters=_parse_bool(
-            "ignore_unsupported_filters", params.get("ignore_unsupported_filters", "false")
-        ),
-        lists={n: _parse_list(n, params[n]) for n in LIST_PARAMETERS if n in params},
+        page_size=size,
+        offset=offset,
+        include_deleted=values.get("include_deleted", False),
+        ignore_unsupported_filters=values.get("ignore_unsupported_filters", False),
+        updated_after=values.get("updated_after"),
+        filters=filters,
         binding=binding,
-        offset=0 if cursor is None else _decode_cursor(cursors, cursor, binding),
     )

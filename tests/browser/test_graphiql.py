@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from gateway.graphiql import render_page
+from gateway.sandbox import records_for
 from gateway.sandbox.data import INTEGRATIONS
 from tests.support.graphiql_csp import assert_strict_csp
-from tests.support.truth import gids, visible
 
 if TYPE_CHECKING:
     from tests.support.offline_browser import OfflinePage
@@ -127,14 +127,23 @@ def test_graphiql_sends_the_headers_editor_headers(
 
     assert sent.value.headers.get("x-integration-id") == integration
     result = page.locator(".result-window")
-    expect(result).to_contain_text('"interviews"')
+    expect(result).to_contain_text('"jobs"')
     shown = json.loads(_editor_text(page, ".result-window"))
     assert "errors" not in shown
-    # The default query's five interviews, of the integration the header named.
-    nodes = [edge["node"]["id"] for edge in shown["data"]["interviews"]["edges"]]
-    assert nodes == gids(visible(integration))[:5]
-    assert nodes != gids(visible(INTEGRATIONS[0]))[:5]
+    # The default query's five open jobs, of the integration the header named.
+    nodes = [node["id"] for node in shown["data"]["jobs"]["nodes"]]
+    assert nodes == open_jobs(integration)[:5]
+    assert nodes != open_jobs(INTEGRATIONS[0])[:5]
     _assert_clean(offline_page)
+
+
+def open_jobs(integration: str) -> list[str]:
+    """The global ids of the integration's live open jobs, in upstream order."""
+    return [
+        f"gid://kombo/Job/{r.payload['id']}"
+        for r in records_for(integration, "Job")
+        if r.payload["remote_deleted_at"] is None and r.payload.get("status") == "OPEN"
+    ]
 
 
 def test_the_page_config_cannot_close_its_script_element() -> None:

@@ -26,14 +26,14 @@ def ids(payloads: list[dict[str, Any]]) -> list[str]:
 
 
 async def walk(
-    client: httpx.AsyncClient, params: dict[str, str], **kwargs: Any
+    client: httpx.AsyncClient, params: dict[str, str], *, path: str = INTERVIEWS, **kwargs: Any
 ) -> list[list[dict[str, Any]]]:
-    """Every page of one query, following ``next`` until it is null."""
+    """Every page of one query to ``path``, following ``next`` until it is null."""
     pages = []
     cursor = None
     while True:
         response = await client.get(
-            INTERVIEWS, params={**params, **({"cursor": cursor} if cursor else {})}, **kwargs
+            path, params={**params, **({"cursor": cursor} if cursor else {})}, **kwargs
         )
         assert response.status_code == 200, response.text
         data = response.json()["data"]

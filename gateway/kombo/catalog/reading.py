@@ -305,7 +305,10 @@ def _first_paragraph(text: str | None) -> str | None:
 
 
 def _nested_changes(description: str) -> tuple[NestedChange, ...]:
-    rows = re.findall(r"^\| `([^`]+)` \| (.) [^|]*\| (.) [^|]*\|$", description, re.MULTILINE)
+    # "n/a" in the Added/Removed column: a single record (an interview's `application`).
+    rows = re.findall(
+        r"^\| `([^`]+)` \| (✓|✗|n/a)[^|]*\| (✓|✗|n/a)[^|]*\|$", description, re.MULTILINE
+    )
     return tuple(NestedChange(path, a == "✓", b == "✓") for path, a, b in rows)
 
 

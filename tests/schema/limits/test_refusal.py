@@ -236,7 +236,10 @@ def test_every_readme_example_passes_the_default_limits(gateway: Gateway, exampl
 def test_graphiqls_default_query_and_introspection_pass_the_default_limits(
     gateway: Gateway,
 ) -> None:
-    assert len(gateway.query(EXAMPLE_QUERY)["interviews"]["edges"]) == 5
+    jobs = gateway.query(EXAMPLE_QUERY)["jobs"]["nodes"]
+    assert len(jobs) == 5
+    assert {job["status"] for job in jobs} == {"OPEN"}
+    assert all(job["applications"]["nodes"] for job in jobs[:1])
     introspection = get_introspection_query(
         descriptions=True,
         specified_by_url=True,
