@@ -2,8 +2,9 @@
 
 An interview's global id, as a list answers it, finds that interview again through `node`,
 `nodes` and `interview(id:)`; Kombo's bare id still works there (read as an interview's by
-`node`/`nodes`, as in v1). An id of another type where an interview's is wanted, or one that names
-no type, is `BAD_USER_INPUT` naming the argument, answered without asking upstream.
+`node`/`nodes`, as in v1). `node`/`nodes` resolve a user's or job's global id too, one upstream
+lookup per model. An id of another type where an interview's is wanted, or one that names no
+type, is `BAD_USER_INPUT` naming the argument, answered without asking upstream.
 """
 
 from __future__ import annotations
@@ -168,3 +169,59 @@ def test_a_refused_id_fails_only_its_own_field(gateway: Gateway, sandbox: Sandbo
     assert error["path"] == ["bad"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert len(sandbox.requests()) == 1
+
+
+def test_node_and_nodes_resolve_every_types_global_id_one_call_per_model(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    interview = next(i.payload for i in VISIBLE if i.payload["application"] and i.payload["users"])
+    user, job = interview["users"][0], interview["application"]["job"]
+    ids = [gid(interview["id"]), gid(user["id"], "User"), gid(job["id"], "Job")]
+    data = gateway.query(
+        """query($id: ID!, $ids: [ID!]!) {
+             node(id: $id) { __typename id ... on User { komboId email } }
+             nodes(ids: $ids) { __typename id
+               ... on Interview { komboId } ... on User { komboId } ... on Job { komboId name } }
+           }""",
+        {"id": ids[1], "ids": ids},
+    )
+    assert data["node"] == {
+        "__typename": "User",
+        "id": ids[1],
+        "komboId": user["id"],
+        "email": user["email"],
+    }
+    assert data["nodes"] == [
+        {"__typename": "Interview", "id": ids[0], "komboId": interview["id"]},
+        {"__typename": "User", "id": ids[1], "komboId": user["id"]},
+        {"__typename": "Job", "id": ids[2], "komboId": job["id"], "name": job["name"]},
+    ]
+    # One upstream lookup per model, by Kombo's ids: the user's two lookups are one.
+    asked = sorted((r["path"], r["params"]["ids"]) for r in sandbox.requests())
+    assert asked == sorted(
+        [
+            ("/v1/ats/interviews", interview["id"]),
+            ("/v1/ats/users", user["id"]),
+            ("/v1/ats/jobs", job["id"]),
+        ]
+    )
+
+
+def test_a_kombo_id_two_types_share_is_told_apart_by_the_global_id(gateway: Gateway) -> None:
+    interview_ids = {i.payload["id"] for i in VISIBLE}
+    shared = sorted(interview_ids & {u["id"] for i in VISIBLE for u in i.payload["users"]})
+    assert shared, "the sandbox has an interview whose id is also a user's id"
+    kombo_id = shared[0]
+    data = gateway.query(
+        """query($bare: ID!, $interview: ID!, $user: ID!) {
+             bare: node(id: $bare) { __typename id }
+             interview: node(id: $interview) { __typename id }
+             user: node(id: $user) { __typename id }
+           }""",
+        {"bare": kombo_id, "interview": gid(kombo_id), "user": gid(kombo_id, "User")},
+    )
+    assert data == {
+        "bare": {"__typename": "Interview", "id": gid(kombo_id)},
+        "interview": {"__typename": "Interview", "id": gid(kombo_id)},
+        "user": {"__typename": "User", "id": gid(kombo_id, "User")},
+    }
