@@ -270,7 +270,8 @@ class GatewayTarget(Target):
 
     def variables(self, scenario: Scenario, cursor: str | None) -> dict[str, Any]:
         if scenario.is_lookup:
-            return {"ids": list(scenario.ids)}
+            # Global ids, as a frontend sends back the `id`s the gateway gave it.
+            return {"ids": [INTERVIEW_ID_PREFIX + kombo_id for kombo_id in scenario.ids]}
         return {
             "first": scenario.page_size,
             "after": cursor,
@@ -297,10 +298,22 @@ class GatewayTarget(Target):
         data = body["data"]
         if scenario.is_lookup:
             nodes: Sequence[dict[str, Any] | None] = data["nodes"]
-            return Answer([node["id"] for node in nodes if node is not None], None)
+            return Answer([_kombo_id(node["id"]) for node in nodes if node is not None], None)
         connection = data["interviews"]
         info = connection["pageInfo"]
         return Answer(
-            [edge["node"]["id"] for edge in connection["edges"]],
+            [_kombo_id(edge["node"]["id"]) for edge in connection["edges"]],
             info["endCursor"] if info["hasNextPage"] else None,
         )
+
+
+INTERVIEW_ID_PREFIX = "gid://kombo/Interview/"
+"""The gateway's `id` is a global id (README "Ids"): this prefix, then Kombo's id."""
+
+
+def _kombo_id(global_id: str) -> str:
+    """Kombo's id in an interview's global id, to compare with what REST and the baseline
+    answer; anything else is a wrong answer."""
+    if not global_id.startswith(INTERVIEW_ID_PREFIX):
+        raise HarnessError(f"gateway answered {global_id!r}, not an interview's global id")
+    return global_id.removeprefix(INTERVIEW_ID_PREFIX)

@@ -153,6 +153,11 @@ def test_a_ticket_releases_once_and_refuses_at_its_deadline() -> None:
 # --- through the endpoint ---------------------------------------------------------------------
 
 
+STARTED_WITHIN = 10.0
+"""Seconds for the first request to reach the Kombo client: a client the gateway no longer calls
+fails the test instead of hanging it."""
+
+
 class BlockingKombo:
     """A Kombo client whose calls wait for ``answer`` (then fail: the field errors)."""
 
@@ -160,7 +165,7 @@ class BlockingKombo:
         self.started = asyncio.Event()
         self.answer = asyncio.Event()
 
-    async def list_interviews(self, *_args: Any, **_kwargs: Any) -> Any:
+    async def list_records(self, *_args: Any, **_kwargs: Any) -> Any:
         self.started.set()
         await self.answer.wait()
         raise RuntimeError("no data in this test")
@@ -199,7 +204,7 @@ def test_the_endpoint_holds_the_reservation_until_the_answer_and_refuses_with_50
             post: Callable[..., Any] = client.post
             accept = {"Accept": "application/graphql-response+json"}
             running = asyncio.ensure_future(post("/graphql", json={"query": PAGE}, headers=accept))
-            await kombo.started.wait()
+            await asyncio.wait_for(kombo.started.wait(), STARTED_WITHIN)
             assert admission.in_use == 250
             refused = await post("/graphql", json={"query": PAGE}, headers=accept)
             assert refused.status_code == 503
@@ -227,7 +232,7 @@ def test_a_request_cancelled_while_executing_or_queued_releases_everything() -> 
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
             running = asyncio.ensure_future(client.post("/graphql", json={"query": PAGE}))
-            await kombo.started.wait()
+            await asyncio.wait_for(kombo.started.wait(), STARTED_WITHIN)
             queued = asyncio.ensure_future(client.post("/graphql", json={"query": PAGE}))
             while admission.waiting == 0:
                 await asyncio.sleep(0.01)

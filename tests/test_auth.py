@@ -35,7 +35,7 @@ from tests.support.tenancy_tokens import (
     unsigned_token,
     with_claims_swapped,
 )
-from tests.support.truth import ids, visible
+from tests.support.truth import gid, gids, visible
 
 A, B = INTEGRATIONS[0], INTEGRATIONS[1]
 A_IDS = {i.payload["id"] for i in interviews_for(A)}
@@ -117,9 +117,9 @@ def refusal(
 
 def test_a_valid_token_reads_its_integration(jwt_gateway: JwtGateway, sandbox: Sandbox) -> None:
     data = jwt_gateway.query(LIST, {"first": 5}, headers=jwt_gateway.as_(A))
-    assert [e["node"]["id"] for e in data["interviews"]["edges"]] == ids(visible(A))[:5]
+    assert [e["node"]["id"] for e in data["interviews"]["edges"]] == gids(visible(A))[:5]
     data = jwt_gateway.query(LIST, {"first": 5}, headers=jwt_gateway.as_(B))
-    assert [e["node"]["id"] for e in data["interviews"]["edges"]] == ids(visible(B))[:5]
+    assert [e["node"]["id"] for e in data["interviews"]["edges"]] == gids(visible(B))[:5]
     assert [r["integration_id"] for r in sandbox.requests()] == [A, B]
     assert all(r["authorization_ok"] for r in sandbox.requests())
 
@@ -273,17 +273,17 @@ def test_a_token_for_a_never_reads_b(jwt_gateway: JwtGateway, sandbox: Sandbox) 
     # Lists: every interview seen is A's, whatever the filter asks.
     listed = jwt_gateway.query(
         "query($f: InterviewFilter) { interviews(first: 250, filter: $f) { nodes { id } } }",
-        {"f": {"ids": B_IDS[:50], "includeDeleted": True}},
+        {"f": {"ids": [gid(i) for i in B_IDS[:25]] + B_IDS[25:50], "includeDeleted": True}},
         headers=as_a,
     )
     assert listed["interviews"]["nodes"] == []
     job_ids = sorted({job for i in B_INTERVIEWS if (job := _job(i.payload)) is not None})
     by_job = jwt_gateway.query(
-        "query($f: InterviewFilter) { interviews(first: 250, filter: $f) { nodes { id } } }",
+        "query($f: InterviewFilter) { interviews(first: 250, filter: $f) { nodes { komboId } } }",
         {"f": {"jobIds": job_ids[:20]}},
         headers=as_a,
     )
-    assert {n["id"] for n in by_job["interviews"]["nodes"]} <= A_IDS
+    assert {n["komboId"] for n in by_job["interviews"]["nodes"]} <= A_IDS
 
     # Id lookups of B's interviews, by every route: null.
     lookups = jwt_gateway.query(
@@ -292,7 +292,11 @@ def test_a_token_for_a_never_reads_b(jwt_gateway: JwtGateway, sandbox: Sandbox) 
              node(id: $b) { id }
              nodes(ids: $ids) { id }
            }""",
-        {"a": B_IDS[0], "b": B_IDS[1], "ids": B_IDS},
+        {
+            "a": B_IDS[0],
+            "b": gid(B_IDS[1]),
+            "ids": [gid(i) if n % 2 else i for n, i in enumerate(B_IDS)],
+        },
         headers=as_a,
     )
     assert lookups["interview"] is None
@@ -313,7 +317,7 @@ def test_cursors_issued_under_b_are_refused_under_a(jwt_gateway: JwtGateway) -> 
     resumed = jwt_gateway.query(
         LIST, {"first": 5, "after": cursors[-1]}, headers=jwt_gateway.as_(B)
     )
-    assert [e["node"]["id"] for e in resumed["interviews"]["edges"]] == ids(visible(B))[5:10]
+    assert [e["node"]["id"] for e in resumed["interviews"]["edges"]] == gids(visible(B))[5:10]
 
 
 # --- browsers: CORS -------------------------------------------------------------------------------

@@ -174,7 +174,13 @@ def _make_nested() -> None:
             members = tuple(_make_object(m) for m in shape.members)
             union = Annotated[  # type: ignore[valid-type]
                 members[0] if len(members) == 1 else _union(members),
-                strawberry.union(shape.name, description=shape.description),
+                strawberry.union(
+                    shape.name,
+                    # The spec describes neither union (screening questions' formats and
+                    # answers): GraphiQL's docs still say what one is.
+                    description=shape.description
+                    or f"{shape.name}: one member type per kind; `__typename` tells which.",
+                ),
             ]
             _register(shape.name, union)
         elif (

@@ -24,7 +24,10 @@ from tests.support.clients import Gateway, Sandbox
 from tests.support.redis_server import RedisServer, run_redis
 from tests.support.secret_scanning import API_KEY
 from tests.support.servers import DEFAULT_INTEGRATION, serve_gateway
+from tests.support.truth import gid
 
+PAGE_KEYS = "kombo-gateway:v1:records:*"
+"""Where the Redis page store keeps upstream pages (``RedisPageStore``)."""
 PAGE = "query Page($first: Int!) { interviews(first: $first) { nodes { id title } } }"
 LOOKUP = "query Lookup($ids: [ID!]!) { nodes(ids: $ids) { id ... on Interview { title } } }"
 SHORT_TTL = 1  # GATEWAY_CACHE_TTL of the gateway whose expiry is under test
@@ -41,8 +44,8 @@ def ids_of(data: dict[str, Any]) -> list[str]:
 
 
 def first_ids(integration: str, count: int) -> list[str]:
-    """The ids of an integration's first interviews in upstream order (deleted ones left out,
-    as upstream does by default)."""
+    """The Kombo ids of an integration's first interviews in upstream order (deleted ones left
+    out, as upstream does by default)."""
     live = [i for i in interviews_for(integration) if i.payload.get("remote_deleted_at") is None]
     return [str(i.payload["id"]) for i in live[:count]]
 
@@ -104,8 +107,9 @@ def test_an_identical_query_is_served_from_the_cache_until_the_ttl(
 
 def test_id_lookups_are_cached_by_their_exact_ids(cached: Gateway, sandbox: Sandbox) -> None:
     wanted = first_ids(DEFAULT_INTEGRATION, 3)
-    first = cached.query(LOOKUP, {"ids": wanted})
-    assert [n["id"] for n in first["nodes"]] == wanted
+    first = cached.query(LOOKUP, {"ids": [gid(i) for i in wanted]})
+    assert [n["id"] for n in first["nodes"]] == [gid(i) for i in wanted]
+    # The same ids, bare: the same upstream request, so the same cached page.
     assert cached.query(LOOKUP, {"ids": wanted}) == first
     assert len(upstream_calls(sandbox)) == 1
     (call,) = upstream_calls(sandbox)
@@ -167,17 +171,17 @@ def test_integrations_never_share_a_cached_page(
         data = gateway.query(PAGE, {"first": first}, headers={"X-Integration-Id": integration})
         return ids_of(data)
 
-    assert ask(acme) == first_ids(acme, first)
-    assert ask(globex) == first_ids(globex, first)
+    assert ask(acme) == [gid(i) for i in first_ids(acme, first)]
+    assert ask(globex) == [gid(i) for i in first_ids(globex, first)]
     calls = upstream_calls(sandbox)
     assert [c["integration_id"] for c in calls] == [acme, globex]
     assert calls[0]["params"] == calls[1]["params"]  # only the integration tells them apart
     # Cached now (within the TTL), and each still sees its own.
-    assert ask(globex) == first_ids(globex, first)
-    assert ask(acme) == first_ids(acme, first)
+    assert ask(globex) == [gid(i) for i in first_ids(globex, first)]
+    assert ask(acme) == [gid(i) for i in first_ids(acme, first)]
     assert len(upstream_calls(sandbox)) == 2
     if where == "redis":
-        keys = [k.decode() for k in empty_redis.client().keys("kombo-gateway:v1:page:*")]
+        keys = [k.decode() for k in empty_redis.client().keys(PAGE_KEYS)]
         assert len(keys) == 2
         assert not any(acme in k or globex in k for k in keys)
 
@@ -204,7 +208,7 @@ def test_a_page_expired_in_redis_is_fetched_again(
 ) -> None:
     a, b = replicas
     a.query(PAGE, {"first": 3})
-    (key,) = empty_redis.client().keys("kombo-gateway:v1:page:*")
+    (key,) = empty_redis.client().keys(PAGE_KEYS)
     assert 0 < empty_redis.client().ttl(key) <= TTL
     empty_redis.client().pexpire(key, 1)  # its TTL, run out now
     deadline = time.monotonic() + 1

@@ -13,7 +13,7 @@ import pytest
 from tests.support.clients import Gateway
 from tests.support.secret_scanning import API_KEY
 from tests.support.servers import DEFAULT_INTEGRATION, ROOT, serve_gateway
-from tests.support.truth import ids, visible
+from tests.support.truth import gids, visible
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -74,7 +74,7 @@ def test_serve_with_two_workers_pages_across_them(sandbox_url: str, server_logs:
             seen += [n["id"] for n in page["nodes"]]
             after = page["pageInfo"]["endCursor"]
             gateway.http.close()
-        assert seen == ids(visible(DEFAULT_INTEGRATION))[:30]
+        assert seen == gids(visible(DEFAULT_INTEGRATION))[:30]
     assert log.read_text().count("Started server process") >= 2
 
 
@@ -106,7 +106,7 @@ def test_a_cursor_from_one_gateway_process_resumes_on_another(
         first = a.query(PAGE, {"after": None})["interviews"]
         cursor = first["pageInfo"]["endCursor"]
         second = b.query(PAGE, {"after": cursor})["interviews"]
-        expected = ids(visible(DEFAULT_INTEGRATION))[:10]
+        expected = gids(visible(DEFAULT_INTEGRATION))[:10]
         assert [n["id"] for n in first["nodes"] + second["nodes"]] == expected, "no gap, no repeat"
 
         [error] = other.errors(PAGE, {"after": cursor})

@@ -1,7 +1,11 @@
-"""Every filter, alone and combined, against ground truth from the sandbox's own data."""
+"""Every filter, alone and combined, against ground truth from the sandbox's own data.
+
+Id filters take Kombo's ids or the global ids of the right type (CONTRACT 1.3): both forms are
+used below, and mixed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -10,12 +14,12 @@ import pytest
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
 from tests.support.clients import Gateway, Sandbox
 from tests.support.servers import DEFAULT_INTEGRATION
-from tests.support.truth import ids, job_id, visible
+from tests.support.truth import gid, ids, job_id, visible
 
 LIST = """
 query List($filter: InterviewFilter, $after: String) {
   interviews(first: 250, filter: $filter, after: $after) {
-    nodes { id remoteDeletedAt }
+    nodes { id komboId remoteDeletedAt }
     pageInfo { hasNextPage endCursor }
   }
 }
@@ -23,14 +27,17 @@ query List($filter: InterviewFilter, $after: String) {
 
 
 def listed(gateway: Gateway, flt: dict[str, Any], integration: str | None = None) -> list[str]:
-    """Every id the gateway lists for this filter, across pages."""
+    """The Kombo id of every interview the gateway lists for this filter, across pages (each
+    one's global ``id`` checked against it)."""
     headers = {"X-Integration-Id": integration} if integration else {}
     found: list[str] = []
     after = None
     while True:
         data = gateway.query(LIST, {"filter": flt, "after": after}, headers=headers)
         connection = data["interviews"]
-        found += [n["id"] for n in connection["nodes"]]
+        nodes = connection["nodes"]
+        assert [n["id"] for n in nodes] == [gid(n["komboId"]) for n in nodes]
+        found += [n["komboId"] for n in nodes]
         if not connection["pageInfo"]["hasNextPage"]:
             return found
         after = connection["pageInfo"]["endCursor"]
@@ -41,21 +48,30 @@ VISIBLE = visible(DEFAULT_INTEGRATION)
 DELETED = [i for i in ALL if i.payload["remote_deleted_at"] is not None]
 
 
+def job_gid(kombo_id: str) -> str:
+    return gid(kombo_id, "Job")
+
+
 def parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts)
 
 
-def test_ids_filter_returns_those_interviews_in_upstream_order(gateway: Gateway) -> None:
+@pytest.mark.parametrize("as_given", [str, gid], ids=["kombo-ids", "global-ids"])
+def test_ids_filter_returns_those_interviews_in_upstream_order(
+    gateway: Gateway, as_given: Callable[[str], str]
+) -> None:
     wanted = [VISIBLE[40], VISIBLE[3], VISIBLE[17]]
     expected = [i.payload["id"] for i in VISIBLE if i in wanted]
-    assert listed(gateway, {"ids": [w.payload["id"] for w in wanted]}) == expected
+    assert listed(gateway, {"ids": [as_given(w.payload["id"]) for w in wanted]}) == expected
 
 
 def test_ids_filter_hides_deleted_interviews_unless_include_deleted(gateway: Gateway) -> None:
     deleted_id = DELETED[0].payload["id"]
     live_id = VISIBLE[0].payload["id"]
-    assert listed(gateway, {"ids": [deleted_id, live_id]}) == [live_id]
-    both = listed(gateway, {"ids": [deleted_id, live_id], "includeDeleted": True})
+    # One global id and one Kombo id in the same list.
+    given = [gid(deleted_id), live_id]
+    assert listed(gateway, {"ids": given}) == [live_id]
+    both = listed(gateway, {"ids": given, "includeDeleted": True})
     assert sorted(both) == sorted([deleted_id, live_id])
 
 
@@ -69,11 +85,14 @@ def test_remote_ids_filter(gateway: Gateway) -> None:
     assert expected and listed(gateway, {"remoteIds": remote_ids}) == expected
 
 
-def test_job_ids_filter_returns_interviews_of_any_of_those_jobs(gateway: Gateway) -> None:
+@pytest.mark.parametrize("as_given", [str, job_gid], ids=["kombo-ids", "global-ids"])
+def test_job_ids_filter_returns_interviews_of_any_of_those_jobs(
+    gateway: Gateway, as_given: Callable[[str], str]
+) -> None:
     jobs = sorted({job_id(i.payload) for i in VISIBLE if job_id(i.payload)})[:2]
     expected = [i.payload["id"] for i in VISIBLE if job_id(i.payload) in jobs]
     assert len(expected) > 2
-    assert listed(gateway, {"jobIds": jobs}) == expected
+    assert listed(gateway, {"jobIds": [as_given(j) for j in jobs]}) == expected
 
 
 @pytest.mark.parametrize("offset", ["+00:00", "+02:00", "-05:30"])
@@ -100,7 +119,11 @@ def test_combined_filters_are_anded(gateway: Gateway) -> None:
     ]
     got = listed(
         gateway,
-        {"jobIds": jobs, "updatedAfter": boundary.isoformat(), "includeDeleted": True},
+        {
+            "jobIds": [job_gid(j) for j in jobs],
+            "updatedAfter": boundary.isoformat(),
+            "includeDeleted": True,
+        },
     )
     assert got == expected
 
@@ -127,12 +150,13 @@ def test_empty_list_filter_matches_nothing_without_asking_upstream(
 def test_filters_are_sent_upstream_as_the_spec_names_them(
     gateway: Gateway, sandbox: Sandbox
 ) -> None:
+    # A global id goes upstream as its Kombo id, once however it is spelled.
     listed(
         gateway,
         {
-            "ids": ["a1", "b2"],
+            "ids": ["a1", gid("b2"), "b2"],
             "remoteIds": ["r1"],
-            "jobIds": ["j1", "j2", "j1"],
+            "jobIds": ["j1", job_gid("j2"), "j1"],
             "updatedAfter": "2024-05-01T12:30:00.25+02:00",
             "includeDeleted": True,
             "ignoreUnsupportedFilters": True,

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.support.servers import DEFAULT_INTEGRATION
-from tests.support.truth import job_id, visible
+from tests.support.truth import gid, job_id, visible
 
 AUDIT_DIR = Path(__file__).parent / "http_audit"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -328,7 +328,7 @@ def test_field_error_keeps_partial_data_with_200(
     assert response.status_code == 200
     assert media_type(response) == accept
     payload = response.json()
-    assert payload["data"] == {"interview": {"id": interview_id, "application": {"job": None}}}
+    assert payload["data"] == {"interview": {"id": gid(interview_id), "application": {"job": None}}}
     [error] = payload["errors"]
     assert error["path"] == ["interview", "application", "job", "interviews"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"

@@ -143,6 +143,6 @@ def test_unknown_enum_values_are_logged_boundedly(gateway: Server) -> None:
         assert response.status_code == 200 and "errors" not in response.json(), response.text
         written.append(log.stat().st_size - before)
     text = log.read_text(errors="replace")
-    assert text.count("unknown application outcome 'UNKNOWN_") == 100
+    assert text.count("unknown ApplicationOutcome value 'UNKNOWN_") == 100
     assert text.count("further ones are exposed as null without being logged") == 1
     assert written[0] < 50_000 and written[1] < 5_000, written

@@ -1,4 +1,7 @@
-"""Relay paging through every sandbox interview, over real HTTP: complete, ordered, resumable."""
+"""Relay paging through every sandbox interview, over real HTTP: complete, ordered, resumable.
+
+Items are told apart by their global ``id`` (what a Relay store keys them by); each edge's
+``komboId`` is checked against it, so the ids Kombo knows them by come through too."""
 
 from __future__ import annotations
 
@@ -10,12 +13,12 @@ import pytest
 from gateway.schema.connection import MAX_STITCHED_PAGES
 from tests.support.clients import Gateway, Sandbox
 from tests.support.servers import DEFAULT_INTEGRATION
-from tests.support.truth import ids, visible
+from tests.support.truth import gid, gids, visible
 
 PAGE = """
 query Page($first: Int, $after: String) {
   interviews(first: $first, after: $after) {
-    edges { cursor node { id } }
+    edges { cursor node { id komboId } }
     nodes { id }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
@@ -37,6 +40,7 @@ def walk(gateway: Gateway, firsts: itertools.cycle[int] | list[int]) -> tuple[li
         info = connection["pageInfo"]
         assert len(edges) <= first
         assert [e["node"]["id"] for e in edges] == [n["id"] for n in connection["nodes"]]
+        assert [e["node"]["id"] for e in edges] == [gid(e["node"]["komboId"]) for e in edges]
         assert info["hasPreviousPage"] is False
         if edges:
             assert info["startCursor"] == edges[0]["cursor"]
@@ -53,7 +57,7 @@ def walk(gateway: Gateway, firsts: itertools.cycle[int] | list[int]) -> tuple[li
 def test_paging_with_constant_first_yields_every_interview_once_in_upstream_order(
     gateway: Gateway, sandbox: Sandbox, first: int
 ) -> None:
-    truth = ids(visible(DEFAULT_INTEGRATION))
+    truth = gids(visible(DEFAULT_INTEGRATION))
     seen, pages = walk(gateway, [first])
     assert seen == truth
     # Exactly one upstream request per GraphQL page when `first` stays the same.
@@ -66,7 +70,7 @@ def test_paging_with_constant_first_yields_every_interview_once_in_upstream_orde
 def test_paging_with_first_changing_between_pages_yields_every_interview_once(
     gateway: Gateway, firsts: list[int]
 ) -> None:
-    truth = ids(visible(DEFAULT_INTEGRATION))
+    truth = gids(visible(DEFAULT_INTEGRATION))
     seen, _ = walk(gateway, firsts)
     assert seen == truth
 
@@ -77,7 +81,7 @@ def test_a_first_outgrowing_the_page_size_stitches_pages_then_returns_a_short_pa
     # The walk's page size is its first page's `first` (Kombo's cursors are bound to it): a
     # larger `first` later stitches pages of that size, at most MAX_STITCHED_PAGES of them,
     # then answers with fewer items and hasNextPage, resumable with no gap.
-    truth = ids(visible(DEFAULT_INTEGRATION))
+    truth = gids(visible(DEFAULT_INTEGRATION))
     start = page(gateway, 2, None)
     sandbox.clear()
     stitched = page(gateway, 100, start["pageInfo"]["endCursor"])
@@ -90,7 +94,7 @@ def test_a_first_outgrowing_the_page_size_stitches_pages_then_returns_a_short_pa
 
 
 def test_resuming_from_any_edge_continues_with_no_gap_or_duplicate(gateway: Gateway) -> None:
-    truth = ids(visible(DEFAULT_INTEGRATION))
+    truth = gids(visible(DEFAULT_INTEGRATION))
     # Edges from a few differently-sized pages, including stitched ones.
     first_page = page(gateway, 20, None)
     second_page = page(gateway, 9, first_page["pageInfo"]["endCursor"])
@@ -106,7 +110,7 @@ def test_resuming_from_any_edge_continues_with_no_gap_or_duplicate(gateway: Gate
 def test_resuming_from_the_last_edge_of_the_result_is_empty_with_no_next_page(
     gateway: Gateway, sandbox: Sandbox
 ) -> None:
-    truth = ids(visible(DEFAULT_INTEGRATION))
+    truth = gids(visible(DEFAULT_INTEGRATION))
     last = page(gateway, 250, None)
     if last["pageInfo"]["hasNextPage"]:
         last = page(gateway, 250, last["pageInfo"]["endCursor"])
@@ -136,7 +140,7 @@ def test_resuming_at_a_page_end_goes_straight_to_the_next_upstream_page(
 def test_resuming_mid_page_refetches_that_page_with_its_own_parameters(
     gateway: Gateway, sandbox: Sandbox
 ) -> None:
-    truth = ids(visible(DEFAULT_INTEGRATION))
+    truth = gids(visible(DEFAULT_INTEGRATION))
     first = page(gateway, 10, None)
     sandbox.clear()
     resumed = page(gateway, 3, first["edges"][4]["cursor"])

@@ -25,7 +25,7 @@ import pytest
 
 from gateway.persisted import sha256_hex
 from tests.support.servers import DEFAULT_INTEGRATION, ROOT, free_port, run_server
-from tests.support.truth import visible
+from tests.support.truth import gid, visible
 
 APQ_DIR = Path(__file__).parent / "apq"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -67,7 +67,7 @@ def only_error(response: httpx.Response) -> dict[str, Any]:
 def expected_nodes(count: int) -> list[dict[str, Any]]:
     """The first interviews of the default integration, from the sandbox's own data."""
     return [
-        {"id": record.payload["id"], "title": record.payload["title"]}
+        {"id": gid(record.payload["id"]), "title": record.payload["title"]}
         for record in visible(DEFAULT_INTEGRATION)[:count]
     ]
 

@@ -14,7 +14,7 @@ from gateway.sandbox.data import INTEGRATIONS
 from tests.support.clients import Gateway
 from tests.support.graphiql_csp import assert_strict_csp
 from tests.support.in_process import in_process_gateway
-from tests.support.truth import ids, visible
+from tests.support.truth import gids, visible
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def test_without_an_api_key_the_gateway_serves_the_sandbox_and_says_so(
 ) -> None:
     gateway = Gateway(sandbox_mode_gateway_url)
     data = gateway.query("{ interviews(first: 250) { nodes { id } } }")
-    assert [n["id"] for n in data["interviews"]["nodes"]] == ids(visible(INTEGRATIONS[0]))[:250]
+    assert [n["id"] for n in data["interviews"]["nodes"]] == gids(visible(INTEGRATIONS[0]))[:250]
     log = (server_logs / "gateway-sandbox-mode.log").read_text()
     assert "KOMBO_API_KEY is not set: serving the embedded sandbox" in log
 
@@ -38,7 +38,7 @@ def test_sandbox_mode_reads_the_integration_from_the_header(sandbox_mode_gateway
         "{ interviews(first: 250) { nodes { id } } }",
         headers={"X-Integration-Id": INTEGRATIONS[2]},
     )
-    assert [n["id"] for n in data["interviews"]["nodes"]] == ids(visible(INTEGRATIONS[2]))
+    assert [n["id"] for n in data["interviews"]["nodes"]] == gids(visible(INTEGRATIONS[2]))
 
 
 def test_health_readiness_and_graphiql_routes(sandbox_mode_gateway: Gateway) -> None:

@@ -14,7 +14,21 @@ def visible(integration: str) -> list[SandboxInterview]:
 
 
 def ids(records: list[SandboxInterview]) -> list[str]:
+    """Kombo's ids of ``records`` (what ``komboId`` holds and Kombo's ``ids=`` takes)."""
     return [r.payload["id"] for r in records]
+
+
+def gid(kombo_id: str, type_name: str = "Interview") -> str:
+    """The global id the gateway must answer in ``id`` for the record with this Kombo id, as the
+    contract spells it (CONTRACT 1.3), not as the gateway computes it. The sandbox's ids are
+    URL-safe, so none needs the percent-encoding the gateway gives other characters."""
+    assert kombo_id.isalnum(), kombo_id
+    return f"gid://kombo/{type_name}/{kombo_id}"
+
+
+def gids(records: list[SandboxInterview]) -> list[str]:
+    """The global ids of ``records`` (what the gateway answers in ``id``)."""
+    return [gid(r.payload["id"]) for r in records]
 
 
 def job_id(payload: dict[str, Any]) -> str | None:
