@@ -68,7 +68,7 @@ class _UnknownValues:
             return
         if len(self.seen) < self.limit:
             self.seen.add(key)
-            log.warning("unknown %s %s from Kombo; exposed as null", self.what, key)
+            log.warning("unknown %s value %s from Kombo; exposed as null", self.what, key)
             return
         self.unlogged += 1
         if self.unlogged == 1:
@@ -147,7 +147,7 @@ _SCALARS: dict[str, Convert] = {
 
 def _enum(shape: EnumShape) -> Convert:
     values = frozenset(shape.values)
-    unknown = _unknown.setdefault(shape.name, _UnknownValues(f"{shape.name} value"))
+    unknown = _unknown.setdefault(shape.name, _UnknownValues(shape.name))
 
     def convert(value: Any, where: str) -> str | None:
         if value is None:
