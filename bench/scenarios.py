@@ -50,7 +50,7 @@ __all__ = [
 DEFAULT_INTEGRATION = INTEGRATIONS[0]
 
 INTERVIEW_ALL_FIELDS = """
-      id remoteId title startingAt endingAt
+      id komboId remoteId title startingAt endingAt
       location { city country raw state street1 street2 zipCode }
       videoConferencingUrl applicationId stageId canceled remoteCreatedAt remoteUpdatedAt
       remoteData changedAt remoteDeletedAt
@@ -60,7 +60,7 @@ INTERVIEW_ALL_FIELDS = """
         job { id remoteId name } }"""
 
 INTERVIEW_LIST_VIEW = """
-      id title startingAt
+      id komboId title startingAt
       users { firstName lastName }
       application { candidate { firstName lastName } job { name } }"""
 
@@ -176,7 +176,7 @@ class HttpRequest:
 
 @dataclass(frozen=True)
 class Answer:
-    """What one response held: the interviews' ids and the cursor of the next page."""
+    """What one response held: the interviews' Kombo ids and the cursor of the next page."""
 
     ids: list[str]
     next_cursor: str | None
@@ -297,10 +297,10 @@ class GatewayTarget(Target):
         data = body["data"]
         if scenario.is_lookup:
             nodes: Sequence[dict[str, Any] | None] = data["nodes"]
-            return Answer([node["id"] for node in nodes if node is not None], None)
+            return Answer([node["komboId"] for node in nodes if node is not None], None)
         connection = data["interviews"]
         info = connection["pageInfo"]
         return Answer(
-            [edge["node"]["id"] for edge in connection["edges"]],
+            [edge["node"]["komboId"] for edge in connection["edges"]],
             info["endCursor"] if info["hasNextPage"] else None,
         )
