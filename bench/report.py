@@ -106,6 +106,8 @@ class Report:
         for key, wanted, what in (
             ("c", 1, "upstream requests for 100 ids"),
             ("d", 10, "upstream requests for 1,000 interviews (first: 100)"),
+            ("e", 1, "upstream requests for 100 jobs, all fields"),
+            ("f", 1, "upstream requests for 100 applications, all fields"),
         ):
             gateway = self.get(key, "gateway")
             if gateway:
@@ -213,7 +215,7 @@ class Report:
         if goals:
             lines += [
                 "",
-                "Targets (issue #4):",
+                "Targets (issue #4; (e) and (f): issue #10):",
                 "",
                 _table(
                     ["target", "measured", "wanted", "met"],
