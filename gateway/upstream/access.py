@@ -120,7 +120,7 @@ class UpstreamAccess:
     _pages: dict[tuple[str, ListQuery, int, str | None], asyncio.Future[Page]] = field(
         default_factory=dict, repr=False
     )
-    _loaders: dict[str, DataLoader[str, Record | None]] = field(default_factory=dict, repr=False)
+    _loaders: dict[str, _SettlingLoader] = field(default_factory=dict, repr=False)
     _tasks: set[asyncio.Future[Any]] = field(default_factory=set, repr=False)
     """Upstream work this request started in tasks of its own (shared pages, id batches)."""
 
@@ -135,6 +135,9 @@ class UpstreamAccess:
             if not task.done():
                 task.cancel()
         self._tasks.clear()
+        for loader in self._loaders.values():  # batches not dispatched yet: never sent
+            if loader._settling is not None and not loader._settling.done():
+                loader._settling.cancel()
 
     def integration(self) -> str:
         """The integration this request reads; a clear error when none was given or configured."""
@@ -153,7 +156,7 @@ class UpstreamAccess:
             loader = self._loaders[model] = self._new_loader(model)
         return loader
 
-    def _new_loader(self, model_name: str) -> DataLoader[str, Record | None]:
+    def _new_loader(self, model_name: str) -> _SettlingLoader:
         integration = self.integration()
         model = CATALOG[model_name]
 

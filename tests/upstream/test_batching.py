@@ -43,3 +43,18 @@ def test_keys_arriving_over_several_turns_are_one_batch() -> None:
     found = asyncio.run(run())
     assert [record["id"] for record in found] == [f"app-{n}" for n in range(300)]
     assert [len(ids) for ids in kombo.calls] == [250, 50]
+
+
+def test_a_batch_not_yet_dispatched_when_the_response_is_sent_is_never_sent() -> None:
+    kombo = CountingKombo()
+
+    async def run() -> None:
+        access = UpstreamAccess(kombo=kombo, integration_id="acme")  # type: ignore[arg-type]
+        pending = access.loader("Application").load("app-1")
+        access.cancel_pending()  # the answer went out while the key waited for its batch
+        for _ in range(100):
+            await asyncio.sleep(0)
+        assert not pending.done()
+
+    asyncio.run(run())
+    assert kombo.calls == []
