@@ -205,11 +205,18 @@ def test_every_target_answers_each_scenario_cleanly_and_alike(stack: Stack, key:
     assert paths == {"/v1" + scenario.endpoint}
 
 
-def test_variants_are_distinct_upstream_queries_with_the_same_data(stack: Stack) -> None:
-    first, second = SCENARIOS["a"].with_variants(2)
+@pytest.mark.parametrize("key", ["a", "e", "f"])
+def test_variants_are_distinct_upstream_queries_with_the_same_data(stack: Stack, key: str) -> None:
+    first, second = SCENARIOS[key].with_variants(2)
     a, b = probe(stack, "rest", first), probe(stack, "rest", second)
     assert a.requests[0].path != b.requests[0].path
     assert a.ids == b.ids
+    g1, g2 = probe(stack, "gateway", first), probe(stack, "gateway", second)
+    assert g1.requests[0].body != g2.requests[0].body
+    assert g1.ids == g2.ids == a.ids
+
+
+def test_lookup_variants_ask_for_other_ids() -> None:
     c0, c1 = SCENARIOS["c"].with_variants(2)
     assert set(c0.ids) != set(c1.ids)
 
