@@ -3,8 +3,9 @@
     KOMBO_API_KEY=KEY python -m bench.baseline --port 8200 --upstream http://127.0.0.1:8100/v1 \\
         --integration sandbox:acme-corp [--workers N]
 
-A minimal Starlette endpoint, ``GET /interviews?<Kombo's query parameters>``, that fetches the same
-upstream page with one shared ``httpx.AsyncClient`` and returns its JSON unchanged: decoded with
+A minimal Starlette endpoint, ``GET /<endpoint>?<Kombo's query parameters>`` (``/interviews``,
+``/jobs``, ``/applications``…), that fetches the same upstream page of ``GET /ats/<endpoint>`` with
+one shared ``httpx.AsyncClient`` and returns its JSON unchanged: decoded with
 ``response.json()`` and encoded again with Starlette's ``JSONResponse``, as the obvious hand-written
 backend-for-frontend does. No validation, no error translation, no paging: the floor the gateway's
 own cost is compared with. It runs under the gateway's uvicorn settings (uvloop, httptools, no
@@ -34,7 +35,8 @@ def create_baseline_app(
     integration_id: str,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """The baseline app: ``/interviews`` forwards its query string to ``GET /ats/interviews``.
+    """The baseline app: ``/<endpoint>`` forwards its query string to ``GET /ats/<endpoint>``
+    (one route for Kombo's ten endpoints; another name gets Kombo's own answer, a 404).
 
     ``X-Integration-Id`` is passed on when the request has one, else ``integration_id``.
     ``transport`` replaces the network (tests).
@@ -53,9 +55,9 @@ def create_baseline_app(
             state["client"] = client
             yield
 
-    async def interviews(request: Request) -> Response:
+    async def forward(request: Request) -> Response:
         upstream = await state["client"].get(
-            "/ats/interviews",
+            "/ats/" + request.path_params["endpoint"],
             params=request.url.query,
             headers={"X-Integration-Id": request.headers.get("x-integration-id", integration_id)},
         )
@@ -65,7 +67,7 @@ def create_baseline_app(
         return PlainTextResponse("ok")
 
     return Starlette(
-        routes=[Route("/interviews", interviews), Route("/healthz", healthz)], lifespan=lifespan
+        routes=[Route("/healthz", healthz), Route("/{endpoint}", forward)], lifespan=lifespan
     )
 
 

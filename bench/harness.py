@@ -6,9 +6,9 @@ For each scenario, over its targets (REST, baseline, gateway):
 
 1. **Probe**: for every variant of the scenario, one cold, sequential pass (a walk follows each
    answer's cursor), with the sandbox's request log cleared before and read after: every answer
-   must be a clean success with the expected number of interviews, and all targets must return
-   the same interviews. This gives the exact upstream request count and the requests the load
-   replays.
+   must be a clean success with the expected number of records, and all targets must return
+   the same records (by Kombo id). This gives the exact upstream request count and the requests
+   the load replays.
 2. **Warm-up**: ``wrk`` on each target for ``--warmup`` seconds, not measured.
 3. **Load**: ``--rounds`` rounds; in each, every target in turn gets one ``wrk`` slice of
    ``--duration / --rounds`` seconds while its server's CPU time (its process tree, from
@@ -230,7 +230,7 @@ def probe(stack: Stack, target_name: str, scenario: Scenario) -> Probe:
             raise HarnessError(f"{where}: {exc}") from None
         if len(answer.ids) != scenario.items_per_request:
             raise HarnessError(
-                f"{where}: request {page + 1} gave {len(answer.ids)} interviews, "
+                f"{where}: request {page + 1} gave {len(answer.ids)} records, "
                 f"expected {scenario.items_per_request}"
             )
         requests.append(request)
@@ -240,7 +240,7 @@ def probe(stack: Stack, target_name: str, scenario: Scenario) -> Probe:
             raise HarnessError(f"{where}: no next page after page {page + 1}")
     upstream = len(stack.upstream_log())
     if len(set(ids)) != len(ids):
-        raise HarnessError(f"{where}: the same interview came back twice")
+        raise HarnessError(f"{where}: the same record came back twice")
     if scenario.is_lookup and set(ids) != set(scenario.ids):
         raise HarnessError(f"{where}: the lookup did not return exactly the ids asked for")
     stack.check_alive()
@@ -344,8 +344,9 @@ def _measurement(scenario: Scenario, name: str, found: ProbeSet, done: _Slices) 
     )
 
 
-def _same_interviews(scenario: Scenario, probes: dict[str, ProbeSet]) -> None:
-    """All targets must return the same interviews (in the same order, but for lookups)."""
+def _same_records(scenario: Scenario, probes: dict[str, ProbeSet]) -> None:
+    """All targets must return the same records by Kombo id (in the same order, but for
+    lookups)."""
     names = list(probes)
     for name in names[1:]:
         for variant, (a, b) in enumerate(
@@ -355,7 +356,7 @@ def _same_interviews(scenario: Scenario, probes: dict[str, ProbeSet]) -> None:
             if not same:
                 raise HarnessError(
                     f"({scenario.key}) variant {variant}: {names[0]} and {name} returned "
-                    "different interviews"
+                    "different records"
                 )
 
 
@@ -418,7 +419,7 @@ def run(config: BenchConfig) -> Report:
                 name: ProbeSet([probe(stack, name, variant) for variant in variants])
                 for name in targets
             }
-            _same_interviews(scenario, probes)
+            _same_records(scenario, probes)
             report.measurements += measure(stack, scenario, probes, config)
     return report
 
@@ -459,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
     parser.add_argument(
         "--scenarios", type=_choices(tuple(SCENARIOS)), default=tuple(SCENARIOS),
-        help="comma-separated subset of a,b,c,d (all)",
+        help=f"comma-separated subset of {','.join(SCENARIOS)} (all)",
     )  # fmt: skip
     parser.add_argument(
         "--targets", type=_choices(TARGET_ORDER), default=TARGET_ORDER,

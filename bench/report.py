@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["TARGET_ORDER", "Goal", "Measurement", "Report"]
+__all__ = ["TARGET_ORDER", "Goal", "Measurement", "Report", "markdown_table"]
 
 TARGET_ORDER = ("rest", "baseline", "gateway")
 _TARGET_LABELS = {"rest": "REST (sandbox)", "baseline": "baseline", "gateway": "gateway"}
@@ -63,7 +63,8 @@ def _x(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.2f}x"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, its columns padded to their widest cell."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
 
     def line(cells: Sequence[str]) -> str:
@@ -106,6 +107,8 @@ class Report:
         for key, wanted, what in (
             ("c", 1, "upstream requests for 100 ids"),
             ("d", 10, "upstream requests for 1,000 interviews (first: 100)"),
+            ("e", 1, "upstream requests for 100 jobs, all fields"),
+            ("f", 1, "upstream requests for 100 applications, all fields"),
         ):
             gateway = self.get(key, "gateway")
             if gateway:
@@ -155,7 +158,7 @@ class Report:
                 ]
             )
         lines.append(
-            _table(
+            markdown_table(
                 [
                     "scenario",
                     "target",
@@ -197,7 +200,7 @@ class Report:
                 "",
                 "Gateway ÷ baseline and gateway ÷ REST, same run:",
                 "",
-                _table(
+                markdown_table(
                     [
                         "scenario",
                         "CPU/req ÷ baseline",
@@ -213,9 +216,9 @@ class Report:
         if goals:
             lines += [
                 "",
-                "Targets (issue #4):",
+                "Targets (issue #4; (e) and (f): issue #10):",
                 "",
-                _table(
+                markdown_table(
                     ["target", "measured", "wanted", "met"],
                     [
                         [

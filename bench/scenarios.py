@@ -1,17 +1,18 @@
-"""The four scenarios, and how each target (REST, baseline, gateway) asks for and answers them.
+"""The six scenarios, and how each target (REST, baseline, gateway) asks for and answers them.
 
-A :class:`Scenario` says what data a frontend wants: one page of interviews, consecutive pages
-(walked with the cursor of the previous answer), or a set of interviews by id. A :class:`Target`
-turns that into HTTP requests of its own protocol and reads its answers back into interview ids,
-so that the harness can check that all three targets return the same interviews, and that no
-answer carries an error, before it measures anything.
+A :class:`Scenario` says what data a frontend wants: one page of a model's records (interviews,
+jobs, applications), consecutive pages (walked with the cursor of the previous answer), or a set
+of interviews by id. A :class:`Target` turns that into HTTP requests of its own protocol, at the
+model's endpoint, and reads its answers back into Kombo ids, so that the harness can check that all
+three targets return the same records, and that no answer carries an error, before it measures
+anything.
 
 Variants: the load replays several variants of each scenario, each its own upstream query, so
 that requests in flight at once are (almost) never identical. The gateway's Kombo client
 coalesces identical upstream calls in flight; with one request replayed on every connection it
 would fetch about half the pages it answers, and its CPU per query would not be comparable with
 the baseline's. A page variant adds ``updatedAfter`` / ``updated_after`` at a distinct instant
-long before any interview changed (every interview still matches: the same data); a lookup
+long before any record changed (every record still matches: the same data); a lookup
 variant asks for another sample of ids. ``--identical`` replays variant 0 alone.
 """
 
@@ -31,11 +32,15 @@ from urllib.parse import urlencode
 import httpx
 
 from bench.errors import HarnessError
-from bench.upstream import LARGE_INTEGRATION
+from bench.selections import all_fields_page
+from bench.upstream import LARGE_INTEGRATION, WIDE_INTEGRATION
+from gateway.kombo.catalog import CATALOG, Model
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
 
 __all__ = [
     "ALL_FIELDS",
+    "APPLICATION_ALL_FIELDS",
+    "JOB_ALL_FIELDS",
     "LIST_VIEW",
     "SCENARIOS",
     "Answer",
@@ -50,7 +55,7 @@ __all__ = [
 DEFAULT_INTEGRATION = INTEGRATIONS[0]
 
 INTERVIEW_ALL_FIELDS = """
-      id remoteId title startingAt endingAt
+      id komboId remoteId title startingAt endingAt
       location { city country raw state street1 street2 zipCode }
       videoConferencingUrl applicationId stageId canceled remoteCreatedAt remoteUpdatedAt
       remoteData changedAt remoteDeletedAt
@@ -60,7 +65,7 @@ INTERVIEW_ALL_FIELDS = """
         job { id remoteId name } }"""
 
 INTERVIEW_LIST_VIEW = """
-      id title startingAt
+      id komboId title startingAt
       users { firstName lastName }
       application { candidate { firstName lastName } job { name } }"""
 
@@ -88,14 +93,24 @@ LOOKUP = f"""query Lookup($ids: [ID!]!) {{
 }}"""
 """Interviews by id (one ``nodes`` call), with the list-view selection."""
 
+JOB_ALL_FIELDS = all_fields_page(CATALOG["Job"])
+"""Every field of the job as ``GET /ats/jobs`` returns it (:mod:`bench.selections`): stages,
+hiring team, job postings, screening questions with their formats (a union), integration fields,
+location, and the edges' cursors and page info."""
+
+APPLICATION_ALL_FIELDS = all_fields_page(CATALOG["Application"])
+"""Every field of the application as ``GET /ats/applications`` returns it: the inline candidate,
+current stage, job, interviews and offers, the screening question answers (a union)."""
+
 
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
-"""Before every sandbox interview's last change: ``updated_after`` here filters nothing out."""
+"""Before every sandbox record's last change: ``updated_after`` here filters nothing out."""
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """What a frontend asks for: ``pages`` consecutive pages of ``page_size``, or ``lookup`` ids.
+    """What a frontend asks for: ``pages`` consecutive pages of ``page_size`` records of
+    ``model`` (a catalog model's name), or ``lookup`` interview ids.
 
     A page scenario sends ``updated_after``: variant ``n`` at :data:`_LONG_AGO` plus ``n``
     seconds. A lookup asks for ``lookup`` ids of the default integration (deleted ones included:
@@ -106,6 +121,7 @@ class Scenario:
     title: str
     document: str
     integration: str = DEFAULT_INTEGRATION
+    model: str = "Interview"
     page_size: int = 100
     pages: int = 1
     lookup: int = 0
@@ -116,6 +132,15 @@ class Scenario:
     @property
     def is_lookup(self) -> bool:
         return self.lookup > 0
+
+    @property
+    def catalog_model(self) -> Model:
+        return CATALOG[self.model]
+
+    @property
+    def endpoint(self) -> str:
+        """Kombo's endpoint of the model: ``/ats/interviews``, ``/ats/jobs``…"""
+        return self.catalog_model.path
 
     @property
     def items_per_request(self) -> int:
@@ -159,6 +184,22 @@ SCENARIOS: Mapping[str, Scenario] = {
             pages=10,
             variants=4,  # 40 distinct page requests
         ),
+        Scenario(
+            "e",
+            "one page of 100 jobs, all fields",
+            JOB_ALL_FIELDS,
+            integration=WIDE_INTEGRATION,
+            model="Job",
+            page_size=100,
+        ),
+        Scenario(
+            "f",
+            "one page of 100 applications, all fields",
+            APPLICATION_ALL_FIELDS,
+            integration=WIDE_INTEGRATION,
+            model="Application",
+            page_size=100,
+        ),
     )
 }
 """The scenarios by key, in report order."""
@@ -176,7 +217,7 @@ class HttpRequest:
 
 @dataclass(frozen=True)
 class Answer:
-    """What one response held: the interviews' ids and the cursor of the next page."""
+    """What one response held: the records' Kombo ids and the cursor of the next page."""
 
     ids: list[str]
     next_cursor: str | None
@@ -207,9 +248,12 @@ def _json(target: str, response: httpx.Response) -> Any:
 
 
 class _KomboRestTarget(Target):
-    """Kombo's ``GET /ats/interviews`` query string, at some path (REST itself or the baseline)."""
+    """Kombo's query string for the scenario's endpoint (``GET /ats/interviews``…), at some path
+    (REST itself or the baseline)."""
 
-    path: str
+    @abstractmethod
+    def path(self, scenario: Scenario) -> str:
+        """Where this target serves the scenario's endpoint."""
 
     def params(self, scenario: Scenario, cursor: str | None) -> list[tuple[str, str]]:
         if scenario.is_lookup:
@@ -228,7 +272,7 @@ class _KomboRestTarget(Target):
     def request(self, scenario: Scenario, cursor: str | None) -> HttpRequest:
         return HttpRequest(
             "GET",
-            f"{self.path}?{urlencode(self.params(scenario, cursor))}",
+            f"{self.path(scenario)}?{urlencode(self.params(scenario, cursor))}",
             self.headers(scenario),
         )
 
@@ -247,20 +291,25 @@ class RestTarget(_KomboRestTarget):
     """The sandbox's REST endpoint itself, as the gateway calls it (with the API key)."""
 
     name = "rest"
-    path = "/v1/ats/interviews"
 
     def __init__(self, api_key: str) -> None:
         self._api_key = api_key
+
+    def path(self, scenario: Scenario) -> str:
+        return "/v1" + scenario.endpoint
 
     def headers(self, scenario: Scenario) -> dict[str, str]:
         return {**super().headers(scenario), "Authorization": f"Bearer {self._api_key}"}
 
 
 class BaselineTarget(_KomboRestTarget):
-    """The hand-written baseline (:mod:`bench.baseline`): the same query string, passed through."""
+    """The hand-written baseline (:mod:`bench.baseline`): the same query string, passed through
+    from ``/<endpoint>`` (``/interviews``, ``/jobs``…) to Kombo's ``/ats/<endpoint>``."""
 
     name = "baseline"
-    path = "/interviews"
+
+    def path(self, scenario: Scenario) -> str:
+        return scenario.endpoint.removeprefix("/ats")
 
 
 class GatewayTarget(Target):
@@ -298,22 +347,14 @@ class GatewayTarget(Target):
         data = body["data"]
         if scenario.is_lookup:
             nodes: Sequence[dict[str, Any] | None] = data["nodes"]
-            return Answer([_kombo_id(node["id"]) for node in nodes if node is not None], None)
-        connection = data["interviews"]
+            return Answer([node["komboId"] for node in nodes if node is not None], None)
+        connection = data[scenario.catalog_model.plural]
         info = connection["pageInfo"]
         return Answer(
-            [_kombo_id(edge["node"]["id"]) for edge in connection["edges"]],
+            [edge["node"]["komboId"] for edge in connection["edges"]],
             info["endCursor"] if info["hasNextPage"] else None,
         )
 
 
 INTERVIEW_ID_PREFIX = "gid://kombo/Interview/"
 """The gateway's `id` is a global id (README "Ids"): this prefix, then Kombo's id."""
-
-
-def _kombo_id(global_id: str) -> str:
-    """Kombo's id in an interview's global id, to compare with what REST and the baseline
-    answer; anything else is a wrong answer."""
-    if not global_id.startswith(INTERVIEW_ID_PREFIX):
-        raise HarnessError(f"gateway answered {global_id!r}, not an interview's global id")
-    return global_id.removeprefix(INTERVIEW_ID_PREFIX)

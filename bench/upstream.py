@@ -1,4 +1,5 @@
-"""The bench upstream: the sandbox, plus an integration large enough to page 1,000 interviews.
+"""The bench upstream: the sandbox, plus integrations large enough to page 1,000 interviews and
+to fill a page of 100 jobs and one of 100 applications.
 
     python -m bench.upstream --port 8100 --api-key KEY --latency 0.02
 
@@ -8,6 +9,11 @@ one more, :data:`LARGE_INTEGRATION` (``gateway.sandbox.data.add_integration``), 
 sandbox's own generator with a larger shape, sized so that exactly :data:`LARGE_VISIBLE`
 interviews are visible (not deleted). Everything else is the unchanged sandbox app
 (``create_sandbox_app``): same endpoints, cursors, request log and latency.
+
+The largest sandbox integration has 31 visible jobs (and 108 applications), so scenarios (e) and
+(f) use :data:`WIDE_INTEGRATION`, added the same way, with more jobs than :data:`WIDE_VISIBLE`:
+its shape draws 120 jobs and 300 interviews, which gives 121 visible jobs and 118 visible
+applications.
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ from starlette.applications import Starlette
 __all__ = [
     "LARGE_INTEGRATION",
     "LARGE_VISIBLE",
+    "WIDE_INTEGRATION",
+    "WIDE_VISIBLE",
     "create_upstream_app",
     "register_large_integration",
+    "register_wide_integration",
 ]
 
 LARGE_INTEGRATION = "bench:large-1000"
@@ -30,14 +39,21 @@ LARGE_INTEGRATION = "bench:large-1000"
 LARGE_VISIBLE = 1000
 """Visible (not deleted) interviews of :data:`LARGE_INTEGRATION`."""
 
+WIDE_INTEGRATION = "bench:wide-100"
+"""The integration with at least :data:`WIDE_VISIBLE` visible jobs and applications."""
+
+WIDE_VISIBLE = 100
+"""Visible jobs and applications :data:`WIDE_INTEGRATION` has at least: a full page of 100."""
+
 _TEMPLATE = "sandbox:acme-corp"
 _SEED = 4004
+_WIDE_SEED = 5005
 
 
-def _visible(integration: str) -> int:
-    from gateway.sandbox.data import interviews_for
+def _visible(integration: str, model: str = "Interview") -> int:
+    from gateway.sandbox.data import records_for
 
-    return sum(1 for i in interviews_for(integration) if i.payload["remote_deleted_at"] is None)
+    return sum(1 for r in records_for(integration, model) if r.payload["remote_deleted_at"] is None)
 
 
 def register_large_integration(visible: int = LARGE_VISIBLE) -> str:
@@ -73,11 +89,29 @@ def register_large_integration(visible: int = LARGE_VISIBLE) -> str:
     return LARGE_INTEGRATION
 
 
+def register_wide_integration() -> str:
+    """Add :data:`WIDE_INTEGRATION` to this process's sandbox data; return its id."""
+    from gateway.sandbox import data
+
+    if not data.has_integration(WIDE_INTEGRATION):
+        shape = dataclasses.replace(
+            data.shape_of(_TEMPLATE), seed=_WIDE_SEED, interviews=300, jobs=120, users=40
+        )
+        data.add_integration(WIDE_INTEGRATION, shape)
+    for model in ("Job", "Application"):
+        found = _visible(WIDE_INTEGRATION, model)
+        if found < WIDE_VISIBLE:
+            raise RuntimeError(f"{WIDE_INTEGRATION} has {found} visible {model}s, not 100")
+    return WIDE_INTEGRATION
+
+
 def create_upstream_app(api_key: str | None, latency: float) -> Starlette:
-    """The sandbox app, serving :data:`LARGE_INTEGRATION` beside its own integrations."""
+    """The sandbox app, serving :data:`LARGE_INTEGRATION` and :data:`WIDE_INTEGRATION` beside its
+    own integrations."""
     from gateway.sandbox.app import create_sandbox_app
 
     register_large_integration()
+    register_wide_integration()
     return create_sandbox_app(api_key=api_key, latency=latency)
 
 

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from aiodataloader import DataLoader
+from aiodataloader import DataLoader, Loader, dispatch_queue
 
 from gateway.errors import BadUserInput
 from gateway.kombo import (
@@ -32,6 +32,40 @@ from gateway.kombo.catalog import CATALOG
 from gateway.redaction import Redactor
 from gateway.upstream.budget import UpstreamBudget
 from gateway.upstream.errors import Redact, gateway_error
+
+_SETTLE_TURNS = 64
+"""At most this many event-loop turns between a loader's first key and its dispatch."""
+
+
+class _SettlingLoader(DataLoader[str, "Record | None"]):
+    """A DataLoader that dispatches once no key has come for two event-loop turns, rather than
+    two turns after the first key as aiodataloader does.
+
+    graphql-core reaches the records of nested lists over several turns (a list of one item is
+    awaited directly, a longer one gathered), so the fixed two turns split one request's
+    completions of a model into several calls: 107 applications inlined under 83 candidates went
+    upstream as 75 + 32 ids (CONTRACT 1.4: one call per model per 250). Waiting costs a few
+    microseconds per turn; :data:`_SETTLE_TURNS` bounds it.
+    """
+
+    _settling: asyncio.Future[None] | None = None
+    """The pending dispatch (a reference, so that the task is not collected while it waits)."""
+
+    def do_resolve_reject(self, key: str, future: asyncio.Future[Any]) -> None:
+        self._queue.append(Loader(key=key, future=future))
+        if len(self._queue) == 1:
+            self._settling = asyncio.ensure_future(self._dispatch_when_settled())
+
+    async def _dispatch_when_settled(self) -> None:
+        seen, quiet = len(self._queue), 0
+        for _ in range(_SETTLE_TURNS):
+            await asyncio.sleep(0)
+            quiet = quiet + 1 if len(self._queue) == seen else 0
+            seen = len(self._queue)
+            if quiet == 2:
+                break
+        dispatch_queue(self)
+
 
 DEFAULT_REQUEST_TIMEOUT = 10.0  # seconds; the app passes GATEWAY_REQUEST_TIMEOUT's deadline
 ObserveBatch = Callable[[str, int], None]
@@ -86,7 +120,7 @@ class UpstreamAccess:
     _pages: dict[tuple[str, ListQuery, int, str | None], asyncio.Future[Page]] = field(
         default_factory=dict, repr=False
     )
-    _loaders: dict[str, DataLoader[str, Record | None]] = field(default_factory=dict, repr=False)
+    _loaders: dict[str, _SettlingLoader] = field(default_factory=dict, repr=False)
     _tasks: set[asyncio.Future[Any]] = field(default_factory=set, repr=False)
     """Upstream work this request started in tasks of its own (shared pages, id batches)."""
 
@@ -101,6 +135,9 @@ class UpstreamAccess:
             if not task.done():
                 task.cancel()
         self._tasks.clear()
+        for loader in self._loaders.values():  # batches not dispatched yet: never sent
+            if loader._settling is not None and not loader._settling.done():
+                loader._settling.cancel()
 
     def integration(self) -> str:
         """The integration this request reads; a clear error when none was given or configured."""
@@ -119,7 +156,7 @@ class UpstreamAccess:
             loader = self._loaders[model] = self._new_loader(model)
         return loader
 
-    def _new_loader(self, model_name: str) -> DataLoader[str, Record | None]:
+    def _new_loader(self, model_name: str) -> _SettlingLoader:
         integration = self.integration()
         model = CATALOG[model_name]
 
@@ -143,7 +180,7 @@ class UpstreamAccess:
             by_id = {record["id"]: record for record in page.results}
             return [by_id.get(i) for i in ids]
 
-        return DataLoader(load, max_batch_size=MAX_PAGE_SIZE)
+        return _SettlingLoader(load, max_batch_size=MAX_PAGE_SIZE)
 
     async def fetch_page(self, query: ListQuery, page_size: int, cursor: str | None) -> Page:
         """One upstream page; the same page asked twice in one request is fetched once."""

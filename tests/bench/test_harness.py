@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from graphql import parse, validate
 
 from bench.baseline import create_baseline_app
 from bench.errors import HarnessError
@@ -26,8 +27,11 @@ from bench.load import LoadResult, LoadSettings, parse_result, run_wrk, write_re
 from bench.procfs import PeakRss, cpu_seconds, process_tree
 from bench.report import Measurement, Report
 from bench.scenarios import SCENARIOS, HttpRequest, RestTarget, Scenario
+from bench.selections import all_fields_page
 from bench.servers import ROOT, Server
-from bench.upstream import LARGE_INTEGRATION, LARGE_VISIBLE
+from bench.upstream import LARGE_INTEGRATION, LARGE_VISIBLE, WIDE_INTEGRATION, WIDE_VISIBLE
+from gateway.kombo.catalog import CATALOG
+from gateway.schema import build_schema
 
 TINY = BenchConfig(latency=0.001, load=LoadSettings(duration=1, connections=2), warmup=0, rounds=1)
 
@@ -149,6 +153,7 @@ def test_baseline_passes_the_query_on_and_returns_the_json_unchanged() -> None:
             )
             assert response.json() == upstream_body
             assert (await client.get("/interviews")).status_code == 200
+            assert (await client.get("/application-stages?page_size=3")).status_code == 200
 
     asyncio.run(call())
     assert seen[0].url.path == "/v1/ats/interviews"
@@ -156,9 +161,11 @@ def test_baseline_passes_the_query_on_and_returns_the_json_unchanged() -> None:
     assert seen[0].headers["authorization"] == "Bearer k"
     assert seen[0].headers["x-integration-id"] == "x:y"
     assert seen[1].headers["x-integration-id"] == "sandbox:acme-corp"
+    assert seen[2].url.path == "/v1/ats/application-stages"
+    assert dict(seen[2].url.params) == {"page_size": "3"}
 
 
-# --- probes: every scenario answers the same interviews everywhere -----------------------------
+# --- probes: every scenario answers the same records everywhere --------------------------------
 
 
 def test_the_large_integration_has_exactly_1000_visible_interviews(stack: Stack) -> None:
@@ -175,6 +182,14 @@ def test_the_large_integration_has_exactly_1000_visible_interviews(stack: Stack)
     assert len(ids) == len(set(ids)) == LARGE_VISIBLE
 
 
+@pytest.mark.parametrize("endpoint", ["/v1/ats/jobs", "/v1/ats/applications"])
+def test_the_wide_integration_fills_a_page_of_100(stack: Stack, endpoint: str) -> None:
+    headers = {"Authorization": f"Bearer {stack.api_key}", "X-Integration-Id": WIDE_INTEGRATION}
+    body = stack.clients["rest"].get(endpoint, params={"page_size": "100"}, headers=headers).json()
+    assert len(body["data"]["results"]) == WIDE_VISIBLE
+    assert body["data"]["next"] is not None
+
+
 @pytest.mark.parametrize("key", list(SCENARIOS))
 def test_every_target_answers_each_scenario_cleanly_and_alike(stack: Stack, key: str) -> None:
     scenario = SCENARIOS[key]
@@ -184,15 +199,24 @@ def test_every_target_answers_each_scenario_cleanly_and_alike(stack: Stack, key:
         assert answer.ids == found["rest"].ids or scenario.is_lookup
         assert len(answer.ids) == scenario.pages * scenario.items_per_request
     assert found["baseline"].upstream_requests == scenario.pages
-    if key in ("c", "d"):  # the targets: 1 request for 100 ids, 10 for 10 pages
+    if key in ("c", "d", "e", "f"):  # 1 request for 100 ids, 10 for 10 pages, 1 per page
         assert found["gateway"].upstream_requests == scenario.pages
+    paths = {entry["path"] for entry in stack.upstream_log()}  # the last probe's: the gateway's
+    assert paths == {"/v1" + scenario.endpoint}
 
 
-def test_variants_are_distinct_upstream_queries_with_the_same_data(stack: Stack) -> None:
-    first, second = SCENARIOS["a"].with_variants(2)
+@pytest.mark.parametrize("key", ["a", "e", "f"])
+def test_variants_are_distinct_upstream_queries_with_the_same_data(stack: Stack, key: str) -> None:
+    first, second = SCENARIOS[key].with_variants(2)
     a, b = probe(stack, "rest", first), probe(stack, "rest", second)
     assert a.requests[0].path != b.requests[0].path
     assert a.ids == b.ids
+    g1, g2 = probe(stack, "gateway", first), probe(stack, "gateway", second)
+    assert g1.requests[0].body != g2.requests[0].body
+    assert g1.ids == g2.ids == a.ids
+
+
+def test_lookup_variants_ask_for_other_ids() -> None:
     c0, c1 = SCENARIOS["c"].with_variants(2)
     assert set(c0.ids) != set(c1.ids)
 
@@ -268,3 +292,25 @@ def test_python_m_bench_prints_and_writes_the_tables(tmp_path: Path) -> None:
     assert output.read_text() in completed.stdout
     data = json.loads(output.with_suffix(".json").read_text())
     assert {m["target"] for m in data["measurements"]} == {"rest", "baseline", "gateway"}
+
+
+# --- the all-fields selections -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [m.name for m in CATALOG])
+def test_all_fields_pages_are_valid_documents(model: str) -> None:
+    document = all_fields_page(CATALOG[model])
+    assert validate(build_schema()._schema, parse(document)) == []
+
+
+def test_the_job_and_application_selections_hold_every_part() -> None:
+    for part in ("stages {", "hiringTeam {", "jobPostings {", "screeningQuestions {",
+                 "integrationFields {", "location {", "format {\n"):  # fmt: skip
+        assert part in SCENARIOS["e"].document
+    for part in ("candidate {", "currentStage {", "job {", "interviews {", "offers {",
+                 "screeningQuestionAnswers {\n"):  # fmt: skip
+        assert part in SCENARIOS["f"].document
+    # Every union member as an inline fragment, with __typename.
+    assert SCENARIOS["e"].document.count("... on ") == 9
+    assert SCENARIOS["f"].document.count("... on ") == 7
+    assert "__typename" in SCENARIOS["e"].document and "__typename" in SCENARIOS["f"].document
