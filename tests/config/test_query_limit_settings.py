@@ -14,8 +14,8 @@ def test_settings_default_to_the_documented_limits() -> None:
         max_aliases=100,
         max_tokens=5_000,
         max_cost=10_000,
-        max_estimated_calls=25,
-        upstream_budget=20,
+        max_estimated_calls=50,
+        upstream_budget=50,
         introspection=True,
     )
 

@@ -78,8 +78,8 @@ def test_defaults_are_the_readmes() -> None:
     assert (cache.ttl, cache.max_entries, cache.max_bytes) == (0, 1000, 32 * 1_048_576)
     limits = settings.limits
     assert (limits.max_depth, limits.max_aliases, limits.max_tokens) == (12, 100, 5_000)
-    assert (limits.max_cost, limits.max_estimated_calls) == (10_000, 25)
-    assert limits.upstream_budget == 20
+    assert (limits.max_cost, limits.max_estimated_calls) == (10_000, 50)
+    assert limits.upstream_budget == 50
     assert settings.max_inflight_cost == 10_000
 
 

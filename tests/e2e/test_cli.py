@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -60,6 +61,11 @@ def test_schema_command_prints_the_sdl() -> None:
 def test_serve_with_two_workers_pages_across_them(sandbox_url: str, server_logs: Path) -> None:
     log = server_logs / "gateway-workers.log"
     with serve_gateway(sandbox_url, log, "--workers", "2") as url:
+        # Ready means one worker answers; the other may still be importing on a loaded machine.
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Started server process") < 2:
+            assert time.monotonic() < deadline, "the second worker never started"
+            time.sleep(0.05)
         seen: list[str] = []
         after = None
         for _ in range(6):
