@@ -160,7 +160,7 @@ class BlockingKombo:
         self.started = asyncio.Event()
         self.answer = asyncio.Event()
 
-    async def list_interviews(self, *_args: Any, **_kwargs: Any) -> Any:
+    async def list_records(self, *_args: Any, **_kwargs: Any) -> Any:
         self.started.set()
         await self.answer.wait()
         raise RuntimeError("no data in this test")

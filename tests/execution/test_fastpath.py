@@ -17,8 +17,7 @@ from gateway.execution import executable_schema
 from gateway.execution.fastpath import FastPathExecutor, FastPathStats, fast_path_executor
 from gateway.schema import GatewaySchema
 from gateway.schema.error_handling import ContractErrors
-from gateway.schema.query import Query
-from gateway.schema.query import MODEL_TYPE_LIST
+from gateway.schema.query import MODEL_TYPE_LIST, Query
 from tests.support.fake_kombo import UPSTREAM, FakeKombo, execute, interview
 
 EVERYTHING = INTERVIEW_ALL_FIELDS

@@ -16,9 +16,9 @@ import orjson
 import pytest
 
 from gateway.config import DEFAULT_UPSTREAM_MAX_BYTES
+from gateway.kombo.catalog import CATALOG
 from gateway.kombo.client import DEFAULT_MAX_RESPONSE_BYTES, KomboClient, KomboConfig
 from gateway.kombo.errors import KomboMalformedResponse, KomboResponseTooLarge
-from gateway.kombo.catalog import CATALOG
 from gateway.kombo.query import ListQuery
 from gateway.kombo.records import Page
 from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE

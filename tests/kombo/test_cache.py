@@ -174,9 +174,7 @@ async def test_error_answers_are_not_cached(
 ) -> None:
     for _ in range(2):
         with pytest.raises(KomboAPIError):
-            await client.list_records(
-                MODEL_NOT_AVAILABLE_INTEGRATION, interviews(), page_size=5
-            )
+            await client.list_records(MODEL_NOT_AVAILABLE_INTEGRATION, interviews(), page_size=5)
     assert len(upstream.requests) == 2
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from gateway.kombo.catalog import CATALOG
 from gateway.kombo.client import KomboClient, KomboConfig
 from gateway.kombo.errors import (
     KomboAPIError,
@@ -21,7 +22,6 @@ from gateway.kombo.errors import (
     KomboTimeout,
     KomboUnavailable,
 )
-from gateway.kombo.catalog import CATALOG
 from gateway.kombo.parsing import parse_page
 from gateway.kombo.query import ListQuery, page_params
 from gateway.kombo.records import Page
@@ -106,7 +106,9 @@ async def list_once(
 @pytest.mark.anyio
 async def test_sends_bearer_key_integration_and_exact_params_and_parses_the_page() -> None:
     recorder = Recorder(httpx.Response(200, json=SPEC_EXAMPLE))
-    query = ListQuery.of(INTERVIEWS, {"ids": ("a", "b"), "job_ids": ("J1",), "include_deleted": True})
+    query = ListQuery.of(
+        INTERVIEWS, {"ids": ("a", "b"), "job_ids": ("J1",), "include_deleted": True}
+    )
     page = await list_once(recorder, query, page_size=50, cursor="eyJwYWdlIjoxMn0=")
 
     assert page == parse_page(INTERVIEWS, copy.deepcopy(SPEC_EXAMPLE))

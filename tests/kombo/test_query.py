@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
-
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ INTERVIEWS = CATALOG["Interview"]
 
 def interviews(**filters: Any) -> ListQuery:
     return ListQuery.of(INTERVIEWS, filters)
+
 
 SPEC_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -110,7 +110,9 @@ def test_by_ids_looks_up_deleted_records_too() -> None:
 
 
 @given(model=st.sampled_from(MODELS), include_deleted=st.booleans(), ignore=st.booleans())
-def test_booleans_render_as_true_or_false(model: Model, include_deleted: bool, ignore: bool) -> None:
+def test_booleans_render_as_true_or_false(
+    model: Model, include_deleted: bool, ignore: bool
+) -> None:
     params = ListQuery.of(
         model, {"include_deleted": include_deleted, "ignore_unsupported_filters": ignore}
     ).to_params()
