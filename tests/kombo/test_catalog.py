@@ -149,7 +149,7 @@ def inner_object(shape: Any) -> ObjectShape | UnionShape | None:
 
 
 def check_object(schema: Any, shape: ObjectShape, where: str, problems: list[str]) -> None:
-    """Every property of ``schema`` is a field of ``shape`` with the spec's promises, recursively."""
+    """Each property of ``schema`` is a field of ``shape`` as the spec says, recursively."""
     schema = resolve(schema)
     required = set(schema.get("required", ()))
     for name, prop in schema["properties"].items():
