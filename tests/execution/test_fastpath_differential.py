@@ -428,10 +428,10 @@ class DocumentWriter:
             alias = f"{self.alias()}: " if self.draw(st.booleans()) else ""
             items.append(f"{alias}__typename{self.condition()}")
         for _ in range(self.draw(st.integers(0, 2))):
-            if self.fragment_budget <= 0 or depth >= self.max_depth or prefix:
+            if self.fragment_budget <= 0 or depth >= self.max_depth:
                 break
             self.fragment_budget -= 1
-            items.append(self.fragment(type_, depth))
+            items.append(self.fragment(type_, depth, prefix))
         return "{ " + " ".join(self.draw(st.permutations(items))) + " }"
 
     def union_selection(self, type_: GraphQLUnionType, depth: int) -> str:
@@ -439,12 +439,12 @@ class DocumentWriter:
         members = self.draw(st.lists(st.sampled_from(type_.types), max_size=3, unique=True))
         items = ["__typename"] + [
             f"... on {member.name}{self.condition()} "
-            f"{self.selection(member, depth, prefix=f'm{index}_')}"
-            for index, member in enumerate(members)
+            f"{self.selection(member, depth, prefix=f'{member.name}_')}"
+            for member in members
         ]
         return "{ " + " ".join(self.draw(st.permutations(items))) + " }"
 
-    def fragment(self, type_: Any, depth: int) -> str:
+    def fragment(self, type_: Any, depth: int, prefix: str = "") -> str:
         """An inline fragment or a named fragment's spread, valid where ``type_`` is."""
         conditions = [type_.name]
         if isinstance(type_, GraphQLObjectType):
@@ -458,8 +458,12 @@ class DocumentWriter:
             name = self.draw(st.sampled_from(self.reusable[condition_name]))
             return f"...{name}{self.condition()}"
         if kind == "untyped":
-            return f"...{self.condition()} {self.selection(type_, depth)}"
-        body = self.selection(condition_type, depth)
+            return f"...{self.condition()} {self.selection(type_, depth, prefix)}"
+        # Fields of one name on two object types may differ in type (String vs String!), and
+        # fragments on several types meet under an interface or union: each object type's
+        # fields get aliases of their own.
+        own = f"{condition_name}_" if isinstance(condition_type, GraphQLObjectType) else ""
+        body = self.selection(condition_type, depth, own)
         if kind == "inline":
             return f"... on {condition_name}{self.condition()} {body}"
         name = f"F{next(self._counter)}"
