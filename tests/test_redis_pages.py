@@ -30,7 +30,6 @@ from tests.support.sandbox_upstream import (
 
 PAGE_KEY = re.compile(rf"{re.escape(KEY_PREFIX)}records:[0-9a-f]{{64}}")
 INTERVIEWS = ListQuery.of(CATALOG["Interview"], {})
-"""Every interview: the query of ``GET /ats/interviews`` with no filter."""
 
 
 def page_keys(server: RedisServer) -> list[str]:
@@ -82,9 +81,9 @@ async def test_redis_holds_the_upstream_json_under_a_namespaced_hashed_key_with_
     value = plain.get(key)
     assert isinstance(value, bytes)
     # The endpoint's path, then the JSON as Kombo sent it: never a pickle.
-    path, newline, json = value.partition(b"\n")
+    path, newline, json_body = value.partition(b"\n")
     assert (path, newline) == (b"/ats/interviews", b"\n")
-    body = orjson.loads(json)
+    body = orjson.loads(json_body)
     assert body["status"] == "success"
     assert [r["id"] for r in body["data"]["results"]] == [i["id"] for i in page.results]
     assert API_KEY.encode() not in value
@@ -112,16 +111,33 @@ async def test_a_page_expired_in_redis_is_fetched_again(
         await redis.aclose()
 
 
+EMPTY_BODY = b'{"status":"success","data":{"next":null,"results":[]}}'
+
+
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    "stored",
+    [
+        b"\x80\x04not json",
+        b"/ats/interviews\n\x80\x04not json",
+        b"/ats/nowhere\n" + EMPTY_BODY,  # no such endpoint
+        EMPTY_BODY,  # what the interviews-only version wrote: no path
+        b"/ats/\xff\n" + EMPTY_BODY,
+    ],
+    ids=["not-json", "path-then-not-json", "unknown-path", "no-path", "path-not-utf8"],
+)
 async def test_an_unreadable_value_is_a_miss(
-    empty_redis: RedisServer, upstream: CountingTransport, caplog: pytest.LogCaptureFixture
+    empty_redis: RedisServer,
+    upstream: CountingTransport,
+    caplog: pytest.LogCaptureFixture,
+    stored: bytes,
 ) -> None:
     redis = SharedRedis(empty_redis.url)
     client = redis_backed_client(upstream, redis)
     try:
         await client.list_records(ACME, INTERVIEWS, page_size=2)
         (key,) = page_keys(empty_redis)
-        empty_redis.client().set(key, b"\x80\x04not json")
+        empty_redis.client().set(key, stored)
         with caplog.at_level(logging.WARNING, logger="gateway.redis_pages"):
             await client.list_records(ACME, INTERVIEWS, page_size=2)
         assert len(upstream.requests) == 2

@@ -26,9 +26,6 @@ from tests.support.sandbox_upstream import (
 )
 from tests.support.servers import free_port
 
-INTERVIEWS = ListQuery.of(CATALOG["Interview"], {})
-"""Every interview: the query of ``GET /ats/interviews`` with no filter."""
-
 
 class Clock:
     def __init__(self) -> None:
@@ -52,7 +49,9 @@ async def test_an_unreachable_redis_is_no_cache_with_one_warning(
     try:
         with caplog.at_level(logging.WARNING, logger="gateway.shared_redis"):
             for _ in range(3):
-                page = await client.list_records(ACME, INTERVIEWS, page_size=3)
+                page = await client.list_records(
+                    ACME, ListQuery.of(CATALOG["Interview"], {}), page_size=3
+                )
                 assert len(page.results) == 3
     finally:
         await client.aclose()
@@ -102,12 +101,14 @@ async def test_redis_stopped_midway_degrades_to_no_cache(
     redis = SharedRedis(own_redis.url)
     client = redis_backed_client(upstream, redis)
     try:
-        await client.list_records(ACME, INTERVIEWS, page_size=3)
-        await client.list_records(ACME, INTERVIEWS, page_size=3)
+        await client.list_records(ACME, ListQuery.of(CATALOG["Interview"], {}), page_size=3)
+        await client.list_records(ACME, ListQuery.of(CATALOG["Interview"], {}), page_size=3)
         assert len(upstream.requests) == 1
         own_redis.stop()
         with caplog.at_level(logging.WARNING, logger="gateway.shared_redis"):
-            page = await client.list_records(ACME, INTERVIEWS, page_size=3)
+            page = await client.list_records(
+                ACME, ListQuery.of(CATALOG["Interview"], {}), page_size=3
+            )
         assert len(page.results) == 3
         assert len(upstream.requests) == 2
         assert "is unavailable" in caplog.text

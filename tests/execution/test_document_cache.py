@@ -28,7 +28,10 @@ from tests.support.fake_kombo import UPSTREAM, execute
 SMALL = "query Small { interviews(first: 2) { nodes { id title } } }"
 EXPECTED = {
     "interviews": {
-        "nodes": [{"id": "iv-0", "title": "Interview №0"}, {"id": "iv-1", "title": "Interview №1"}]
+        "nodes": [
+            {"id": "gid://kombo/Interview/iv-0", "title": "Interview №0"},
+            {"id": "gid://kombo/Interview/iv-1", "title": "Interview №1"},
+        ]
     }
 }
 

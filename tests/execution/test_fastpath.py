@@ -17,8 +17,7 @@ from gateway.execution import executable_schema
 from gateway.execution.fastpath import FastPathExecutor, FastPathStats, fast_path_executor
 from gateway.schema import GatewaySchema
 from gateway.schema.error_handling import ContractErrors
-from gateway.schema.query import Query
-from gateway.schema.types import Interview
+from gateway.schema.query import MODEL_TYPE_LIST, Query
 from tests.support.fake_kombo import UPSTREAM, FakeKombo, execute, interview
 
 EVERYTHING = INTERVIEW_ALL_FIELDS
@@ -196,7 +195,7 @@ def test_a_resolver_middleware_turns_the_fast_path_off(slow: GatewaySchema) -> N
 
     schema = GatewaySchema(
         query=Query,
-        types=[Interview],
+        types=MODEL_TYPE_LIST,
         extensions=[ContractErrors, Upper],
         execution_context_class=fast_path_executor(),
     )

@@ -16,10 +16,11 @@ import orjson
 import pytest
 
 from gateway.config import DEFAULT_UPSTREAM_MAX_BYTES
+from gateway.kombo.catalog import CATALOG
 from gateway.kombo.client import DEFAULT_MAX_RESPONSE_BYTES, KomboClient, KomboConfig
 from gateway.kombo.errors import KomboMalformedResponse, KomboResponseTooLarge
-from gateway.kombo.models import InterviewPage
-from gateway.kombo.query import InterviewQuery
+from gateway.kombo.query import ListQuery
+from gateway.kombo.records import Page
 from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE
 
 LIMIT = 1_048_576
@@ -74,7 +75,7 @@ class Upstream:
         return httpx.Response(200, headers=self.headers, stream=stream)
 
 
-async def fetch(upstream: Upstream, limit: int = LIMIT) -> InterviewPage:
+async def fetch(upstream: Upstream, limit: int = LIMIT) -> Page:
     config = KomboConfig(
         api_key=API_KEY,
         base_url=BASE_URL,
@@ -83,7 +84,9 @@ async def fetch(upstream: Upstream, limit: int = LIMIT) -> InterviewPage:
     )
     client = KomboClient.open(config)
     try:
-        return await client.list_interviews(INTEGRATION, InterviewQuery(), page_size=10)
+        return await client.list_records(
+            INTEGRATION, ListQuery.of(CATALOG["Interview"], {}), page_size=10
+        )
     finally:
         await client.aclose()
 

@@ -15,10 +15,11 @@ import httpx
 import orjson
 import pytest
 
-from gateway.kombo import InterviewQuery, KomboAPIError, KomboClient, KomboConfig, PageCacheConfig
+from gateway.kombo import KomboAPIError, KomboClient, KomboConfig, ListQuery, PageCacheConfig
 from gateway.kombo.cache import PARSED_SIZE_FACTOR, MemoryPageStore, PageCache
+from gateway.kombo.catalog import CATALOG
 from gateway.kombo.errors import KomboMalformedResponse
-from gateway.kombo.models import InterviewPage
+from gateway.kombo.records import Page
 from gateway.sandbox.data import MODEL_NOT_AVAILABLE_INTEGRATION, interviews_for
 from tests.support.sandbox_upstream import (
     ACME,
@@ -30,6 +31,11 @@ from tests.support.sandbox_upstream import (
 )
 
 PATH = "/ats/interviews"
+INTERVIEWS = CATALOG["Interview"]
+
+
+def interviews(**filters: object) -> ListQuery:
+    return ListQuery.of(INTERVIEWS, filters)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -50,8 +56,8 @@ async def client(upstream: CountingTransport) -> AsyncIterator[KomboClient]:
     await kombo.aclose()
 
 
-def ids(page: InterviewPage) -> list[str]:
-    return [interview.id for interview in page.results]
+def ids(page: Page) -> list[str]:
+    return [interview["id"] for interview in page.results]
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -63,7 +69,7 @@ async def test_without_a_ttl_every_call_goes_upstream(upstream: CountingTranspor
     try:
         assert kombo.cache is None
         for _ in range(2):
-            await kombo.list_interviews(ACME, InterviewQuery(), page_size=5)
+            await kombo.list_records(ACME, interviews(), page_size=5)
     finally:
         await kombo.aclose()
     assert len(upstream.requests) == 2
@@ -73,8 +79,8 @@ async def test_without_a_ttl_every_call_goes_upstream(upstream: CountingTranspor
 async def test_an_identical_call_is_answered_from_the_cache(
     client: KomboClient, upstream: CountingTransport
 ) -> None:
-    first = await client.list_interviews(ACME, InterviewQuery(), page_size=5)
-    second = await client.list_interviews(ACME, InterviewQuery(), page_size=5)
+    first = await client.list_records(ACME, interviews(), page_size=5)
+    second = await client.list_records(ACME, interviews(), page_size=5)
     assert second == first
     assert len(upstream.requests) == 1
     assert client.cache is not None and (client.cache.hits, client.cache.misses) == (1, 1)
@@ -84,19 +90,19 @@ async def test_an_identical_call_is_answered_from_the_cache(
 async def test_every_parameter_is_part_of_the_key(
     client: KomboClient, upstream: CountingTransport
 ) -> None:
-    first = await client.list_interviews(ACME, InterviewQuery(), page_size=5)
+    first = await client.list_records(ACME, interviews(), page_size=5)
     assert first.next is not None
     calls = [
-        (InterviewQuery(), 6, None),  # page size
-        (InterviewQuery(), 5, first.next),  # cursor
-        (InterviewQuery(include_deleted=True), 5, None),  # a filter
-        (InterviewQuery(ignore_unsupported_filters=True), 5, None),
+        (interviews(), 6, None),  # page size
+        (interviews(), 5, first.next),  # cursor
+        (interviews(include_deleted=True), 5, None),  # a filter
+        (interviews(ignore_unsupported_filters=True), 5, None),
     ]
     for query, page_size, cursor in calls:
-        await client.list_interviews(ACME, query, page_size=page_size, cursor=cursor)
+        await client.list_records(ACME, query, page_size=page_size, cursor=cursor)
     assert len(upstream.requests) == 1 + len(calls)
     for query, page_size, cursor in calls:  # each is cached under its own key now
-        await client.list_interviews(ACME, query, page_size=page_size, cursor=cursor)
+        await client.list_records(ACME, query, page_size=page_size, cursor=cursor)
     assert len(upstream.requests) == 1 + len(calls)
 
 
@@ -104,16 +110,16 @@ async def test_every_parameter_is_part_of_the_key(
 async def test_integrations_never_share_an_entry(
     client: KomboClient, upstream: CountingTransport
 ) -> None:
-    acme = await client.list_interviews(ACME, InterviewQuery(), page_size=5)
-    globex = await client.list_interviews(GLOBEX, InterviewQuery(), page_size=5)
+    acme = await client.list_records(ACME, interviews(), page_size=5)
+    globex = await client.list_records(GLOBEX, interviews(), page_size=5)
     assert len(upstream.requests) == 2
     assert [r.headers["X-Integration-Id"] for r in upstream.requests] == [ACME, GLOBEX]
     assert ids(acme) == [i.payload["id"] for i in interviews_for(ACME)[:5]]
     assert ids(globex) == [i.payload["id"] for i in interviews_for(GLOBEX)[:5]]
     assert set(ids(acme)).isdisjoint(ids(globex))
     # Cached now, and still each its own.
-    assert await client.list_interviews(GLOBEX, InterviewQuery(), page_size=5) == globex
-    assert await client.list_interviews(ACME, InterviewQuery(), page_size=5) == acme
+    assert await client.list_records(GLOBEX, interviews(), page_size=5) == globex
+    assert await client.list_records(ACME, interviews(), page_size=5) == acme
     assert len(upstream.requests) == 2
 
 
@@ -122,15 +128,15 @@ async def test_id_batches_are_keyed_by_their_exact_ids(
     client: KomboClient, upstream: CountingTransport
 ) -> None:
     known = [i.payload["id"] for i in interviews_for(ACME)[:3]]
-    batch = InterviewQuery(ids=tuple(known), include_deleted=True)
-    first = await client.list_interviews(ACME, batch, page_size=3)
+    batch = ListQuery.by_ids(INTERVIEWS, tuple(known))
+    first = await client.list_records(ACME, batch, page_size=3)
     assert sorted(ids(first)) == sorted(known)
-    await client.list_interviews(ACME, batch, page_size=3)
+    await client.list_records(ACME, batch, page_size=3)
     assert len(upstream.requests) == 1
-    other_order = InterviewQuery(ids=tuple(reversed(known)), include_deleted=True)
-    await client.list_interviews(ACME, other_order, page_size=3)
-    fewer = InterviewQuery(ids=tuple(known[:2]), include_deleted=True)
-    await client.list_interviews(ACME, fewer, page_size=2)
+    other_order = ListQuery.by_ids(INTERVIEWS, tuple(reversed(known)))
+    await client.list_records(ACME, other_order, page_size=3)
+    fewer = ListQuery.by_ids(INTERVIEWS, tuple(known[:2]))
+    await client.list_records(ACME, fewer, page_size=2)
     assert len(upstream.requests) == 3
 
 
@@ -138,8 +144,8 @@ async def test_id_batches_are_keyed_by_their_exact_ids(
 async def test_a_hit_is_no_upstream_call_for_the_callers_budget(client: KomboClient) -> None:
     spent: list[str] = []
     for _ in range(3):
-        await client.list_interviews(
-            ACME, InterviewQuery(), page_size=5, on_upstream_call=lambda: spent.append("call")
+        await client.list_records(
+            ACME, interviews(), page_size=5, on_upstream_call=lambda: spent.append("call")
         )
     assert spent == ["call"]
 
@@ -155,10 +161,10 @@ async def test_a_refusing_budget_stops_a_miss_before_it_reaches_kombo(
         raise Exhausted
 
     with pytest.raises(Exhausted):
-        await client.list_interviews(ACME, InterviewQuery(), page_size=5, on_upstream_call=refuse)
+        await client.list_records(ACME, interviews(), page_size=5, on_upstream_call=refuse)
     assert upstream.requests == []
-    await client.list_interviews(ACME, InterviewQuery(), page_size=5)  # cached now
-    await client.list_interviews(ACME, InterviewQuery(), page_size=5, on_upstream_call=refuse)
+    await client.list_records(ACME, interviews(), page_size=5)  # cached now
+    await client.list_records(ACME, interviews(), page_size=5, on_upstream_call=refuse)
     assert len(upstream.requests) == 1
 
 
@@ -168,9 +174,7 @@ async def test_error_answers_are_not_cached(
 ) -> None:
     for _ in range(2):
         with pytest.raises(KomboAPIError):
-            await client.list_interviews(
-                MODEL_NOT_AVAILABLE_INTEGRATION, InterviewQuery(), page_size=5
-            )
+            await client.list_records(MODEL_NOT_AVAILABLE_INTEGRATION, interviews(), page_size=5)
     assert len(upstream.requests) == 2
 
 
@@ -180,13 +184,13 @@ async def test_malformed_answers_are_not_cached_and_the_next_success_is(
 ) -> None:
     upstream.override = lambda _request: httpx.Response(200, content=b'{"status": "success"')
     with pytest.raises(KomboMalformedResponse):
-        await client.list_interviews(ACME, InterviewQuery(), page_size=5)
+        await client.list_records(ACME, interviews(), page_size=5)
     upstream.override = lambda _request: httpx.Response(200, json={"status": "success"})
     with pytest.raises(KomboMalformedResponse):
-        await client.list_interviews(ACME, InterviewQuery(), page_size=5)
+        await client.list_records(ACME, interviews(), page_size=5)
     upstream.override = None
-    good = await client.list_interviews(ACME, InterviewQuery(), page_size=5)
-    assert await client.list_interviews(ACME, InterviewQuery(), page_size=5) == good
+    good = await client.list_records(ACME, interviews(), page_size=5)
+    assert await client.list_records(ACME, interviews(), page_size=5) == good
     assert len(upstream.requests) == 3
 
 
@@ -195,7 +199,7 @@ async def test_concurrent_identical_misses_make_one_request(
     client: KomboClient, upstream: CountingTransport
 ) -> None:
     pages = await asyncio.gather(
-        *(client.list_interviews(ACME, InterviewQuery(), page_size=7) for _ in range(10))
+        *(client.list_records(ACME, interviews(), page_size=7) for _ in range(10))
     )
     assert all(page == pages[0] for page in pages)
     assert len(upstream.requests) == 1
@@ -222,6 +226,8 @@ def test_the_key_is_equal_exactly_when_integration_and_params_are() -> None:
     assert pages.key(PATH, GLOBEX, params) != key
     assert pages.key(PATH, ACME, {**params, "ids": "b,a"}) != key
     assert pages.key(PATH, ACME, {**params, "cursor": "c"}) != key
+    # The same parameters at another endpoint are another page.
+    assert pages.key("/ats/jobs", ACME, params) != key
     # Values holding separators cannot be made to collide with other params.
     assert pages.key(PATH, ACME, {"ids": "a", "job_ids": "b"}) != pages.key(
         PATH, ACME, {"ids": "a&job_ids=b"}
@@ -247,8 +253,8 @@ class Clock:
         return self.now
 
 
-def page(name: str) -> InterviewPage:
-    return InterviewPage(results=(), next=name)
+def page(name: str) -> Page:
+    return Page(PATH, results=(), next=name)
 
 
 def body(size: int) -> bytes:

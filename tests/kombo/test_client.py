@@ -13,6 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from gateway.kombo.catalog import CATALOG
 from gateway.kombo.client import KomboClient, KomboConfig
 from gateway.kombo.errors import (
     KomboAPIError,
@@ -21,10 +22,13 @@ from gateway.kombo.errors import (
     KomboTimeout,
     KomboUnavailable,
 )
-from gateway.kombo.models import InterviewPage
-from gateway.kombo.parsing import parse_interview_page
-from gateway.kombo.query import InterviewQuery, page_params
+from gateway.kombo.parsing import parse_page
+from gateway.kombo.query import ListQuery, page_params
+from gateway.kombo.records import Page
 from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE, ZERO_BACKOFF
+from tests.support.list_queries import list_queries
+
+INTERVIEWS = CATALOG["Interview"]
 
 # The two error examples of the spec's ErrorResponseATS.
 FULL_ERROR = {
@@ -86,14 +90,14 @@ def open_client(handler: Handler, api_key: str = API_KEY) -> KomboClient:
 
 async def list_once(
     handler: Handler,
-    query: InterviewQuery | None = None,
+    query: ListQuery | None = None,
     page_size: int = 100,
     cursor: str | None = None,
-) -> InterviewPage:
+) -> Page:
     client = open_client(handler)
     try:
-        return await client.list_interviews(
-            INTEGRATION, query or InterviewQuery(), page_size=page_size, cursor=cursor
+        return await client.list_records(
+            INTEGRATION, query or ListQuery.of(INTERVIEWS, {}), page_size=page_size, cursor=cursor
         )
     finally:
         await client.aclose()
@@ -102,10 +106,12 @@ async def list_once(
 @pytest.mark.anyio
 async def test_sends_bearer_key_integration_and_exact_params_and_parses_the_page() -> None:
     recorder = Recorder(httpx.Response(200, json=SPEC_EXAMPLE))
-    query = InterviewQuery(ids=("a", "b"), job_ids=("J1",), include_deleted=True)
+    query = ListQuery.of(
+        INTERVIEWS, {"ids": ("a", "b"), "job_ids": ("J1",), "include_deleted": True}
+    )
     page = await list_once(recorder, query, page_size=50, cursor="eyJwYWdlIjoxMn0=")
 
-    assert page == parse_interview_page(copy.deepcopy(SPEC_EXAMPLE))
+    assert page == parse_page(INTERVIEWS, copy.deepcopy(SPEC_EXAMPLE))
     [request] = recorder.requests
     assert request.method == "GET"
     assert request.url.scheme == "https"
@@ -114,10 +120,10 @@ async def test_sends_bearer_key_integration_and_exact_params_and_parses_the_page
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
     assert request.headers["X-Integration-Id"] == INTEGRATION
     assert request.url.params.multi_items() == [
-        ("ids", "a,b"),
-        ("job_ids", "J1"),
         ("include_deleted", "true"),
         ("ignore_unsupported_filters", "false"),
+        ("ids", "a,b"),
+        ("job_ids", "J1"),
         ("page_size", "50"),
         ("cursor", "eyJwYWdlIjoxMn0="),
     ]
@@ -129,45 +135,49 @@ async def test_a_client_over_a_given_async_client_sends_the_integration_header()
     http = httpx.AsyncClient(transport=httpx.MockTransport(recorder), base_url=BASE_URL)
     client = KomboClient(http)
     try:
-        page = await client.list_interviews(INTEGRATION, InterviewQuery(), page_size=1)
+        page = await client.list_records(INTEGRATION, ListQuery.of(INTERVIEWS, {}), page_size=1)
     finally:
         await client.aclose()
-    assert page == InterviewPage(results=(), next=None)
+    assert page == Page("/ats/interviews", results=(), next=None)
     [request] = recorder.requests
     assert request.url.path == "/v1/ats/interviews"
     assert request.headers["X-Integration-Id"] == INTEGRATION
     assert "cursor" not in request.url.params
 
 
-text_values = st.text(min_size=1, max_size=12).filter(lambda v: "," not in v)
-queries = st.builds(
-    InterviewQuery,
-    ids=st.none() | st.lists(text_values, min_size=1, max_size=3).map(tuple),
-    remote_ids=st.none() | st.lists(text_values, min_size=1, max_size=3).map(tuple),
-    job_ids=st.none() | st.lists(text_values, min_size=1, max_size=3).map(tuple),
-    include_deleted=st.booleans(),
-    ignore_unsupported_filters=st.booleans(),
-)
+@pytest.mark.anyio
+@pytest.mark.parametrize("model", list(CATALOG), ids=lambda m: m.name)
+async def test_each_model_is_asked_at_its_own_endpoint(model: Any) -> None:
+    recorder = Recorder(httpx.Response(200, json=EMPTY_PAGE))
+    page = await list_once(recorder, ListQuery.of(model, {}), page_size=3)
+    assert page == Page(model.path, results=(), next=None)
+    [request] = recorder.requests
+    assert request.url.path == "/v1" + model.path
+    assert request.url.params["page_size"] == "3"
 
 
 @settings(max_examples=100, deadline=None)
 @given(
-    query=queries,
+    query=list_queries,
     page_size=st.integers(min_value=1, max_value=250),
     cursor=st.none() | st.text(max_size=200),
 )
 @example(
-    query=InterviewQuery(ids=("a&b=c", "x+y"), remote_ids=("50% off", "é/?#"), job_ids=(" j ",)),
+    query=ListQuery.of(
+        INTERVIEWS,
+        {"ids": ("a&b=c", "x+y"), "remote_ids": ("50% off", "é/?#"), "job_ids": (" j ",)},
+    ),
     page_size=250,
     cursor="a+b/c==&page_size=1#frag %2C",
 )
 def test_the_upstream_receives_exactly_page_params(
-    query: InterviewQuery, page_size: int, cursor: str | None
+    query: ListQuery, page_size: int, cursor: str | None
 ) -> None:
     """Whatever the values (unicode, '&', '=', '+', '%', spaces), they arrive unchanged."""
     recorder = Recorder(httpx.Response(200, json=EMPTY_PAGE))
     asyncio.run(list_once(recorder, query, page_size, cursor))
     [request] = recorder.requests
+    assert request.url.path == "/v1" + query.path
     assert request.url.params.multi_items() == list(page_params(query, page_size, cursor).items())
 
 

@@ -8,7 +8,8 @@ import time
 import httpx
 import pytest
 
-from gateway.kombo import InterviewQuery, KomboClient, KomboConfig, KomboTimeout, Timeouts
+from gateway.kombo import KomboClient, KomboConfig, KomboTimeout, ListQuery, Timeouts
+from gateway.kombo.catalog import CATALOG
 
 
 def test_a_call_slower_than_the_total_timeout_fails_with_kombo_timeout() -> None:
@@ -26,7 +27,7 @@ def test_a_call_slower_than_the_total_timeout_fails_with_kombo_timeout() -> None
             )
         )
         try:
-            await client.list_interviews("x:y", InterviewQuery(), page_size=10)
+            await client.list_records("x:y", ListQuery.of(CATALOG["Interview"], {}), page_size=10)
         finally:
             await client.aclose()
 

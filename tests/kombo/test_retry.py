@@ -17,8 +17,6 @@ import pytest
 
 from gateway.kombo import (
     Deadline,
-    InterviewPage,
-    InterviewQuery,
     KomboAPIError,
     KomboClient,
     KomboConfig,
@@ -28,8 +26,11 @@ from gateway.kombo import (
     KomboRetriesExhausted,
     KomboServerError,
     KomboTimeout,
+    ListQuery,
+    Page,
     RetryPolicy,
 )
+from gateway.kombo.catalog import CATALOG
 from gateway.kombo.errors import KomboUnavailable
 from gateway.kombo.limits import InFlightLimiter
 from gateway.kombo.retry import RETRYABLE_CODES, is_retryable, requested_wait
@@ -40,6 +41,7 @@ from tests.support.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
 pytestmark = pytest.mark.anyio
 
 INTEGRATION = "workday:HWUTwvyx2wLoSUHphiWVrp28"
+INTERVIEWS = CATALOG["Interview"]
 BASE_URL = "https://api.kombo.dev/v1"
 PAGE = {"status": "success", "data": {"next": None, "results": []}}
 LOG_URL = "https://app.kombo.dev/my-prod/logs?interactionId=42"
@@ -116,9 +118,9 @@ async def list_page(
     page_size: int = 10,
     deadline: Deadline | None = None,
     integration: str = INTEGRATION,
-) -> InterviewPage:
-    return await client.list_interviews(
-        integration, InterviewQuery(), page_size=page_size, deadline=deadline
+) -> Page:
+    return await client.list_records(
+        integration, ListQuery.of(INTERVIEWS, {}), page_size=page_size, deadline=deadline
     )
 
 
@@ -129,7 +131,7 @@ async def list_page(
 async def test_each_retryable_code_is_retried_until_success(code: str) -> None:
     script = Script(kombo_error(429, code), httpx.Response(200, json=PAGE))
     page = await list_page(client_for(script))
-    assert page == InterviewPage(results=(), next=None)
+    assert page == Page("/ats/interviews", results=(), next=None)
     assert len(script.requests) == 2
 
 
@@ -477,7 +479,7 @@ async def test_calls_differing_in_any_parameter_are_not_coalesced() -> None:
         asyncio.create_task(list_page(client, page_size=6)),
         asyncio.create_task(list_page(client, page_size=5, integration="greenhouse:other")),
         asyncio.create_task(
-            client.list_interviews(INTEGRATION, InterviewQuery(), page_size=5, cursor="c")
+            client.list_records(INTEGRATION, ListQuery.of(INTERVIEWS, {}), page_size=5, cursor="c")
         ),
     ]
     await gate.until(4)

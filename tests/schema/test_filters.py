@@ -1,215 +1,272 @@
-"""GraphQL filter arguments → upstream query parameters (`filter_to_query`, `restrict_to_job`)."""
+"""GraphQL filter arguments → upstream query parameters, for every model's ``<Type>Filter``
+(``filter_to_query``, ``restrict``), and properties of the query they make."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gateway.kombo.query import InterviewQuery
+from gateway.kombo import ListQuery
+from gateway.kombo.catalog import CATALOG, Model, Param
+from gateway.schema import graph
 from gateway.schema.filters import (
     MAX_FILTER_VALUES,
-    InterviewFilter,
     InvalidFilter,
     filter_to_query,
-    restrict_to_job,
+    graphql_name,
+    restrict,
 )
+from gateway.schema.ids import global_id
+from tests.support.list_queries import aware_datetimes, list_queries
 
-LIST_FIELDS = [("ids", "ids", "ids"), ("remote_ids", "remoteIds", "remote_ids")]
-LIST_FIELDS.append(("job_ids", "jobIds", "job_ids"))
-"""(InterviewFilter field, GraphQL name, upstream parameter)."""
-
+MODELS = list(CATALOG)
 BOOLEAN_PARAMS = {"include_deleted", "ignore_unsupported_filters"}
+PARAMS = [(m, p) for m in MODELS for p in m.params]
+LIST_PARAMS = [(m, p) for m, p in PARAMS if p.kind in ("ids", "strings", "enums")]
+ID_PARAMS = [(m, p) for m, p in PARAMS if p.kind == "ids"]
 
-# Valid values: non-blank, no comma. A small pool makes duplicates frequent.
-valid_values = st.text(min_size=1, max_size=12).filter(lambda v: "," not in v and v.strip())
+
+def label(value: Any) -> str:
+    return value.name if isinstance(value, Model | Param) else str(value)
+
+
+def filter_of(model: Model, **fields: Any) -> Any:
+    """The ``<Type>Filter`` input of ``model`` with these fields (Python names)."""
+    filter_type = graph.CONNECTIONS[model.name][2]
+    assert filter_type.__name__ == f"{model.name}Filter"
+    return filter_type(**fields)
+
+
+def enum_member(param: Param, value: str) -> Any:
+    assert param.enum is not None
+    return getattr(graph, param.enum.name)(value)
+
+
+def values_for(param: Param, raw: list[str]) -> list[Any]:
+    """``raw`` as the filter field takes them (enum members for enum lists)."""
+    if param.kind == "enums":
+        assert param.enum is not None
+        return [
+            enum_member(param, param.enum.values[hash(v) % len(param.enum.values)]) for v in raw
+        ]
+    return raw
+
+
+def params_of(model: Model, **fields: Any) -> dict[str, str]:
+    return filter_to_query(model, filter_of(model, **fields)).to_params()
+
+
+valid_values = st.text(min_size=1, max_size=12).filter(
+    lambda v: "," not in v and v.strip() and v.isprintable()
+)
 value_lists = st.lists(valid_values | st.sampled_from(["a", "b", "c"]), min_size=1, max_size=8)
 
-fixed_offsets = st.builds(
-    timezone,
-    st.timedeltas(
-        min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59)
-    ),
-)
-aware_datetimes = st.datetimes(
-    min_value=datetime(1, 1, 2),
-    max_value=datetime(9999, 12, 30),
-    timezones=st.just(UTC) | fixed_offsets | st.timezones(),
-)
 
-
-def params_of(**fields: object) -> dict[str, str]:
-    return filter_to_query(InterviewFilter(**fields)).to_params()
-
-
-def test_no_filter_and_an_empty_filter_send_only_the_default_booleans() -> None:
+@pytest.mark.parametrize("model", MODELS, ids=label)
+def test_no_filter_and_an_empty_filter_send_only_the_default_booleans(model: Model) -> None:
     defaults = {"include_deleted": "false", "ignore_unsupported_filters": "false"}
-    assert filter_to_query(None).to_params() == defaults
-    assert params_of() == defaults
-    assert params_of(
-        ids=None, remote_ids=None, job_ids=None, updated_after=None, include_deleted=None
-    ) == {**defaults}
+    assert filter_to_query(model, None).to_params() == defaults
+    assert params_of(model) == defaults
+    assert filter_to_query(model, None).path == model.path
+
+
+@pytest.mark.parametrize(("model", "param"), PARAMS, ids=label)
+def test_every_param_is_a_field_of_its_filter(model: Model, param: Param) -> None:
+    filter_type = graph.CONNECTIONS[model.name][2]
+    definition = filter_type.__strawberry_definition__
+    names = {f.python_name: f.graphql_name or graphql_name(param) for f in definition.fields}
+    assert param.name in names
 
 
 @settings(max_examples=150)
-@given(values=value_lists, field=st.sampled_from(LIST_FIELDS))
-@example(values=["b", "a", "b", "c", "a"], field=LIST_FIELDS[0])
-def test_list_is_comma_joined_in_order_without_duplicates(
-    values: list[str], field: tuple[str, str, str]
+@given(data=st.data(), values=value_lists)
+@example(data=None, values=["b", "a", "b", "c", "a"])
+def test_a_list_is_comma_joined_in_order_without_duplicates(
+    data: st.DataObject | None, values: list[str]
 ) -> None:
-    name, _, param = field
-    params = params_of(**{name: values})
-    deduplicated = list(dict.fromkeys(values))
-    assert params[param] == ",".join(deduplicated)
-    assert params[param].split(",") == deduplicated
-    assert set(params) == {param} | BOOLEAN_PARAMS
+    model, param = data.draw(st.sampled_from(LIST_PARAMS)) if data is not None else LIST_PARAMS[0]
+    given_values = values_for(param, values)
+    params = params_of(model, **{param.name: given_values})
+    rendered = [getattr(v, "value", v) for v in given_values]
+    deduplicated = list(dict.fromkeys(rendered))
+    assert params[param.name] == ",".join(deduplicated)
+    assert params[param.name].split(",") == deduplicated
+    assert set(params) == {param.name} | BOOLEAN_PARAMS
 
 
-@given(ids=value_lists, remote_ids=value_lists, job_ids=value_lists)
-def test_all_list_fields_together(
-    ids: list[str], remote_ids: list[str], job_ids: list[str]
+@pytest.mark.parametrize(("model", "param"), ID_PARAMS, ids=label)
+def test_ids_accept_global_ids_of_the_params_model(model: Model, param: Param) -> None:
+    assert param.model is not None
+    given_ids = [global_id(param.model, "a/1"), "bare", global_id(param.model, "bare")]
+    assert params_of(model, **{param.name: given_ids})[param.name] == "a/1,bare"
+
+
+@pytest.mark.parametrize(("model", "param"), ID_PARAMS, ids=label)
+def test_ids_refuse_global_ids_of_other_types_naming_the_argument(
+    model: Model, param: Param
 ) -> None:
-    params = params_of(ids=ids, remote_ids=remote_ids, job_ids=job_ids)
-    assert params["ids"] == ",".join(dict.fromkeys(ids))
-    assert params["remote_ids"] == ",".join(dict.fromkeys(remote_ids))
-    assert params["job_ids"] == ",".join(dict.fromkeys(job_ids))
-
-
-@settings(max_examples=200)
-@given(value=aware_datetimes)
-@example(value=datetime(2023, 6, 26, 16, 30, 0, 123456, tzinfo=timezone(timedelta(hours=2))))
-@example(value=datetime(999, 1, 1, tzinfo=UTC))
-def test_updated_after_is_rendered_in_utc_with_milliseconds(value: datetime) -> None:
-    rendered = params_of(updated_after=value)["updated_after"]
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", rendered), rendered
-    utc = value.astimezone(UTC)
-    assert rendered == (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
-    )
-
-
-def test_updated_after_example_with_offset() -> None:
-    value = datetime(2023, 6, 26, 16, 30, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
-    assert params_of(updated_after=value)["updated_after"] == "2023-06-26T14:30:00.123Z"
-
-
-def test_naive_updated_after_is_invalid() -> None:
-    with pytest.raises(InvalidFilter, match="updatedAfter"):
-        filter_to_query(InterviewFilter(updated_after=datetime(2023, 6, 26, 14, 30)))
+    other = "Tag" if param.model != "Tag" else "Role"
+    with pytest.raises(InvalidFilter, match=rf"filter\.{graphql_name(param)}: .*not of a"):
+        filter_to_query(model, filter_of(model, **{param.name: [global_id(other, "x")]}))
+    with pytest.raises(InvalidFilter, match=rf"filter\.{graphql_name(param)}"):
+        filter_to_query(model, filter_of(model, **{param.name: ["gid://kombo/Nothing/1"]}))
 
 
 @pytest.mark.parametrize(
-    "value",
-    [
-        datetime(1, 1, 1, 2, tzinfo=timezone(timedelta(hours=5))),
-        datetime(9999, 12, 31, 22, tzinfo=timezone(timedelta(hours=-5))),
-    ],
+    ("model", "param"), [(m, p) for m, p in PARAMS if p.kind == "enums"], ids=label
 )
-def test_updated_after_outside_the_representable_utc_range_is_invalid(value: datetime) -> None:
-    with pytest.raises(InvalidFilter, match="updatedAfter"):
-        filter_to_query(InterviewFilter(updated_after=value)).to_params()
+def test_enum_lists_send_kombos_values(model: Model, param: Param) -> None:
+    assert param.enum is not None
+    members = [enum_member(param, v) for v in param.enum.values]
+    assert params_of(model, **{param.name: members})[param.name] == ",".join(param.enum.values)
 
 
-@given(include_deleted=st.none() | st.booleans(), ignore=st.none() | st.booleans())
-def test_booleans_render_as_true_or_false(
-    include_deleted: bool | None, ignore: bool | None
+@pytest.mark.parametrize(
+    ("model", "param"), [(m, p) for m, p in PARAMS if p.kind == "string"], ids=label
+)
+def test_a_string_param_is_sent_as_it_is_and_blank_is_refused(model: Model, param: Param) -> None:
+    assert params_of(model, **{param.name: "a&b=c ü"})[param.name] == "a&b=c ü"
+    with pytest.raises(InvalidFilter, match=rf"filter\.{graphql_name(param)}"):
+        params_of(model, **{param.name: "  "})
+
+
+DATETIME_PARAMS = [(m, p) for m, p in PARAMS if p.kind == "datetime"]
+
+
+@settings(max_examples=200)
+@given(data=st.data(), value=aware_datetimes)
+@example(
+    data=None, value=datetime(2023, 6, 26, 16, 30, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+)
+@example(data=None, value=datetime(999, 1, 1, tzinfo=UTC))
+def test_datetimes_are_rendered_in_utc_with_milliseconds(
+    data: st.DataObject | None, value: datetime
 ) -> None:
-    params = params_of(include_deleted=include_deleted, ignore_unsupported_filters=ignore)
+    model, param = (
+        data.draw(st.sampled_from(DATETIME_PARAMS)) if data is not None else DATETIME_PARAMS[0]
+    )
+    rendered = params_of(model, **{param.name: value})[param.name]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", rendered), rendered
+    utc = value.astimezone(UTC)
+    assert rendered == (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
+
+
+def test_a_datetime_example_with_an_offset() -> None:
+    value = datetime(2023, 6, 26, 16, 30, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    for model, param in DATETIME_PARAMS:
+        assert params_of(model, **{param.name: value})[param.name] == "2023-06-26T14:30:00.123Z"
+
+
+@pytest.mark.parametrize(("model", "param"), DATETIME_PARAMS, ids=label)
+def test_a_naive_or_unrepresentable_datetime_is_invalid(model: Model, param: Param) -> None:
+    with pytest.raises(InvalidFilter, match=graphql_name(param)):
+        params_of(model, **{param.name: datetime(2023, 6, 26, 14, 30)})
+    late = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-2)))
+    with pytest.raises(InvalidFilter, match=graphql_name(param)):
+        params_of(model, **{param.name: late})
+
+
+@given(
+    model=st.sampled_from(MODELS),
+    include_deleted=st.none() | st.booleans(),
+    ignore=st.none() | st.booleans(),
+)
+def test_booleans_render_as_true_or_false(
+    model: Model, include_deleted: bool | None, ignore: bool | None
+) -> None:
+    params = params_of(model, include_deleted=include_deleted, ignore_unsupported_filters=ignore)
     assert params["include_deleted"] == ("true" if include_deleted else "false")
     assert params["ignore_unsupported_filters"] == ("true" if ignore else "false")
 
 
-@given(
-    values=value_lists,
-    bad=st.text(alphabet=" \t\n", max_size=3) | valid_values.map(lambda v: v + ",x"),
-    data=st.data(),
-    field=st.sampled_from(LIST_FIELDS),
+@pytest.mark.parametrize(
+    ("model", "param"), [(m, p) for m, p in LIST_PARAMS if p.kind != "enums"], ids=label
 )
-@example(values=["a"], bad="", data=None, field=LIST_FIELDS[1])
-@example(values=["a"], bad=",", data=None, field=LIST_FIELDS[2])
-def test_comma_or_blank_value_is_invalid_and_names_the_field(
-    values: list[str], bad: str, data: st.DataObject | None, field: tuple[str, str, str]
+@pytest.mark.parametrize("bad", ["", "  ", "a,b", "x" * 201])
+def test_a_comma_blank_or_long_value_is_invalid_and_names_the_field(
+    model: Model, param: Param, bad: str
 ) -> None:
-    name, graphql_name, _ = field
-    at = 0 if data is None else data.draw(st.integers(0, len(values)), label="at")
-    with pytest.raises(InvalidFilter, match=rf"filter\.{graphql_name}\b"):
-        filter_to_query(InterviewFilter(**{name: [*values[:at], bad, *values[at:]]}))
+    with pytest.raises(InvalidFilter, match=rf"filter\.{graphql_name(param)}"):
+        params_of(model, **{param.name: ["ok", bad]})
 
 
-@pytest.mark.parametrize("field", LIST_FIELDS)
-def test_too_many_values_are_invalid(field: tuple[str, str, str]) -> None:
-    name, graphql_name, param = field
-    at_limit = [f"v{i}" for i in range(MAX_FILTER_VALUES)]
-    assert params_of(**{name: at_limit})[param].count(",") == MAX_FILTER_VALUES - 1
-    with pytest.raises(InvalidFilter, match=rf"filter\.{graphql_name} takes at most 250"):
-        filter_to_query(InterviewFilter(**{name: [*at_limit, "one-more"]}))
+@pytest.mark.parametrize(("model", "param"), LIST_PARAMS, ids=label)
+def test_too_many_values_are_invalid_and_an_empty_list_matches_nothing(
+    model: Model, param: Param
+) -> None:
+    at_limit = values_for(param, [f"v{i}" for i in range(MAX_FILTER_VALUES)])
+    if param.kind != "enums":
+        assert params_of(model, **{param.name: at_limit})[param.name].count(",") == (
+            MAX_FILTER_VALUES - 1
+        )
+    with pytest.raises(InvalidFilter, match=rf"at most {MAX_FILTER_VALUES}"):
+        params_of(model, **{param.name: [*at_limit, at_limit[0]]})
+    assert filter_to_query(model, filter_of(model, **{param.name: []})).matches_nothing
+    assert not filter_to_query(model, filter_of(model, **{param.name: None})).matches_nothing
 
 
-def test_limit_is_the_upstream_page_bound() -> None:
-    assert MAX_FILTER_VALUES == 250
+# --- restrict: a nested connection narrowed to its parent ----------------------------------------
 
-
-@pytest.mark.parametrize("field", LIST_FIELDS)
-def test_an_empty_list_matches_nothing(field: tuple[str, str, str]) -> None:
-    name, _, _ = field
-    assert filter_to_query(InterviewFilter(**{name: []})).matches_nothing
-    assert not filter_to_query(InterviewFilter(**{name: ["x"]})).matches_nothing
-    assert not filter_to_query(InterviewFilter(**{name: None})).matches_nothing
-    assert not filter_to_query(InterviewFilter()).matches_nothing
-
-
-queries = st.builds(
-    InterviewQuery,
-    ids=st.none() | st.lists(valid_values, max_size=3).map(tuple),
-    remote_ids=st.none() | st.lists(valid_values, max_size=3).map(tuple),
-    job_ids=st.none() | st.lists(st.sampled_from(["j1", "j2", "j3"]), max_size=3).map(tuple),
-    updated_after=st.none() | aware_datetimes,
-    include_deleted=st.booleans(),
-    ignore_unsupported_filters=st.booleans(),
-)
+NESTED = [(m, p) for m, p in PARAMS if p.name in graph.NESTED_CONNECTION_PARAMS]
+tricky = st.none() | st.lists(st.sampled_from(["j1", "j2", "j3"]), max_size=3).map(tuple)
 
 
 @settings(max_examples=150)
-@given(query=queries, job_id=st.sampled_from(["j1", "j2", "j3"]))
-def test_restrict_to_job(query: InterviewQuery, job_id: str) -> None:
-    restricted = restrict_to_job(query, job_id)
-    if query.job_ids is None or job_id in query.job_ids:
-        assert restricted.job_ids == (job_id,)
-        assert restricted.matches_nothing == query.matches_nothing
+@given(data=st.data(), parent=st.sampled_from(["j1", "j2", "j3"]), current=tricky)
+def test_restrict_narrows_to_the_parent(data: st.DataObject, parent: str, current: Any) -> None:
+    model, param = data.draw(st.sampled_from(NESTED))
+    query = ListQuery.of(model, {param.name: current, "include_deleted": data.draw(st.booleans())})
+    restricted = restrict(query, param.name, parent)
+    if current is None or parent in current:
+        assert restricted.get(param.name) == (parent,)
+        assert not restricted.matches_nothing
     else:
-        # A job's interviews are never another job's: the filter excludes them all.
-        assert restricted.job_ids == ()
+        assert restricted.get(param.name) == ()
         assert restricted.matches_nothing
     # Nothing else changes.
-    assert replace(restricted, job_ids=query.job_ids) == query
+    assert restricted.path == query.path
+    assert restricted.replace(param.name, current) == query
 
 
-def test_restrict_to_job_examples() -> None:
-    assert restrict_to_job(InterviewQuery(), "J").to_params()["job_ids"] == "J"
-    assert restrict_to_job(InterviewQuery(job_ids=("A", "J")), "J").job_ids == ("J",)
-    assert restrict_to_job(InterviewQuery(job_ids=("A", "B")), "J").matches_nothing
+def test_restrict_examples() -> None:
+    interviews = CATALOG["Interview"]
+    assert restrict(ListQuery.of(interviews, {}), "job_ids", "J").to_params()["job_ids"] == "J"
+    both = ListQuery.of(interviews, {"job_ids": ("A", "J")})
+    assert restrict(both, "job_ids", "J").get("job_ids") == ("J",)
+    assert restrict(
+        ListQuery.of(interviews, {"job_ids": ("A", "B")}), "job_ids", "J"
+    ).matches_nothing
 
 
-@settings(max_examples=150)
-@given(a=value_lists, b=value_lists)
-def test_digest_equal_iff_params_equal_for_filters(a: list[str], b: list[str]) -> None:
-    qa = filter_to_query(InterviewFilter(remote_ids=a))
-    qb = filter_to_query(InterviewFilter(remote_ids=b))
-    assert (qa.digest() == qb.digest()) == (qa.to_params() == qb.to_params())
-    # Duplicates do not change the params, hence not the digest either.
-    assert filter_to_query(InterviewFilter(remote_ids=a + a)).digest() == qa.digest()
+# --- the queries filters make: params and digests ------------------------------------------------
 
 
-def test_same_instant_in_another_offset_has_the_same_digest() -> None:
-    utc = datetime(2023, 6, 26, 14, 30, tzinfo=UTC)
-    berlin = datetime(2023, 6, 26, 16, 30, tzinfo=timezone(timedelta(hours=2)))
-    a = filter_to_query(InterviewFilter(updated_after=utc))
-    b = filter_to_query(InterviewFilter(updated_after=berlin))
-    c = filter_to_query(InterviewFilter(updated_after=utc + timedelta(milliseconds=1)))
-    assert a.digest() == b.digest()
-    assert a.digest() != c.digest()
+@settings(max_examples=200)
+@given(a=list_queries, b=list_queries)
+def test_distinct_params_or_endpoints_give_distinct_digests(a: ListQuery, b: ListQuery) -> None:
+    same = a.path == b.path and a.to_params() == b.to_params()
+    assert (a.digest() == b.digest()) == same
+
+
+@given(query=list_queries)
+def test_params_are_the_filters_rendered_in_catalog_order(query: ListQuery) -> None:
+    params = query.to_params()
+    order = [p.name for p in query.model.params]
+    assert list(params) == sorted(params, key=order.index)
+    assert set(params) >= BOOLEAN_PARAMS
+    assert all(isinstance(v, str) for v in params.values())
+
+
+@pytest.mark.parametrize("model", MODELS, ids=label)
+def test_the_digest_includes_the_endpoint(model: Model) -> None:
+    others = [m for m in MODELS if m is not model]
+    digest = filter_to_query(model, None).digest()
+    assert all(filter_to_query(m, None).digest() != digest for m in others)

@@ -1,4 +1,4 @@
-"""A fake Kombo client over a list of interviews, and a schema run against it as a client sees
+"""A fake Kombo client over records of any model, and a schema run against it as a client sees
 the answer: the fast-path tests' upstream."""
 
 from __future__ import annotations
@@ -7,18 +7,19 @@ import asyncio
 import json
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.http import error_body
-from gateway.kombo import InterviewPage, InterviewQuery, KomboAPIError, KomboUnavailable
-from gateway.kombo import models as m
+from gateway.kombo import KomboAPIError, KomboUnavailable, ListQuery, Page, Record
+from gateway.kombo.catalog import CATALOG
+from gateway.kombo.parsing import parse_record
 from gateway.schema import GatewayContext, GatewaySchema
 from gateway.upstream import UpstreamAccess
 
 CURSOR_KEY = b"differential-test-cursor-key-32b"
 INTEGRATION = "test:differential"
+INTERVIEWS = CATALOG["Interview"]
 
 
 @dataclass(frozen=True)
@@ -31,26 +32,53 @@ class Faults:
     error: Exception = field(default_factory=lambda: KomboUnavailable("down"))
 
 
+def path_of(record: Any) -> str:
+    """The endpoint answering ``record``: its model's; anything that is no model's whole record
+    (the tests' deliberately wrong values) is an interview."""
+    model = getattr(record, "model", None)
+    if isinstance(record, Record) and model is not None and not record.partial:
+        return CATALOG[model].path
+    return INTERVIEWS.path
+
+
+def _job_ids(value: Any) -> set[Any]:
+    """Every job id a record names: ``job_id`` keys and the ids of nested ``job`` objects."""
+    found: set[Any] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "job_id":
+                found.add(inner)
+            elif key == "job" and isinstance(inner, dict):
+                found.add(inner.get("id"))
+            if isinstance(inner, dict | list | tuple):
+                found |= _job_ids(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            found |= _job_ids(inner)
+    return found
+
+
 @dataclass
 class FakeKombo:
-    """Kombo's ``GET /ats/interviews`` over a list of interviews: filters by ``ids`` and
-    ``job_ids``, pages with ``off:N`` cursors, fails as :class:`Faults` say. Deterministic: the
-    same request always gets the same answer, after the same number of event-loop turns."""
+    """Kombo's list endpoints over a list of records of any model (each served at its model's
+    endpoint): filters by ``ids`` and ``job_ids``, pages with ``off:N`` cursors, fails as
+    :class:`Faults` say. Deterministic: the same request always gets the same answer, after the
+    same number of event-loop turns."""
 
-    interviews: tuple[Any, ...]
+    records: tuple[Any, ...]
     faults: Faults = field(default_factory=Faults)
-    calls: list[tuple[InterviewQuery, int, str | None]] = field(default_factory=list)
+    calls: list[tuple[ListQuery, int, str | None]] = field(default_factory=list)
 
-    async def list_interviews(
+    async def list_records(
         self,
         integration_id: str,
-        query: InterviewQuery,
+        query: ListQuery,
         *,
         page_size: int,
         cursor: str | None = None,
         on_upstream_call: Callable[[], object] | None = None,
         **_options: Any,
-    ) -> InterviewPage:
+    ) -> Page:
         assert integration_id == INTEGRATION
         if on_upstream_call is not None:  # as the client: the request's budget, spent per call
             on_upstream_call()
@@ -59,13 +87,15 @@ class FakeKombo:
         for _ in range(zlib.crc32(repr((query, page_size, cursor)).encode()) % 3):
             await asyncio.sleep(0)
         faults = self.faults
+        ids = query.get("ids")
+        job_ids = query.get("job_ids")
         if (
-            (query.ids and faults.ids.intersection(query.ids))
-            or (query.job_ids and faults.jobs.intersection(query.job_ids))
+            (isinstance(ids, tuple) and faults.ids.intersection(ids))
+            or (isinstance(job_ids, tuple) and faults.jobs.intersection(job_ids))
             or cursor in faults.cursors
         ):
             raise faults.error
-        items = [i for i in self.interviews if _matches(i, query)]
+        items = [r for r in self.records if path_of(r) == query.path and _matches(r, query)]
         start = 0
         if cursor is not None:
             if not cursor.startswith("off:") or not cursor[4:].isdigit():
@@ -78,17 +108,20 @@ class FakeKombo:
                 )
             start = int(cursor[4:])
         end = start + page_size
-        return InterviewPage(
-            results=tuple(items[start:end]), next=f"off:{end}" if end < len(items) else None
+        return Page(
+            query.path,
+            results=tuple(items[start:end]),
+            next=f"off:{end}" if end < len(items) else None,
         )
 
 
-def _matches(interview: Any, query: InterviewQuery) -> bool:
-    if query.ids is not None and getattr(interview, "id", None) not in query.ids:
+def _matches(record: Any, query: ListQuery) -> bool:
+    ids = query.get("ids")
+    if isinstance(ids, tuple) and record.get("id") not in ids:
         return False
-    if query.job_ids is not None:
-        job = getattr(getattr(interview, "application", None), "job", None)
-        return getattr(job, "id", None) in query.job_ids
+    job_ids = query.get("job_ids")
+    if isinstance(job_ids, tuple):
+        return bool(_job_ids(record).intersection(job_ids))
     return True
 
 
@@ -117,35 +150,65 @@ def execute(
     )
 
 
-def interview(index: int, **changes: Any) -> m.Interview:
-    at = datetime(2024, 5, 1, 9, 30, 0, 123000, tzinfo=UTC)
-    value = m.Interview(
-        id=f"iv-{index}",
-        remote_id=f"r-{index}",
-        title=f"Interview №{index}",
-        starting_at=at,
-        ending_at=None,
-        location=m.Location("Berlin", "DE", None, None, "Straße 1", None, "10115"),
-        video_conferencing_url=None,
-        application_id="app-1",
-        stage_id=None,
-        canceled=False,
-        remote_created_at=at,
-        remote_updated_at=None,
-        remote_data={"/interviews": {"id": index, "tags": ["a", None]}},
-        changed_at=at,
-        remote_deleted_at=None,
-        users=(m.User("u-1", None, "Ada", "Lovelace", "ada@example.com"),),
-        application=m.Application(
-            id="app-1",
-            remote_id=None,
-            outcome=m.ApplicationOutcome.HIRED,
-            rejection_reason_name=None,
-            candidate=m.Candidate("c-1", "rc-1", "Grace", None, (m.EmailAddress("g@x", "WORK"),)),
-            job=m.Job("job-1", "rj-1", "Engineer"),
-        ),
-    )
-    return replace(value, **changes)
+def raw_interview(index: int) -> dict[str, Any]:
+    """Kombo's JSON of one interview (the spec example's shape)."""
+    at = "2024-05-01T09:30:00.123Z"
+    return {
+        "id": f"iv-{index}",
+        "remote_id": f"r-{index}",
+        "title": f"Interview №{index}",
+        "starting_at": at,
+        "ending_at": None,
+        "location": {
+            "city": "Berlin",
+            "country": "DE",
+            "raw": None,
+            "state": None,
+            "street_1": "Straße 1",
+            "street_2": None,
+            "zip_code": "10115",
+        },
+        "video_conferencing_url": None,
+        "application_id": "app-1",
+        "stage_id": None,
+        "canceled": False,
+        "remote_created_at": at,
+        "remote_updated_at": None,
+        "remote_data": {"/interviews": {"id": index, "tags": ["a", None]}},
+        "changed_at": at,
+        "remote_deleted_at": None,
+        "users": [
+            {
+                "id": "u-1",
+                "remote_id": None,
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "email": "ada@example.com",
+            }
+        ],
+        "application": {
+            "id": "app-1",
+            "remote_id": None,
+            "outcome": "HIRED",
+            "rejection_reason_name": None,
+            "candidate": {
+                "id": "c-1",
+                "remote_id": "rc-1",
+                "first_name": "Grace",
+                "last_name": None,
+                "email_addresses": [{"email_address": "g@x", "type": "WORK"}],
+            },
+            "job": {"id": "job-1", "remote_id": "rj-1", "name": "Engineer"},
+        },
+    }
+
+
+def interview(index: int, **changes: Any) -> Record:
+    """One parsed interview; ``changes`` are set on the parsed record as given (wrong values
+    included: what the schema does with them is the test)."""
+    value = parse_record(INTERVIEWS, raw_interview(index))
+    value.update(changes)
+    return value
 
 
 UPSTREAM = FakeKombo(tuple(interview(i) for i in range(5)))

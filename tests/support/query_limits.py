@@ -12,8 +12,9 @@ from graphql import get_introspection_query
 from strawberry.types.execution import PreExecutionError
 
 from gateway.execution import executable_schema
-from gateway.kombo import InterviewPage, InterviewQuery
-from gateway.kombo.parsing import parse_interview
+from gateway.kombo import ListQuery, Page
+from gateway.kombo.catalog import CATALOG
+from gateway.kombo.parsing import parse_record
 from gateway.sandbox.data import INTEGRATIONS, interviews_for
 from gateway.schema import GatewayContext, GatewaySchema, QueryLimits
 from gateway.upstream import UpstreamAccess, UpstreamBudget
@@ -21,6 +22,7 @@ from tests.support.servers import ROOT
 
 INTEGRATION = INTEGRATIONS[0]
 ALL = interviews_for(INTEGRATION)
+INTERVIEWS = CATALOG["Interview"]
 DEFAULT_SCHEMA = executable_schema()
 GRAPHIQL_INTROSPECTION = get_introspection_query(
     descriptions=True,
@@ -36,34 +38,40 @@ README_EXAMPLES = re.findall(r"```graphql\n(.*?)```", (ROOT / "README.md").read_
 @dataclass
 class FakeKombo:
     """Answers from the sandbox's data (one page, ``ids`` and ``job_ids`` honoured) and records
-    every call: the proof that a refused query reached nothing upstream."""
+    every call: the proof that a refused query reached nothing upstream. The sandbox serves
+    interviews only: every other endpoint answers an empty page."""
 
-    calls: list[tuple[InterviewQuery, int, str | None]] = field(default_factory=list)
+    calls: list[tuple[ListQuery, int, str | None]] = field(default_factory=list)
 
-    async def list_interviews(
+    async def list_records(
         self,
         integration_id: str,
-        query: InterviewQuery,
+        query: ListQuery,
         *,
         page_size: int,
         cursor: str | None = None,
         on_upstream_call: Any = None,
         **_: Any,
-    ) -> InterviewPage:
+    ) -> Page:
         if on_upstream_call is not None:  # as the client: the request's budget, spent per call
             on_upstream_call()
         self.calls.append((query, page_size, cursor))
         await asyncio.sleep(0)
-        records = [parse_interview(i.payload) for i in interviews_for(integration_id)]
-        if query.ids is not None:
-            records = [r for r in records if r.id in query.ids]
-        if query.job_ids is not None:
-            records = [
-                r
-                for r in records
-                if r.application and r.application.job and r.application.job.id in query.job_ids
-            ]
-        return InterviewPage(results=tuple(records[:page_size]), next=None)
+        if query.path != INTERVIEWS.path:
+            return Page(query.path, results=(), next=None)
+        records = [parse_record(INTERVIEWS, i.payload) for i in interviews_for(integration_id)]
+        ids = query.get("ids")
+        if isinstance(ids, tuple):
+            records = [r for r in records if r["id"] in ids]
+        job_ids = query.get("job_ids")
+        if isinstance(job_ids, tuple):
+            records = [r for r in records if _job_id(r) in job_ids]
+        return Page(query.path, results=tuple(records[:page_size]), next=None)
+
+
+def _job_id(interview: dict[str, Any]) -> Any:
+    application = interview.get("application") or {}
+    return (application.get("job") or {}).get("id")
 
 
 @dataclass

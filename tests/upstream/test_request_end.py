@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from gateway.http import GraphQLEndpoint
-from gateway.kombo import InterviewQuery
+from gateway.kombo import ListQuery
+from gateway.kombo.catalog import CATALOG
 from gateway.upstream import UpstreamAccess
 
 
@@ -28,7 +29,7 @@ class HangingKombo:
         self.started = asyncio.Event()
         self.cancelled = 0
 
-    async def list_interviews(self, *_args: Any, **_kwargs: Any) -> Any:
+    async def list_records(self, *_args: Any, **_kwargs: Any) -> Any:
         self.started.set()
         try:
             await asyncio.Event().wait()
@@ -48,7 +49,9 @@ def test_cancel_pending_ends_a_shielded_page_fetch_its_field_abandoned() -> None
     async def scenario() -> int:
         kombo = HangingKombo()
         ctx = context_with(kombo)
-        field = asyncio.ensure_future(ctx.fetch_page(InterviewQuery(), 10, None))
+        field = asyncio.ensure_future(
+            ctx.fetch_page(ListQuery.of(CATALOG["Interview"], {}), 10, None)
+        )
         await kombo.started.wait()
         field.cancel()  # graphql-core gives up on the field...
         await asyncio.sleep(0)
@@ -65,7 +68,7 @@ def test_cancel_pending_ends_a_dataloader_batch() -> None:
     async def scenario() -> int:
         kombo = HangingKombo()
         ctx = context_with(kombo)
-        lookup = asyncio.ensure_future(ctx.interview_loader.load("a"))
+        lookup = asyncio.ensure_future(ctx.loader("Interview").load("a"))
         await kombo.started.wait()
         ctx.cancel_pending()
         for _ in range(3):
