@@ -30,7 +30,7 @@ def test_both_cost_limits_report_together() -> None:
     assert not outcome.executed and outcome.upstream_calls == 0
     assert [e["message"] for e in outcome.errors] == [
         "estimated cost of 62750 interviews exceeds the limit of 10000 (GATEWAY_MAX_COST)",
-        "estimated upstream call count 251 exceeds the limit of 25 (GATEWAY_MAX_ESTIMATED_CALLS)",
+        "estimated upstream call count 251 exceeds the limit of 50 (GATEWAY_MAX_ESTIMATED_CALLS)",
     ]
 
 
