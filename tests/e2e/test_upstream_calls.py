@@ -268,6 +268,42 @@ def test_completing_the_inline_records_of_100_parents_costs_one_request_per_mode
         assert_id_batch(params, needed[CATALOG.by_path(path).name])
 
 
+@pytest.mark.parametrize("model", MODELS_WITH_INLINE, ids=lambda m: m.name)
+def test_a_whole_walk_completing_inline_records_costs_per_page_one_request_per_model(
+    gateway: Gateway, sandbox: Sandbox, model: Model
+) -> None:
+    """Each page's completions are batched for that page: 1 + one request per model needed."""
+    parts = ["komboId"]
+    for f, inline in inline_fields(model):
+        parts.append(f"{camel(f.name)} {{ komboId {camel(completing_field(inline).name)} }}")
+    query = (
+        f"query($after: String) {{ {model.plural}(first: 100, after: $after) "
+        f"{{ nodes {{ {' '.join(parts)} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+    )
+    parents = visible(ACME, model.name)
+    after, start = None, 0
+    while True:
+        sandbox.clear()
+        connection = gateway.query(query, {"after": after})[model.plural]
+        page = parents[start : start + 100]
+        assert [n["komboId"] for n in connection["nodes"]] == [p["id"] for p in page]
+        needed: dict[str, set[str]] = {}
+        for parent in page:
+            for f, inline in inline_fields(model):
+                ids = {r["id"] for r in inline_records(parent, f, inline)}
+                if ids:
+                    needed.setdefault(inline.model, set()).update(ids)
+        calls = upstream_calls(sandbox.requests())
+        assert len(calls) == 1 + len(needed)
+        for path, params in calls[1:]:
+            assert_id_batch(params, needed[CATALOG.by_path(path).name])
+        start += 100
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert start >= len(parents)
+
+
 ISSUE_EXAMPLE = """{ interviews(first: 100) { nodes { komboId application {
   currentStage { name } candidate { phoneNumbers { phoneNumber } tags { name } }
   job { status } } } } }"""
