@@ -59,5 +59,10 @@ def kombo_id_of(text: str, type_name: str, types: Collection[str]) -> str:
         return text
     found, kombo_id = parsed
     if found != type_name:
-        raise InvalidId(f"{text!r} is the id of a {found}, not of a {type_name}")
+        raise InvalidId(f"{text!r} is the id of {_a(found)}, not of {_a(type_name)}")
     return kombo_id
+
+
+def _a(type_name: str) -> str:
+    """``a Job``, ``an Interview``: the type name with its article, for messages."""
+    return f"{'an' if type_name[:1] in 'AEIOU' else 'a'} {type_name}"
