@@ -32,6 +32,10 @@ MODELS = list(CATALOG)
 BY_NAME = {m.name: m for m in MODELS}
 
 
+def article(type_name: str) -> str:
+    return ("an " if type_name[0] in "AEIOU" else "a ") + type_name
+
+
 def other(model: Model) -> Model:
     """Another model than ``model`` (the next one in the catalog)."""
     return MODELS[(MODELS.index(model) + 1) % len(MODELS)]
@@ -126,7 +130,9 @@ def test_a_global_id_of_another_type_is_refused_naming_the_argument(
     assert [e["extensions"]["code"] for e in errors] == ["BAD_USER_INPUT"]
     assert errors[0]["path"] == [model.singular]
     assert errors[0]["message"].startswith("id: ")
-    assert wrong.name in errors[0]["message"] and model.name in errors[0]["message"]
+    assert errors[0]["message"] == (
+        f"id: {foreign!r} is the id of {article(wrong.name)}, not of {article(model.name)}"
+    )
     errors = gateway.errors(
         f'{{ {model.plural}(filter: {{ids: ["{foreign}"]}}) {{ nodes {{ id }} }} }}',
     )
