@@ -181,10 +181,18 @@ def inline_fields(model: Model) -> list[tuple[Any, ObjectShape]]:
     return found
 
 
+def model_name(inline: ObjectShape) -> str:
+    """The model an inline record belongs to."""
+    assert inline.model is not None
+    return inline.model
+
+
 def completing_field(inline: ObjectShape) -> Any:
     """A leaf field of the inlined model that its inline records lack (a String where possible):
     asking it completes them."""
-    candidates = [f for f in leaf_fields(CATALOG[inline.model]) if f.name not in inline.field_names]
+    candidates = [
+        f for f in leaf_fields(CATALOG[model_name(inline)]) if f.name not in inline.field_names
+    ]
     strings = [f for f in candidates if isinstance(f.shape, Scalar) and f.shape.kind == "String"]
     return (strings or candidates)[0]
 
@@ -246,9 +254,9 @@ def test_completing_the_inline_records_of_100_parents_costs_one_request_per_mode
     for node, parent in zip(nodes, parents, strict=True):
         assert node["komboId"] == parent["id"]
         for f, inline in inline_fields(model):
-            records = by_id(ACME, inline.model)
+            records = by_id(ACME, model_name(inline))
             want = inline_records(parent, f, inline)
-            ids_needed.setdefault(inline.model, set()).update(w["id"] for w in want)
+            ids_needed.setdefault(model_name(inline), set()).update(w["id"] for w in want)
             answered = node[camel(f.name)]
             answered = answered if isinstance(answered, list) else [answered]
             extra = wanted[f.name]
@@ -292,7 +300,7 @@ def test_a_whole_walk_completing_inline_records_costs_per_page_one_request_per_m
             for f, inline in inline_fields(model):
                 ids = {r["id"] for r in inline_records(parent, f, inline)}
                 if ids:
-                    needed.setdefault(inline.model, set()).update(ids)
+                    needed.setdefault(model_name(inline), set()).update(ids)
         calls = upstream_calls(sandbox.requests())
         assert len(calls) == 1 + len(needed)
         for path, params in calls[1:]:

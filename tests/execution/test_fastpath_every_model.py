@@ -151,7 +151,7 @@ def test_an_all_fields_page_of_every_model_is_the_same_with_and_without_the_fast
     integration: str, model: Model, first: int
 ) -> None:
     document = all_fields_document(model, first)
-    stats = FAST.execution_context_class.cache.stats  # type: ignore[attr-defined]
+    stats = FAST.execution_context_class.cache.stats  # type: ignore[union-attr]
     projected = stats.projected
     fast, fast_calls = run(FAST, document, integration)
     slow, slow_calls = run(SLOW, document, integration)
