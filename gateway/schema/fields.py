@@ -24,10 +24,18 @@ from gateway.schema.request_context import GatewayContext
 Resolver = Callable[..., Any]
 
 
-async def _completed(info: strawberry.Info, record: Record, key: str) -> Any:
-    ctx: GatewayContext = info.context
-    whole = await ctx.upstream.loader(record.type_name).load(record["id"])
+async def _pluck(pending: Awaitable[Record | None], key: str) -> Any:
+    whole = await pending
     return None if whole is None else whole.get(key)
+
+
+def _completed(info: strawberry.Info, record: Record, key: str) -> Awaitable[Any]:
+    # The load is asked now, while the resolver runs, not when graphql-core first awaits the
+    # result: coroutines start a varying number of loop turns later (deeper lists, more async
+    # siblings), and a load asked after the loader's batch was dispatched goes in a batch of its
+    # own, one more upstream request for the same model.
+    ctx: GatewayContext = info.context
+    return _pluck(ctx.upstream.loader(record.type_name).load(record["id"]), key)
 
 
 def read(record: Record, key: str, info: strawberry.Info) -> Any:

@@ -64,4 +64,5 @@ def kombo_id_of(text: str, type_name: str, types: Collection[str]) -> str:
 
 
 def _a(type_name: str) -> str:
-    return ("an " if type_name[:1] in "AEIOU" else "a ") + type_name
+    """``a Job``, ``an Interview``: the type name with its article, for messages."""
+    return f"{'an' if type_name[:1] in 'AEIOU' else 'a'} {type_name}"
