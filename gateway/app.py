@@ -10,7 +10,6 @@ from dataclasses import replace
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -21,6 +20,7 @@ from gateway.auth import authenticator_for
 from gateway.config import SANDBOX_BASE_URL, Settings, SettingsError
 from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
+from gateway.http.cors import CORS
 from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
@@ -259,14 +259,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     middleware = [Middleware(RequestIdMiddleware), Middleware(SecretGuard, redactor=redactor)]
     if settings.cors_origins:
         middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "Authorization", "X-Integration-Id", "X-Request-Id"],
-                expose_headers=["X-Request-Id"],
-                allow_credentials=False,
-            )
+            Middleware(CORS, origins=settings.cors_origins, extra_headers=settings.cors_headers)
         )
     return Starlette(
         routes=routes,
