@@ -9,7 +9,8 @@ audited by npm's `graphql-http`; README "Routes"), in order:
   400, 405, 413, 415 otherwise, and bodies read at once bounded per process (503);
 - who is calling (the context getter; README "Security");
 - persisted queries (`gateway.persisted`): after authentication, a `DocumentPolicy` turns a
-  request's hash (`extensions.persistedQuery`) or full query into the document to run, or
+  request's hash (`extensions.persistedQuery` or `documentId`) or full query into the document
+  to run, or
   answers it itself (`PersistedQueryNotFound`, trusted-documents refusals);
 - the answer (:mod:`gateway.http.responses`): its status code and its serialized errors.
 """
@@ -50,6 +51,7 @@ from gateway.http.params import GraphQLParams, Rejection, too_large
 from gateway.http.responses import error_response, request_error_response, result_response
 from gateway.observability.telemetry import RequestTelemetry, not_a_graphql_request
 from gateway.persisted import DocumentPolicy
+from gateway.persisted.protocol import with_document_id
 
 __all__ = ["BUFFERED_BODIES", "GraphQLEndpoint"]
 
@@ -168,9 +170,10 @@ class GraphQLEndpoint:
 
         if self._persisted is not None:
             try:
-                query = await self._persisted.resolve(
-                    params.query if params.has_query else None, params.extensions
-                )
+                query_sent = params.query if params.has_query else None
+                extensions = with_document_id(params.extensions, params.document_id, query_sent)
+                params = replace(params, extensions=extensions)
+                query = await self._persisted.resolve(query_sent, extensions)
             except PersistedQueryError as error:
                 return error_response(
                     media_type,
