@@ -20,6 +20,7 @@ from gateway.auth import authenticator_for
 from gateway.config import SANDBOX_BASE_URL, Settings, SettingsError
 from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
+from gateway.http.caching import HttpCaching
 from gateway.http.cors import CORS
 from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
@@ -232,6 +233,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         Route("/metrics", metrics_endpoint),
     ]
     telemetry = RequestTelemetry(tracing)
+    caching = HttpCaching(settings.http_max_age)
     try:
         routes.append(Mount(graphiql.STATIC_MOUNT, app=graphiql.static_files(), name="graphiql"))
     except RuntimeError as exc:
@@ -243,6 +245,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             max_body_bytes=settings.max_body_bytes,
             persisted=persisted,
             telemetry=telemetry,
+            caching=caching,
         )
     else:
         endpoint = GraphQLEndpoint(
@@ -252,8 +255,10 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             max_body_bytes=settings.max_body_bytes,
             persisted=persisted,
             telemetry=telemetry,
+            caching=caching,
         )
-    routes.insert(0, Route("/graphql", endpoint, methods=["GET", "POST"]))
+    # Every method reaches the endpoint: its own 405 (JSON) says no-store like every answer.
+    routes.insert(0, Route("/graphql", endpoint))
     # Outermost: every answer carries the request id, the CORS ones included. Then no answer
     # carries a secret (README "Errors": upstream texts are redacted before that).
     middleware = [Middleware(RequestIdMiddleware), Middleware(SecretGuard, redactor=redactor)]
