@@ -12,18 +12,16 @@ __all__ = ["merge_vary"]
 
 
 def merge_vary(headers: MutableHeaders, *names: str) -> None:
-    """Add `names` to `headers`' `Vary`, keeping its order and each name once (names compare
-    case-insensitively; a `*` already there stays alone)."""
-    present: list[str] = []
-    for line in headers.getlist("vary"):
-        present.extend(name.strip() for name in line.split(",") if name.strip())
-    if "*" in present:
+    """Add `names` to `headers`' `Vary`, keeping its order and each name once, duplicates
+    already there included (names compare case-insensitively; a `*` stays alone)."""
+    listed = [
+        name.strip() for line in headers.getlist("vary") for name in line.split(",") if name.strip()
+    ]
+    if "*" in listed:
         headers["Vary"] = "*"
         return
-    seen = {name.lower() for name in present}
-    for name in names:
-        if name.lower() not in seen:
-            present.append(name)
-            seen.add(name.lower())
-    if present:
-        headers["Vary"] = ", ".join(present)
+    merged: dict[str, str] = {}  # lowercase -> as first written
+    for name in (*listed, *names):
+        merged.setdefault(name.lower(), name)
+    if merged:
+        headers["Vary"] = ", ".join(merged.values())
