@@ -157,6 +157,10 @@ def test_cache_headers_of_plain_answers_and_errors(apq_url: str) -> None:
     )
     assert too_large.status_code == 413
     cached_as(too_large, "no-store")
+    # Refused by the connection layer before any app code: still never stored.
+    too_long = httpx.get(apq_url + "/graphql", params={"query": "{" + " " * 20_000 + "}"})
+    assert too_long.status_code == 414
+    assert too_long.headers["cache-control"] == "no-store"
 
 
 def test_with_jwt_answers_are_never_stored(jwt_url: str, issuer: Issuer) -> None:
