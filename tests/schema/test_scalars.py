@@ -12,7 +12,6 @@ import strawberry
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from gateway.schema import scalars
 from gateway.schema.scalars import DateTimeScalar, parse_datetime_input, serialize_datetime
 from tests.support.truth import answered_datetime
 
@@ -98,19 +97,10 @@ def test_serialize_tells_apart_the_two_instants_of_a_repeated_local_hour() -> No
     assert serialize_datetime(first) == "1999-10-31T10:00:00.000Z"
 
 
-def test_serialize_answers_equal_instants_alike_through_the_cache() -> None:
+def test_serialize_answers_equal_instants_alike() -> None:
     utc = datetime(2023, 6, 26, 14, 30, 0, 5000, tzinfo=UTC)
     assert serialize_datetime(utc) == "2023-06-26T14:30:00.005Z"
     assert serialize_datetime(utc.astimezone(PLUS_TWO)) == "2023-06-26T14:30:00.005Z"
-
-
-def test_serialize_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scalars, "FORMATTED_CACHE_SIZE", 8)
-    start = datetime(2023, 6, 26, tzinfo=UTC)
-    for minute in range(50):
-        value = start + timedelta(minutes=minute)
-        assert serialize_datetime(value) == f"2023-06-26T00:{minute:02d}:00.000Z"
-        assert len(scalars._formatted) <= 8
 
 
 @pytest.mark.parametrize("value", ["2023-06-26T14:30:00Z", 1687789800, date(2023, 6, 26)])
