@@ -101,8 +101,13 @@ async function relayQuery(id: string) {
   return response;
 }
 
-async function persistedApollo(id: string) {
-  const { data } = await persistedClient.query({ query: JobNodeDocument, variables: { id }, fetchPolicy: "network-only" });
+async function persistedApollo(id: string, headers: Headers = {}) {
+  const { data } = await persistedClient.query({
+    query: JobNodeDocument,
+    variables: { id },
+    fetchPolicy: "network-only",
+    context: { headers },
+  });
   return data!.node;
 }
 
