@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import math
-import os
 import re
 import secrets
 import shutil
@@ -372,12 +372,32 @@ def test_codegen_persisted_documents_run_by_document_id_and_sha256_hash(
     assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
 
 
-@pytest.mark.browser
-def test_the_trusted_manifest_is_codegens_file_unchanged() -> None:
-    """What the trusted gateway loaded is what codegen wrote: keys ``sha256:<hex>``."""
-    manifest = APP / "src" / "gql" / "persisted-documents.json"
-    if not manifest.exists():
-        pytest.fail("build the app first (the other tests of this module do)")
-    text = manifest.read_text()
-    assert re.search(r'"sha256:[0-9a-f]{64}": "query JobsPage', text), text[:300]
-    assert os.path.getsize(manifest) > 0
+# Every README block the harness runs; a new block must be added here and to app.ts / app3.ts.
+SNIPPETS = [
+    "codegen.ts",
+    "src/documents.ts",
+    "src/cache.ts",
+    "src/apollo.ts",
+    "src/apollo-feed.ts",
+    "src/apollo-persisted.ts",
+    "src/apollo3.ts",
+    "src/urql.ts",
+    "src/relay.ts",
+    "src/persisted.ts",
+]
+
+
+def test_every_readme_snippet_is_built_and_codegen_wrote_a_trusted_manifest(
+    app_build: Path,
+) -> None:
+    """The README's blocks are all extracted (and so bundled or run by codegen), and the manifest
+    the trusted gateway loads is codegen's file as written: keys ``sha256:<hex>``."""
+    assert json.loads((app_build / "snippets.json").read_text()) == SNIPPETS
+    for path in SNIPPETS[1:]:
+        module = "./build/app/" + path.removesuffix(".ts")
+        harness = (FRONTEND / "app.ts").read_text() + (FRONTEND / "app3.ts").read_text()
+        if path != "src/cache.ts":  # imported by the Apollo snippets themselves
+            assert f'"{module}"' in harness, f"{path} is extracted but nothing runs it"
+    manifest = json.loads((app_build / "src" / "gql" / "persisted-documents.json").read_text())
+    assert manifest and all(re.fullmatch(r"sha256:[0-9a-f]{64}", key) for key in manifest)
+    assert any(document.startswith("query JobsPage(") for document in manifest.values())
