@@ -302,6 +302,16 @@ def test_relay_network_runs_a_node_query(open_app_page: AppPage) -> None:
     assert_went_through(open_app_page, "JobNodeRelay", client_name=False)
 
 
+@pytest.mark.browser
+def test_a_header_outside_the_allowed_ones_fails_the_request_as_the_readme_says(
+    open_app_page: AppPage,
+) -> None:
+    """The control: the tooling headers pass only because the gateway allows them."""
+    assert open_app_page.call("frontend.rawPost", {}) == 200
+    refused = open_app_page.call("frontend.rawPost", {"X-Not-Allowed": "1"})
+    assert refused == "TypeError: Failed to fetch"
+
+
 # --- errors, as the README says each client surfaces them -------------------------------------
 
 

@@ -127,6 +127,21 @@ async function persistedWalk(first: number, method: "GET" | "POST", headers: Hea
   }
 }
 
+// A bare fetch with the tooling headers index.html adds, plus `headers`: its HTTP status, or the
+// error a refused preflight gives (the control that shows the preflights are really checked).
+async function rawPost(headers: Headers) {
+  try {
+    const response = await fetch((globalThis as any).GATEWAY_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: JSON.stringify({ query: "query Raw { jobs(first: 1) { nodes { id } } }" }),
+    });
+    return response.status;
+  } catch (error) {
+    return String(error);
+  }
+}
+
 function documentHashes() {
   const hash = (document: unknown) => (document as { __meta__: { hash: string } }).__meta__.hash;
   return { JobsPage: hash(JobsPageDocument), JobNode: hash(JobNodeDocument) };
@@ -135,6 +150,6 @@ function documentHashes() {
 Object.assign(globalThis, {
   frontend: {
     apolloWalk, apolloNode, apolloErrors, urqlWalk, urqlNode, urqlErrors, relayQuery,
-    persistedApollo, persistedExecute, persistedWalk, documentHashes,
+    persistedApollo, persistedExecute, persistedWalk, documentHashes, rawPost,
   },
 });
