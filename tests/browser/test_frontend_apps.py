@@ -24,6 +24,7 @@ through the DevTools protocol.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import http.server
 import json
@@ -82,12 +83,20 @@ def token(integration: str = DEFAULT_INTEGRATION) -> str:
 
 
 @pytest.fixture(scope="module")
-def app_build() -> Path:
-    """The app bundled from README.md's snippets (``node build.mjs``, about 5 s)."""
+def app_build(testrun_uid: str) -> Path:
+    """The app bundled from README.md's snippets (``node build.mjs``, about 5 s), once per test
+    run: under ``make test``'s two xdist workers, the second waits for the first's build (a lock
+    file) and uses it, rather than rebuilding the directory the first one serves from."""
     node = shutil.which("node")
     assert node, "node is required for the frontend browser tests"
     assert (FRONTEND / "node_modules" / "esbuild").is_dir(), "run `make frontend-deps` first"
-    subprocess.run([node, "build.mjs"], cwd=FRONTEND, check=True, timeout=120)
+    (FRONTEND / "build").mkdir(exist_ok=True)
+    with (FRONTEND / "build" / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = APP / f".built-by-{testrun_uid}"
+        if not stamp.exists():
+            subprocess.run([node, "build.mjs"], cwd=FRONTEND, check=True, timeout=120)
+            stamp.touch()
     return APP
 
 
