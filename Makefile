@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps frontend-deps lint schema clean bench wrk redis
+.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps frontend-deps lint schema clean bench wrk redis
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -94,6 +94,18 @@ $(STAMPS)/clients-npm: $(CLIENTS_E2E)/package-lock.json $(CLIENTS_E2E)/package.j
 	cd $(CLIENTS_E2E) && npm ci --no-audit --no-fund
 	touch $@
 
+# GraphQL Code Generator's client preset and TypeScript, used by tests/e2e/test_codegen.py.
+codegen-deps:
+	@test -d $(CODEGEN_E2E)/node_modules/@graphql-codegen/cli || rm -f $(STAMPS)/codegen-npm
+	@$(MAKE) --no-print-directory $(STAMPS)/codegen-npm
+
+CODEGEN_E2E := tests/e2e/codegen
+
+# `npm ci` again only when the lock file (or package.json, which it must match) changes.
+$(STAMPS)/codegen-npm: $(CODEGEN_E2E)/package-lock.json $(CODEGEN_E2E)/package.json | $(STAMPS)
+	cd $(CODEGEN_E2E) && npm ci --no-audit --no-fund
+	touch $@
+
 # Apollo Client 4 and 3, urql + Graphcache, Relay's runtime, GraphQL Code Generator and esbuild,
 # used by tests/browser/test_frontend_apps.py to bundle the README's frontend snippets.
 frontend-deps:
@@ -112,7 +124,7 @@ run: install
 
 # The suite on both cores (pytest-xdist; each worker starts its own servers), then the tests
 # marked serial alone: they measure CPU time, memory or timing, which a busy neighbour would skew.
-test: install chromium audit-deps apq-deps clients-deps frontend-deps wrk redis
+test: install chromium audit-deps apq-deps clients-deps codegen-deps frontend-deps wrk redis
 	$(PY) -m pytest -n 2 -m "not serial"
 	$(PY) -m pytest -m serial
 

@@ -10,7 +10,6 @@ from dataclasses import replace
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -21,6 +20,8 @@ from gateway.auth import authenticator_for
 from gateway.config import SANDBOX_BASE_URL, Settings, SettingsError
 from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
+from gateway.http.caching import HttpCaching
+from gateway.http.cors import CORS
 from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
@@ -232,6 +233,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         Route("/metrics", metrics_endpoint),
     ]
     telemetry = RequestTelemetry(tracing)
+    caching = HttpCaching(settings.http_max_age)
     try:
         routes.append(Mount(graphiql.STATIC_MOUNT, app=graphiql.static_files(), name="graphiql"))
     except RuntimeError as exc:
@@ -243,6 +245,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             max_body_bytes=settings.max_body_bytes,
             persisted=persisted,
             telemetry=telemetry,
+            caching=caching,
         )
     else:
         endpoint = GraphQLEndpoint(
@@ -252,21 +255,16 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             max_body_bytes=settings.max_body_bytes,
             persisted=persisted,
             telemetry=telemetry,
+            caching=caching,
         )
-    routes.insert(0, Route("/graphql", endpoint, methods=["GET", "POST"]))
+    # Every method reaches the endpoint: its own 405 (JSON) says no-store like every answer.
+    routes.insert(0, Route("/graphql", endpoint))
     # Outermost: every answer carries the request id, the CORS ones included. Then no answer
     # carries a secret (README "Errors": upstream texts are redacted before that).
     middleware = [Middleware(RequestIdMiddleware), Middleware(SecretGuard, redactor=redactor)]
     if settings.cors_origins:
         middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Content-Type", "Authorization", "X-Integration-Id", "X-Request-Id"],
-                expose_headers=["X-Request-Id"],
-                allow_credentials=False,
-            )
+            Middleware(CORS, origins=settings.cors_origins, extra_headers=settings.cors_headers)
         )
     return Starlette(
         routes=routes,

@@ -191,8 +191,10 @@ class UpstreamError(GatewayError):
         return f"UpstreamError({self.message!r}, code={self.code!r}, status={self.status})"
 
 
-# Apollo Server's headers for these answers: the same request must reach the server again.
-_UNCACHEABLE = {"Cache-Control": "private, no-cache, must-revalidate"}
+# The same request must reach the server again: never stored (Apollo Server sends
+# "private, no-cache, must-revalidate"; no-store is stricter, and what every error answer of the
+# gateway carries, README "HTTP caching").
+_UNCACHEABLE = {"Cache-Control": "no-store"}
 
 
 class PersistedQueryError(GatewayError):

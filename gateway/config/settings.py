@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import importlib.util
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -229,6 +230,13 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_integration_claim: str = "kombo_integration_id"
     cors_origins: tuple[str, ...] = ()
+    cors_headers: tuple[str, ...] = ()
+    """``GATEWAY_CORS_HEADERS``: request headers allowed from those origins besides the gateway's
+    own and frontend tooling's (:mod:`gateway.http.cors`), lowercase."""
+    http_max_age: int | None = None
+    """``GATEWAY_HTTP_MAX_AGE``: seconds a browser may reuse a successful GET answer
+    (``Cache-Control: private, max-age=N``); ``None``: never stored
+    (:mod:`gateway.http.caching`)."""
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -335,6 +343,8 @@ class Settings:
 
         origins = variables.items("GATEWAY_CORS_ORIGINS")
         _check_cors_origins(origins)
+        cors_headers = _cors_headers(variables, origins)
+        http_max_age = _http_max_age(variables, auth)
 
         limits = _query_limits(variables)
         max_inflight_cost = variables.whole_number(
@@ -366,6 +376,8 @@ class Settings:
             jwt_issuer=get("GATEWAY_JWT_ISSUER"),
             jwt_integration_claim=get("GATEWAY_JWT_INTEGRATION_CLAIM") or "kombo_integration_id",
             cors_origins=origins,
+            cors_headers=cors_headers,
+            http_max_age=http_max_age,
             host=host,
             port=port,
             workers=workers,
@@ -497,6 +509,53 @@ def _check_cors_origins(origins: tuple[str, ...]) -> None:
                 "GATEWAY_CORS_ORIGINS entries must be origins like https://app.example.com "
                 f"(scheme, host, optional port; no path or trailing slash), got {origin!r}"
             )
+
+
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP field name (RFC 9110 §5.1: a token)."""
+MAX_HTTP_MAX_AGE = 86_400
+
+
+def _cors_headers(variables: Environment, origins: tuple[str, ...]) -> tuple[str, ...]:
+    """``GATEWAY_CORS_HEADERS``: header names, comma-separated, lowercased; only with origins."""
+    names = variables.items("GATEWAY_CORS_HEADERS")
+    if names and not origins:
+        raise SettingsError(
+            "GATEWAY_CORS_HEADERS applies to the origins of GATEWAY_CORS_ORIGINS, which is unset; "
+            "set both, or neither"
+        )
+    for name in names:
+        if name == "*":
+            raise SettingsError(
+                "GATEWAY_CORS_HEADERS: list the header names; '*' is not accepted (browsers "
+                "never let it cover Authorization)"
+            )
+        if not HEADER_NAME.fullmatch(name):
+            raise SettingsError(
+                "GATEWAY_CORS_HEADERS entries must be HTTP header names like x-client-version "
+                f"(letters, digits, '-'; comma-separated), got {name!r}"
+            )
+    return tuple(dict.fromkeys(name.lower() for name in names))
+
+
+def _http_max_age(variables: Environment, auth: str) -> int | None:
+    """``GATEWAY_HTTP_MAX_AGE``: 0 .. 86400 seconds, unset by default; not with ``jwt``, whose
+    answers are never stored (README "HTTP caching")."""
+    text = variables.text("GATEWAY_HTTP_MAX_AGE")
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) > MAX_HTTP_MAX_AGE:
+        raise SettingsError(
+            f"GATEWAY_HTTP_MAX_AGE must be a whole number of seconds from 0 to "
+            f"{MAX_HTTP_MAX_AGE}, got {text!r} (default unset: GET answers are not stored)"
+        )
+    max_age = int(text)
+    if auth == "jwt":
+        raise SettingsError(
+            "GATEWAY_HTTP_MAX_AGE does not apply with GATEWAY_AUTH=jwt: an answer to a request "
+            "bearing a token is never stored (Cache-Control: no-store); unset it"
+        )
+    return max_age
 
 
 def _query_limits(variables: Environment) -> QueryLimits:

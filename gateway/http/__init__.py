@@ -5,6 +5,9 @@ and the connection layer uvicorn runs it on.
 - :mod:`gateway.http.params`: a request's parameters, checked for type;
 - :mod:`gateway.http.negotiation`: `Accept` and `Content-Type`;
 - :mod:`gateway.http.responses`: status codes and serialization;
+- :mod:`gateway.http.caching`: `Cache-Control` and `Vary` of every answer;
+- :mod:`gateway.http.cors`: browsers' preflights and readable answers (`gateway.app` mounts it);
+- :mod:`gateway.http.vary`: `Vary`, each name once;
 - :mod:`gateway.http.server_protocol`: connections (bounded heads, read timeouts, a cap).
 """
 

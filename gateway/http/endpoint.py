@@ -9,9 +9,11 @@ audited by npm's `graphql-http`; README "Routes"), in order:
   400, 405, 413, 415 otherwise, and bodies read at once bounded per process (503);
 - who is calling (the context getter; README "Security");
 - persisted queries (`gateway.persisted`): after authentication, a `DocumentPolicy` turns a
-  request's hash (`extensions.persistedQuery`) or full query into the document to run, or
+  request's hash (`extensions.persistedQuery` or `documentId`) or full query into the document
+  to run, or
   answers it itself (`PersistedQueryNotFound`, trusted-documents refusals);
-- the answer (:mod:`gateway.http.responses`): its status code and its serialized errors.
+- the answer (:mod:`gateway.http.responses`): its status code and its serialized errors;
+- its cacheability (:mod:`gateway.http.caching`): `Cache-Control` and `Vary`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from gateway.errors import (
     PersistedQueryError,
     UpstreamUnavailable,
 )
+from gateway.http.caching import HttpCaching
 from gateway.http.negotiation import (
     GET_OFFERS,
     GRAPHQL,
@@ -50,6 +53,7 @@ from gateway.http.params import GraphQLParams, Rejection, too_large
 from gateway.http.responses import error_response, request_error_response, result_response
 from gateway.observability.telemetry import RequestTelemetry, not_a_graphql_request
 from gateway.persisted import DocumentPolicy
+from gateway.persisted.protocol import with_document_id
 
 __all__ = ["BUFFERED_BODIES", "GraphQLEndpoint"]
 
@@ -72,7 +76,8 @@ class GraphQLEndpoint:
     `persisted`, when given, decides the document of each request (persisted queries); without
     it, `extensions.persistedQuery` is ignored and every request must carry its `query`.
     `telemetry` observes each request (metrics, its log line, its span;
-    `gateway.observability.telemetry`).
+    `gateway.observability.telemetry`). `caching` says what `Cache-Control` and `Vary` every
+    answer carries (`gateway.http.caching`; by default: never stored).
     """
 
     def __init__(
@@ -83,8 +88,10 @@ class GraphQLEndpoint:
         max_body_bytes: int = 1_048_576,
         persisted: DocumentPolicy | None = None,
         telemetry: RequestTelemetry | None = None,
+        caching: HttpCaching | None = None,
     ) -> None:
         self._telemetry = telemetry or RequestTelemetry()
+        self._caching = caching or HttpCaching()
         self._schema = schema
         self._context_getter = context_getter
         self._graphiql = graphiql
@@ -120,7 +127,13 @@ class GraphQLEndpoint:
                 response_sent()
 
     async def handle(self, request: Request) -> Response:
-        """Answer one HTTP request; never raises for anything a client can send."""
+        """Answer one HTTP request; never raises for anything a client can send. Every answer
+        says whether it may be cached, and on which request headers it depends."""
+        response = await self._answer(request)
+        self._caching.stamp(request, response)
+        return response
+
+    async def _answer(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
             return error_response(
                 JSON, 405, "GraphQL is served over GET and POST only.", {"Allow": "GET, POST"}
@@ -134,9 +147,7 @@ class GraphQLEndpoint:
             )
         if media_type == HTML and self._graphiql is not None:
             not_a_graphql_request()
-            page = self._graphiql(request)
-            page.headers.add_vary_header("Accept")
-            return page
+            return self._graphiql(request)
 
         try:
             params = await self._read_params(request)
@@ -168,9 +179,10 @@ class GraphQLEndpoint:
 
         if self._persisted is not None:
             try:
-                query = await self._persisted.resolve(
-                    params.query if params.has_query else None, params.extensions
-                )
+                query_sent = params.query if params.has_query else None
+                extensions = with_document_id(params.extensions, params.document_id, query_sent)
+                params = replace(params, extensions=extensions)
+                query = await self._persisted.resolve(query_sent, extensions)
             except PersistedQueryError as error:
                 return error_response(
                     media_type,

@@ -13,6 +13,9 @@ from typing import Any
 
 import orjson
 
+from gateway.errors import InvalidPersistedQuery
+from gateway.persisted.protocol import document_id_hash
+
 __all__ = ["GraphQLParams", "Rejection", "too_large"]
 
 
@@ -21,8 +24,9 @@ class GraphQLParams:
     """The parameters of one GraphQL-over-HTTP request, checked for type.
 
     `has_query` is False for a persisted-query request that sent only the document's hash
-    (`extensions.persistedQuery`); `query` is then empty until the endpoint's `DocumentPolicy`
-    fills it in.
+    (`extensions.persistedQuery`, or `documentId`); `query` is then empty until the endpoint's
+    `DocumentPolicy` fills it in. `document_id` is the SHA-256 a `documentId` names (lowercase
+    hex, without its `sha256:` prefix).
     """
 
     query: str
@@ -30,6 +34,7 @@ class GraphQLParams:
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
     has_query: bool = True
+    document_id: str | None = None
 
     @classmethod
     def from_json(cls, payload: object) -> GraphQLParams:
@@ -38,7 +43,8 @@ class GraphQLParams:
             raise Rejection(400, "The request body must be a JSON object.")
         query = payload.get("query")
         extensions = _optional_map(payload.get("extensions"), "extensions")
-        if query is None and not _names_persisted_query(extensions):
+        document_id = _document_id(payload.get("documentId"))
+        if query is None and document_id is None and not _names_persisted_query(extensions):
             raise Rejection(400, 'The request has no "query".')
         if query is not None and not isinstance(query, str):
             raise Rejection(400, '"query" must be a string.')
@@ -52,6 +58,7 @@ class GraphQLParams:
             operation_name=operation_name or None,
             extensions=extensions,
             has_query=query is not None,
+            document_id=document_id,
         )
 
     @classmethod
@@ -59,7 +66,8 @@ class GraphQLParams:
         """From GET query parameters, where `variables` and `extensions` are JSON strings."""
         query = query_params.get("query")
         extensions = _optional_map(_json_parameter(query_params, "extensions"), "extensions")
-        if query is None and not _names_persisted_query(extensions):
+        document_id = _document_id(query_params.get("documentId"))
+        if query is None and document_id is None and not _names_persisted_query(extensions):
             raise Rejection(400, 'The request has no "query" parameter.')
         return cls(
             query=query or "",
@@ -67,6 +75,7 @@ class GraphQLParams:
             operation_name=query_params.get("operationName") or None,
             extensions=extensions,
             has_query=query is not None,
+            document_id=document_id,
         )
 
 
@@ -102,6 +111,16 @@ def _optional_map(value: object, name: str) -> dict[str, Any] | None:
 def _names_persisted_query(extensions: Mapping[str, Any] | None) -> bool:
     # A request may omit its `query` when it names a persisted one by hash (APQ).
     return extensions is not None and extensions.get("persistedQuery") is not None
+
+
+def _document_id(value: object) -> str | None:
+    # GraphQL-over-HTTP persisted documents: `documentId` names the document by its hash.
+    if value is None:
+        return None
+    try:
+        return document_id_hash(value)
+    except InvalidPersistedQuery as error:
+        raise Rejection(400, error.message) from None
 
 
 def _json_parameter(query_params: Mapping[str, str], name: str) -> object:

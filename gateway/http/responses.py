@@ -27,6 +27,7 @@ from gateway.schema.error_handling import translate_error
 
 __all__ = [
     "MAX_MESSAGE_CHARS",
+    "GraphQLResponse",
     "cap_message",
     "encode_json",
     "error_body",
@@ -43,6 +44,13 @@ scalar's refused value), so one 1 MiB key made a 1 MiB message. Every message th
 graphql-core writes on purpose is shorter: graphql-core cuts printed values at 240 characters
 and field-conflict details at 1,000 (its `MAX_CONFLICT_DETAIL_LENGTH`, the same figure); the
 gateway's longest are under 300."""
+
+
+class GraphQLResponse(Response):
+    """A GraphQL answer, JSON; `complete` when it is a 200 holding `data` and no error: the only
+    kind a cache may keep (:mod:`gateway.http.caching`)."""
+
+    complete: bool = False
 
 
 def result_response(result: ExecutionResult, media_type: str, request_id: str | None) -> Response:
@@ -157,7 +165,7 @@ def _json_response(
     content = encode_json(body)
     if "errors" in body:
         note_errors(body["errors"])
-    return Response(
+    response = GraphQLResponse(
         content,
         status_code=status,
         headers={
@@ -166,3 +174,5 @@ def _json_response(
             **(headers or {}),
         },
     )
+    response.complete = status == 200 and "errors" not in body and "data" in body
+    return response

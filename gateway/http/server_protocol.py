@@ -389,6 +389,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         content.extend(
             [
                 b"content-type: text/plain; charset=utf-8\r\n",
+                b"cache-control: no-store\r\n",  # an error answer (README "HTTP caching")
                 b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
                 b"connection: close\r\n",
                 b"\r\n",

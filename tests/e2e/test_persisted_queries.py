@@ -30,7 +30,7 @@ from tests.support.truth import gid, visible
 APQ_DIR = Path(__file__).parent / "apq"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
-UNCACHEABLE = "private, no-cache, must-revalidate"
+UNCACHEABLE = "no-store"
 
 LISTED = "query Listed($first: Int!) { interviews(first: $first) { nodes { id title } } }"
 LISTED_INTROSPECTION = "query Types { __schema { queryType { name } } }"

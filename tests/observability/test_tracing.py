@@ -331,3 +331,39 @@ def test_a_gateway_process_exports_its_spans_over_otlp(sandbox_url: str, server_
 def test_a_wrong_tracing_setting_stops_the_start(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+async def test_a_browsers_traceparent_continues_its_trace_through_cors(
+    exporter: InMemorySpanExporter,
+) -> None:
+    """What OpenTelemetry's browser fetch instrumentation sends from an allowed origin: the
+    preflight accepts `traceparent`, and the request's server span continues the browser's trace
+    under the browser's span."""
+    origin = "https://app.example.com"
+    settings = Settings.from_env({"GATEWAY_CORS_ORIGINS": origin})  # the embedded sandbox
+    app = create_app(settings, tracing=Tracing.to(exporter))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+            preflight = await http.options(
+                "/graphql",
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "content-type,traceparent,tracestate",
+                },
+            )
+            assert preflight.status_code == 200, preflight.text
+            response = await http.post(
+                "/graphql",
+                json={"query": "query FromTheBrowser { interviews(first: 1) { nodes { id } } }"},
+                headers={"Origin": origin, "traceparent": TRACEPARENT, "tracestate": "vendor=1"},
+            )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == origin
+    [operation] = named(exporter.get_finished_spans(), "query FromTheBrowser")
+    assert operation.kind is SpanKind.SERVER
+    context = operation.get_span_context()
+    assert context is not None
+    assert f"{context.trace_id:032x}" == TRACE_ID
+    assert parent_of(operation) == int(CALLER_SPAN, 16)

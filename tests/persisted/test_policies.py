@@ -45,7 +45,7 @@ def test_apq_unknown_hash_is_not_found_with_apollos_message_and_status_200() -> 
         200,
     )
     assert error.extensions() == {"code": "PERSISTED_QUERY_NOT_FOUND"}
-    assert error.headers == {"Cache-Control": "private, no-cache, must-revalidate"}
+    assert error.headers == {"Cache-Control": "no-store"}
 
 
 def apq_schema(policy: AutomaticPersistedQueries, limits: QueryLimits | None = None) -> Any:

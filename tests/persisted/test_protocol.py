@@ -7,6 +7,7 @@ import pytest
 
 from gateway.errors import InvalidPersistedQuery
 from gateway.persisted import requested_hash, sha256_hex
+from gateway.persisted.protocol import document_id_hash, with_document_id
 from tests.support.persisted_documents import TYPENAME, TYPENAME_HASH, persisted
 
 
@@ -44,3 +45,33 @@ def test_hash_must_be_64_hex_digits(sha256_hash: object) -> None:
 def test_extension_must_be_an_object() -> None:
     with pytest.raises(InvalidPersistedQuery, match="must be a JSON object"):
         requested_hash({"persistedQuery": "yes"})
+
+
+def test_requested_hash_takes_a_sha256_prefix() -> None:
+    # GraphQL Code Generator's client preset: `__meta__.hash` is "sha256:<hex>".
+    assert requested_hash(persisted(f"sha256:{TYPENAME_HASH}")) == TYPENAME_HASH
+    assert requested_hash(persisted(f"SHA256:{TYPENAME_HASH.upper()}")) == TYPENAME_HASH
+    for wrong in (f"sha1:{TYPENAME_HASH}", f"sha256:sha256:{TYPENAME_HASH}", "sha256:"):
+        with pytest.raises(InvalidPersistedQuery):
+            requested_hash(persisted(wrong))
+
+
+def test_document_id_is_sha256_prefixed_hex() -> None:
+    assert document_id_hash(f"sha256:{TYPENAME_HASH}") == TYPENAME_HASH
+    assert document_id_hash(f"sha256:{TYPENAME_HASH.upper()}") == TYPENAME_HASH
+    for wrong in (TYPENAME_HASH, f"x-{TYPENAME_HASH}", "sha256:abc", None, 1, ["sha256:"]):
+        with pytest.raises(InvalidPersistedQuery, match='"documentId"'):
+            document_id_hash(wrong)
+
+
+def test_a_document_id_becomes_the_apollo_extension_when_it_agrees() -> None:
+    assert with_document_id(None, None, TYPENAME) is None
+    assert with_document_id({"a": 1}, None, None) == {"a": 1}
+    folded = with_document_id({"a": 1}, TYPENAME_HASH, TYPENAME)
+    assert folded == {"a": 1, **persisted(TYPENAME_HASH)}
+    assert requested_hash(folded) == TYPENAME_HASH
+    assert with_document_id(persisted(f"sha256:{TYPENAME_HASH}"), TYPENAME_HASH, None)
+    with pytest.raises(InvalidPersistedQuery, match="query"):
+        with_document_id(None, TYPENAME_HASH, "{ other }")
+    with pytest.raises(InvalidPersistedQuery, match="different documents"):
+        with_document_id(persisted("0" * 64), TYPENAME_HASH, None)

@@ -1,9 +1,9 @@
-"""The DateTime scalar: ISO-8601 with an offset out, and only that accepted in."""
+"""The DateTime scalar: UTC with milliseconds out (toISOString's form), any offset accepted in."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,9 @@ import strawberry
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from gateway.schema import scalars
 from gateway.schema.scalars import DateTimeScalar, parse_datetime_input, serialize_datetime
+from tests.support.truth import answered_datetime
 
 PLUS_TWO = timezone(timedelta(hours=2))
 
@@ -25,47 +27,129 @@ fixed_offsets = st.builds(
 aware_datetimes = st.datetimes(timezones=st.just(UTC) | fixed_offsets | st.timezones())
 
 
-def test_serialize_keeps_milliseconds() -> None:
+JS_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+"""``Date.prototype.toISOString()`` for years 0-9999."""
+
+
+def truncated_to_ms(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def test_serialize_keeps_milliseconds_in_utc_with_z() -> None:
     value = datetime(2022, 8, 7, 14, 1, 29, 196000, tzinfo=UTC)
-    assert serialize_datetime(value) == "2022-08-07T14:01:29.196+00:00"
+    assert serialize_datetime(value) == "2022-08-07T14:01:29.196Z"
 
 
-def test_serialize_prints_whole_seconds_without_a_fraction() -> None:
+def test_serialize_pads_whole_seconds_to_three_fraction_digits() -> None:
     assert serialize_datetime(datetime(2023, 6, 26, 14, 30, tzinfo=UTC)) == (
-        "2023-06-26T14:30:00+00:00"
+        "2023-06-26T14:30:00.000Z"
     )
 
 
-def test_serialize_keeps_the_offset_and_microseconds() -> None:
+def test_serialize_moves_an_offset_to_utc_and_truncates_microseconds() -> None:
     assert serialize_datetime(datetime(2023, 6, 26, 16, 30, 0, 120000, tzinfo=PLUS_TWO)) == (
-        "2023-06-26T16:30:00.120+02:00"
+        "2023-06-26T14:30:00.120Z"
     )
-    assert serialize_datetime(datetime(2023, 6, 26, 16, 30, 0, 123456, tzinfo=PLUS_TWO)) == (
-        "2023-06-26T16:30:00.123456+02:00"
+    # Truncated, never rounded (as toISOString and the upstream ``updated_after`` filter).
+    assert serialize_datetime(datetime(2023, 6, 26, 16, 30, 0, 123999, tzinfo=PLUS_TWO)) == (
+        "2023-06-26T14:30:00.123Z"
     )
+    assert serialize_datetime(datetime(2023, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)) == (
+        "2023-12-31T23:59:59.999Z"
+    )
+
+
+def test_serialize_crosses_a_day_and_a_year_when_moving_to_utc() -> None:
+    minus_five = timezone(timedelta(hours=-5))
+    assert serialize_datetime(datetime(2023, 12, 31, 20, 0, tzinfo=minus_five)) == (
+        "2024-01-01T01:00:00.000Z"
+    )
+
+
+def test_serialize_zero_pads_years_before_1000() -> None:
+    assert serialize_datetime(datetime(999, 1, 2, 3, 4, 5, 6000, tzinfo=UTC)) == (
+        "0999-01-02T03:04:05.006Z"
+    )
+    assert serialize_datetime(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00.000Z"
+
+
+def test_serialize_writes_javascripts_year_0_and_year_10000_at_the_edges() -> None:
+    """Python's datetimes stop at years 1 and 9999; toISOString writes year 0 in four digits and
+    year 10000 as ``+010000`` (tests/e2e/test_codegen.py has node agree)."""
+    assert serialize_datetime(datetime(1, 1, 1, 1, 0, tzinfo=PLUS_TWO)) == (
+        "0000-12-31T23:00:00.000Z"
+    )
+    assert serialize_datetime(
+        datetime(9999, 12, 31, 23, 0, 0, 999999, tzinfo=timezone(timedelta(hours=-5)))
+    ) == ("+010000-01-01T04:00:00.999Z")
+
+
+def test_serialize_reads_a_naive_datetime_as_utc() -> None:
+    assert serialize_datetime(datetime(2023, 6, 26, 14, 30)) == "2023-06-26T14:30:00.000Z"
+
+
+def test_serialize_tells_apart_the_two_instants_of_a_repeated_local_hour() -> None:
+    adak = ZoneInfo("America/Adak")
+    first = datetime(1999, 10, 31, 1, 0, tzinfo=adak)
+    second = datetime(1999, 10, 31, 1, 0, fold=1, tzinfo=adak)
+    assert first == second  # Python's wall-clock equality: no cache may key on it
+    assert serialize_datetime(first) == "1999-10-31T10:00:00.000Z"
+    assert serialize_datetime(second) == "1999-10-31T11:00:00.000Z"
+    assert serialize_datetime(first) == "1999-10-31T10:00:00.000Z"
+
+
+def test_serialize_answers_equal_instants_alike_through_the_cache() -> None:
+    utc = datetime(2023, 6, 26, 14, 30, 0, 5000, tzinfo=UTC)
+    assert serialize_datetime(utc) == "2023-06-26T14:30:00.005Z"
+    assert serialize_datetime(utc.astimezone(PLUS_TWO)) == "2023-06-26T14:30:00.005Z"
+
+
+def test_serialize_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scalars, "FORMATTED_CACHE_SIZE", 8)
+    start = datetime(2023, 6, 26, tzinfo=UTC)
+    for minute in range(50):
+        value = start + timedelta(minutes=minute)
+        assert serialize_datetime(value) == f"2023-06-26T00:{minute:02d}:00.000Z"
+        assert len(scalars._formatted) <= 8
+
+
+@pytest.mark.parametrize("value", ["2023-06-26T14:30:00Z", 1687789800, date(2023, 6, 26)])
+def test_serialize_refuses_what_is_no_datetime(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"DateTime cannot represent a non datetime value"):
+        serialize_datetime(value)
 
 
 @given(value=aware_datetimes)
 @example(value=datetime(1999, 10, 31, 1, 0, tzinfo=ZoneInfo("America/Adak")))
 @example(value=datetime(1999, 10, 31, 1, 0, fold=1, tzinfo=ZoneInfo("America/Adak")))
-def test_serialize_is_iso_8601_with_offset_and_round_trips(value: datetime) -> None:
+@example(value=datetime(1, 1, 1, 12, 0, tzinfo=UTC))
+@example(value=datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+def test_serialize_is_javascripts_iso_string_and_round_trips_to_the_millisecond(
+    value: datetime,
+) -> None:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # year 0 or 10000 in UTC: the test above
+        return
     text = serialize_datetime(value)
-    match = re.fullmatch(
-        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.(\d{3}|\d{6}))?[+-]\d{2}:\d{2}(?::\d{2})?", text
-    )
-    assert match, text
-    fraction = match.group(1)
-    if value.microsecond == 0:
-        assert fraction is None
-    elif value.microsecond % 1000 == 0:
-        assert fraction is not None and len(fraction) == 3
-    else:
-        assert fraction is not None and len(fraction) == 6
+    assert JS_ISO.fullmatch(text), text
+    assert text == answered_datetime(value)
     parsed = parse_datetime_input(text)
-    # The same instant and offset (compared in UTC: Python never calls an ambiguous local time of
-    # a zone equal to a datetime with another tzinfo).
-    assert parsed.astimezone(UTC) == value.astimezone(UTC)
-    assert parsed.utcoffset() == value.utcoffset()
+    assert parsed == truncated_to_ms(utc)
+    assert parsed.utcoffset() == timedelta(0)
+    # Idempotent: an answer fed back as input answers itself (what `new Date(s).toISOString()`
+    # does in JavaScript).
+    assert serialize_datetime(parsed) == text
+
+
+@given(first=aware_datetimes, second=aware_datetimes)
+def test_serialize_orders_as_the_instants_do(first: datetime, second: datetime) -> None:
+    """The answers sort as strings in the order of their instants (to the millisecond)."""
+    try:
+        a, b = truncated_to_ms(first.astimezone(UTC)), truncated_to_ms(second.astimezone(UTC))
+    except OverflowError:
+        return
+    assert (serialize_datetime(first) < serialize_datetime(second)) == (a < b)
 
 
 @pytest.mark.parametrize(
@@ -141,19 +225,25 @@ class _Query:
 SCHEMA = strawberry.Schema(query=_Query, scalar_overrides={datetime: DateTimeScalar})
 
 
-def test_schema_serializes_with_milliseconds_and_offset() -> None:
+def test_schema_serializes_in_utc_with_milliseconds() -> None:
     result = SCHEMA.execute_sync("{ at }")
     assert result.errors is None
-    assert result.data == {"at": "2022-08-07T14:01:29.196+00:00"}
+    assert result.data == {"at": "2022-08-07T14:01:29.196Z"}
 
 
-def test_schema_echoes_an_offset_datetime() -> None:
+def test_schema_echoes_an_offset_datetime_in_utc() -> None:
     result = SCHEMA.execute_sync(
         "query($v: DateTime!) { echo(value: $v) }",
         variable_values={"v": "2023-06-26T16:30:00+02:00"},
     )
     assert result.errors is None
-    assert result.data == {"echo": "2023-06-26T16:30:00+02:00"}
+    assert result.data == {"echo": "2023-06-26T14:30:00.000Z"}
+
+
+def test_schema_echoes_a_literal_with_sub_millisecond_digits_truncated() -> None:
+    result = SCHEMA.execute_sync('{ echo(value: "2023-06-26T14:30:00.1239-01:00") }')
+    assert result.errors is None
+    assert result.data == {"echo": "2023-06-26T15:30:00.123Z"}
 
 
 @pytest.mark.parametrize(
@@ -178,3 +268,18 @@ def test_schema_refuses_bad_literals_with_the_scalars_message(literal: str, mess
     assert result.data is None
     assert result.errors
     assert message in result.errors[0].message
+
+
+# --- the gateway's schema as codegen reads it -------------------------------------------------
+
+
+def test_gateway_schema_specifies_datetime_by_rfc_3339_and_json_by_ecma_404() -> None:
+    from gateway.schema import build_schema
+
+    sdl = build_schema().as_str()
+    assert 'scalar DateTime @specifiedBy(url: "https://datatracker.ietf.org/doc/html/rfc3339")' in (
+        sdl
+    )
+    assert re.search(
+        r'scalar JSON @specifiedBy\(url: "https://ecma-international\.org/[^"]*ECMA-404', sdl
+    )

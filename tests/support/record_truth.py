@@ -4,12 +4,11 @@ upstream value, and selections of a model's leaf fields."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from gateway.kombo.catalog import CATALOG, EnumShape, Field, ListShape, Model, Scalar, camel
 from gateway.sandbox import MODELS_NOT_AVAILABLE, records_for
-from gateway.schema.scalars import serialize_datetime
+from tests.support.truth import answered_datetime
 
 __all__ = [
     "available_models",
@@ -64,14 +63,14 @@ def leaf_selection(model: Model) -> str:
 
 
 def graphql_value(shape: Any, value: Any) -> Any:
-    """An upstream leaf value as the graph serializes it (date-times as the DateTime scalar
-    prints them; an enum value outside its enum is null)."""
+    """An upstream leaf value as the graph must answer it (date-times in UTC with milliseconds,
+    as CONTRACT 1.1 says; an enum value outside its enum is null)."""
     if value is None:
         return None
     if isinstance(shape, ListShape):
         return [graphql_value(shape.item, v) for v in value]
     if isinstance(shape, Scalar) and shape.kind == "DateTime":
-        return serialize_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return answered_datetime(value)
     if isinstance(shape, EnumShape) and value not in shape.values:
         return None
     return value
