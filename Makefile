@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps lint schema clean bench wrk redis
+.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps frontend-deps lint schema clean bench wrk redis
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -106,12 +106,25 @@ $(STAMPS)/codegen-npm: $(CODEGEN_E2E)/package-lock.json $(CODEGEN_E2E)/package.j
 	cd $(CODEGEN_E2E) && npm ci --no-audit --no-fund
 	touch $@
 
+# Apollo Client 4 and 3, urql + Graphcache, Relay's runtime, GraphQL Code Generator and esbuild,
+# used by tests/browser/test_frontend_apps.py to bundle the README's frontend snippets.
+frontend-deps:
+	@test -d $(FRONTEND_E2E)/node_modules/esbuild || rm -f $(STAMPS)/frontend-npm
+	@$(MAKE) --no-print-directory $(STAMPS)/frontend-npm
+
+FRONTEND_E2E := tests/browser/frontend
+
+# `npm ci` again only when the lock file (or package.json, which it must match) changes.
+$(STAMPS)/frontend-npm: $(FRONTEND_E2E)/package-lock.json $(FRONTEND_E2E)/package.json | $(STAMPS)
+	cd $(FRONTEND_E2E) && npm ci --no-audit --no-fund
+	touch $@
+
 run: install
 	$(PY) -m gateway serve
 
 # The suite on both cores (pytest-xdist; each worker starts its own servers), then the tests
 # marked serial alone: they measure CPU time, memory or timing, which a busy neighbour would skew.
-test: install chromium audit-deps apq-deps clients-deps codegen-deps wrk redis
+test: install chromium audit-deps apq-deps clients-deps codegen-deps frontend-deps wrk redis
 	$(PY) -m pytest -n 2 -m "not serial"
 	$(PY) -m pytest -m serial
 
@@ -129,4 +142,4 @@ schema: $(STAMPS)/venv
 	$(PY) -m gateway schema > schema.graphql
 
 clean:
-	rm -rf $(VENV) $(STAMPS) gateway/graphiql/static gateway/graphiql/node_modules
+	rm -rf $(VENV) $(STAMPS) gateway/graphiql/static gateway/graphiql/node_modules $(FRONTEND_E2E)/build
