@@ -47,6 +47,7 @@ from playwright.sync_api import Browser, Page, Request, Response
 
 from gateway.sandbox.data import records_for
 from tests.support.offline_browser import LOCAL_HOSTS
+from tests.support.otlp_collector import Collector, otlp_collector
 from tests.support.servers import DEFAULT_INTEGRATION, free_port, serve_gateway
 
 FRONTEND = Path(__file__).parent / "frontend"
@@ -123,6 +124,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 class Gateway:
     url: str
     log: Path
+    collector: Collector | None = None
+    """Where the gateway exports its spans over OTLP (the open gateway traces)."""
 
     def log_lines(self, request_id: str) -> list[str]:
         return [line for line in self.log.read_text().splitlines() if request_id in line]
@@ -131,8 +134,17 @@ class Gateway:
 @pytest.fixture(scope="module")
 def open_gateway(sandbox_url: str, server_logs: Path, app_origin: str) -> Iterator[Gateway]:
     log = server_logs / "gateway-frontend-open.log"
-    with serve_gateway(sandbox_url, log, GATEWAY_CORS_ORIGINS=app_origin) as url:
-        yield Gateway(url, log)
+    with (
+        otlp_collector() as (collector_url, collector),
+        serve_gateway(
+            sandbox_url,
+            log,
+            GATEWAY_CORS_ORIGINS=app_origin,
+            OTEL_EXPORTER_OTLP_ENDPOINT=collector_url,
+            OTEL_BSP_SCHEDULE_DELAY="100",  # milliseconds (the default is 5 s)
+        ) as url,
+    ):
+        yield Gateway(url, log, collector)
 
 
 @pytest.fixture(scope="module")
@@ -420,3 +432,32 @@ def test_every_readme_snippet_is_built_and_codegen_wrote_a_trusted_manifest(
     manifest = json.loads((app_build / "src" / "gql" / "persisted-documents.json").read_text())
     assert manifest and all(re.fullmatch(r"sha256:[0-9a-f]{64}", key) for key in manifest)
     assert any(document.startswith("query JobsPage(") for document in manifest.values())
+
+
+@pytest.mark.browser
+def test_the_browsers_traceparent_continues_its_trace_in_the_gateway(
+    open_app_page: AppPage,
+) -> None:
+    """What OpenTelemetry's web fetch instrumentation sends, from another origin through CORS:
+    the gateway's server span of each request is in the browser's trace, its parent the span
+    id the browser put in that request's ``traceparent`` (exported over OTLP to a collector)."""
+    app = open_app_page
+    app.call("frontend.apolloNode", expected_job_ids()[0])
+    assert_went_through(app, "JobNode")
+    browser_spans = {
+        request.all_headers()["traceparent"].split("-")[2] for request, _ in app.graphql_exchanges()
+    }
+    collector = app.gateway.collector
+    assert collector is not None
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        continued = {
+            span.parent_span_id.hex()
+            for _, span in collector.spans()
+            if span.trace_id.hex() == TRACE_ID and span.parent_span_id.hex() in browser_spans
+        }
+        if continued == browser_spans:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the gateway's spans did not continue the browser's: {collector.paths}")

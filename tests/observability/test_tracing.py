@@ -8,20 +8,15 @@ test runs it as its own process exporting over OTLP/HTTP to a collector on loopb
 
 from __future__ import annotations
 
-import gzip
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -31,6 +26,7 @@ from gateway.config import Settings, SettingsError
 from gateway.observability.tracing import NO_TRACING, Tracing
 from tests.support.clients import Gateway, Sandbox
 from tests.support.observability import RATE_LIMITED
+from tests.support.otlp_collector import otlp_collector
 from tests.support.secret_scanning import API_KEY
 from tests.support.servers import DEFAULT_INTEGRATION, ROOT, serve_gateway
 
@@ -229,65 +225,6 @@ def test_an_endpoint_turns_tracing_on() -> None:
         ).tracing
         is None
     )
-
-
-class Collector:
-    """An OTLP/HTTP collector on loopback: every ``POST /v1/traces`` body, decoded."""
-
-    def __init__(self) -> None:
-        self.exports: list[ExportTraceServiceRequest] = []
-        self.paths: list[str] = []
-        self._lock = threading.Lock()
-
-    def record(self, path: str, body: bytes) -> None:
-        with self._lock:
-            self.paths.append(path)
-            if path == "/v1/traces":
-                self.exports.append(ExportTraceServiceRequest.FromString(body))
-
-    def spans(self) -> list[tuple[str, Any]]:
-        """Every span received so far, with the ``service.name`` of its resource."""
-        with self._lock:
-            exports = list(self.exports)
-        found = []
-        for export in exports:
-            for resource_spans in export.resource_spans:
-                attributes = {
-                    a.key: a.value.string_value for a in resource_spans.resource.attributes
-                }
-                for scope_spans in resource_spans.scope_spans:
-                    found += [(attributes.get("service.name"), s) for s in scope_spans.spans]
-        return found
-
-
-@contextmanager
-def otlp_collector() -> Iterator[tuple[str, Collector]]:
-    """A collector listening on a free loopback port, in a thread: its base URL and records."""
-    collector = Collector()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if self.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            collector.record(self.path, body)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-protobuf")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, name="otlp-collector", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", collector
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def test_a_gateway_process_exports_its_spans_over_otlp(sandbox_url: str, server_logs: Path) -> None:
