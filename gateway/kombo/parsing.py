@@ -302,12 +302,16 @@ def record_parser(model: Model) -> Callable[[Any], Record]:
 _parsers: dict[str, Callable[[Any], Record]] = {}
 
 
-def parse_record(model: Model, raw: Any) -> Record:
-    """One element of ``data.results`` of ``model``'s endpoint."""
+def _parser(model: Model) -> Callable[[Any], Record]:
     parser = _parsers.get(model.name)
     if parser is None:
         parser = _parsers[model.name] = record_parser(model)
-    return parser(raw)
+    return parser
+
+
+def parse_record(model: Model, raw: Any) -> Record:
+    """One element of ``data.results`` of ``model``'s endpoint."""
+    return _parser(model)(raw)
 
 
 def parse_page(model: Model, body: Any) -> Page:
@@ -330,7 +334,5 @@ def parse_page(model: Model, body: Any) -> Page:
             f"body.data.next: a cursor of {len(next_cursor)} characters, more than the "
             f"{MAX_UPSTREAM_CURSOR_CHARS} taken"
         )
-    parser = _parsers.get(model.name)
-    if parser is None:
-        parser = _parsers[model.name] = record_parser(model)
+    parser = _parser(model)
     return Page(model.path, tuple(parser(r) for r in results), next_cursor)

@@ -53,14 +53,16 @@ __all__ = [
 ]
 
 
-CONNECTION_FIELDS: frozenset[tuple[str, str]] = frozenset(
-    {("Query", m.plural) for m in CATALOG}
-    | {
-        (p.model, m.plural)
-        for m in CATALOG
-        for p in m.params
-        if p.name in NESTED_CONNECTION_PARAMS and p.model is not None
-    }
+NESTED_CONNECTIONS: frozenset[tuple[str, str]] = frozenset(
+    (p.model, m.plural)
+    for m in CATALOG
+    for p in m.params
+    if p.name in NESTED_CONNECTION_PARAMS and p.model is not None
+)
+"""(parent type, field) of the nested connections: ``("Job", "interviews")``…"""
+
+CONNECTION_FIELDS: frozenset[tuple[str, str]] = (
+    frozenset(("Query", m.plural) for m in CATALOG) | NESTED_CONNECTIONS
 )
 """Fields that fetch one upstream page of ``first`` records each time they resolve."""
 
@@ -83,12 +85,6 @@ def _inline_records() -> dict[tuple[str, str], tuple[str, frozenset[str]]]:
     without a call wherever that field is met (the fewest inlined, over every path: an
     application's candidate under an interview has 5 fields, at ``/ats/applications`` 10)."""
     inline: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
-    nested = {
-        (p.model, m.plural)
-        for m in CATALOG
-        for p in m.params
-        if p.name in NESTED_CONNECTION_PARAMS and p.model is not None
-    }
 
     def visit(owner: str, shape: ObjectShape) -> None:
         for f in shape.fields:
@@ -98,7 +94,7 @@ def _inline_records() -> dict[tuple[str, str], tuple[str, frozenset[str]]]:
             target = CATALOG[inner.model]
             free = {camel(n) for n in inner.field_names} | {"id", "komboId", "__typename"}
             free |= {camel(g.name) for g in target.shape.fields if g.inline_only}
-            free |= {field for parent, field in nested if parent == inner.model}
+            free |= {field for parent, field in NESTED_CONNECTIONS if parent == inner.model}
             key = (owner, camel(f.name))
             if key in inline:
                 free &= inline[key][1]
