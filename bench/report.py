@@ -221,6 +221,28 @@ class Report:
                     ratio_rows,
                 ),
             ]
+        mesh_rows = []
+        for key, title in self.scenario_titles.items():
+            gateway, mesh = self.get(key, "gateway"), self.get(key, "mesh")
+            if gateway and mesh:
+                mesh_rows.append(
+                    [f"({key}) {title}"]
+                    + [
+                        _x(_ratio(getattr(gateway, attr), getattr(mesh, attr)))
+                        for attr in ("throughput", "p99_ms", "cpu_ms_per_request", "rss_sum_mib")
+                    ]
+                )
+        if mesh_rows:
+            lines += [
+                "",
+                f"Gateway ({s['workers']} worker(s)) ÷ GraphQL Mesh (one worker per core), "
+                "same run (issue 12):",
+                "",
+                markdown_table(
+                    ["scenario", "req/s ÷ Mesh", "p99 ÷ Mesh", "CPU/req ÷ Mesh", "RSS sum ÷ Mesh"],
+                    mesh_rows,
+                ),
+            ]
         goals = self.goals()
         if goals:
             lines += [

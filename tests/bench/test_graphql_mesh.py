@@ -25,6 +25,7 @@ from bench.graphql_mesh import (
     write_mesh_project,
 )
 from bench.harness import BenchConfig, _wants_mesh
+from bench.report import Measurement, Report
 from bench.scenarios import SCENARIOS
 
 
@@ -149,3 +150,25 @@ def test_without_mesh_installed_the_run_goes_on_without_it(
     assert not _wants_mesh(BenchConfig(scenarios=("c",), targets=("rest", "mesh")))
     assert "serves none of these scenarios" in capsys.readouterr().err
     assert not _wants_mesh(BenchConfig(targets=("rest", "gateway")))
+
+
+def test_the_report_divides_the_gateway_by_mesh() -> None:
+    def measured(target: str, throughput: float, rss_sum: float) -> Measurement:
+        return Measurement(
+            scenario="a", target=target, requests=100, seconds=1.0, throughput=throughput,
+            p50_ms=5.0, p90_ms=6.0, p99_ms=9.0, cpu_ms_per_request=2.0, peak_rss_mib=60.0,
+            upstream_per_request=1.0, upstream_per_request_under_load=1.0, variants=16,
+            probe_requests=1, probe_upstream_requests=1, rss_sum_mib=rss_sum,
+        )  # fmt: skip
+
+    report = Report(
+        settings={"latency_ms": 20, "duration": 10, "warmup": 2, "rounds": 5, "connections": 8,
+                  "threads": 1, "workers": 1},
+        machine={"date": "today", "cpu": "cpu", "nproc": 2, "python": "3", "commit": "x"},
+        scenario_titles={"a": "one page"},
+        measurements=[measured("mesh", 100.0, 800.0), measured("gateway", 150.0, 80.0)],
+    )  # fmt: skip
+    text = report.render()
+    assert "| GraphQL Mesh " in text
+    assert "Gateway (1 worker(s)) ÷ GraphQL Mesh" in text
+    assert "| (a) one page | 1.50x        | 1.00x      | 1.00x          | 0.10x" in text
