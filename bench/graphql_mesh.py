@@ -10,7 +10,8 @@ writes, into a temp dir:
   does not understand that form and returns no data for the pages (issue 12), so every such
   ``type`` becomes ``type: string, nullable: true`` (and ``openapi: 3.0.3``, without the 3.1-only
   ``webhooks``), and the ``'false'`` defaults of Kombo's ``'true'``/``'false'`` query parameters
-  are dropped (Mesh would send them as ``FALSE``, see :func:`openapi_30`);
+  are dropped (Mesh would send them as ``FALSE``), and the ``minimum`` of the numbers that is
+  the lowest double (Mesh would type them ``BigInt`` and fail on ``37.5``; :func:`openapi_30`);
 - ``.meshrc.yaml``: that document as the one source, its endpoint the sandbox upstream the other
   targets use, with ``Authorization: Bearer <key>``; ``X-Integration-Id`` is a header parameter
   of every operation in the document, so Mesh makes it an argument (``X_Integration_Id``) and
@@ -30,6 +31,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -97,7 +99,10 @@ def openapi_30(spec: Mapping[str, Any]) -> dict[str, Any]:
     (``include_deleted``, ``ignore_unsupported_filters``): Mesh sends such a default as its
     GraphQL enum name, ``FALSE``, which Kombo (and the sandbox) reject with a 400. Without the
     default Mesh leaves the parameter out, as the other targets do, and Kombo applies the same
-    default."""
+    default. And without the ``minimum: -1.7976931348623157e+308`` (the lowest double: no bound)
+    of Kombo's numbers (``salary_amount``, ``weekly_hours``…): with a bound beyond 32 bits Mesh
+    types the field ``BigInt``, which answers an error for every fractional value such as
+    ``37.5``; without it, ``Float``."""
     out = copy.deepcopy(dict(spec))
 
     def walk(node: Any) -> None:
@@ -112,6 +117,8 @@ def openapi_30(spec: Mapping[str, Any]) -> dict[str, Any]:
                     node["nullable"] = True
             if node.get("enum") == ["true", "false"]:
                 node.pop("default", None)
+            if node.get("type") == "number" and node.get("minimum") == -sys.float_info.max:
+                del node["minimum"]
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

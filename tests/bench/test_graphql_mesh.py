@@ -53,6 +53,7 @@ def test_the_spec_is_rewritten_to_openapi_30_nullables() -> None:
     assert not [d for d in nodes if isinstance(d.get("type"), list)]
     assert sum(1 for d in nodes if d.get("nullable") is True) == nullable_before
     assert not [d for d in nodes if d.get("enum") == ["true", "false"] and "default" in d]
+    assert not [d for d in nodes if d.get("type") == "number" and "minimum" in d]
     assert rewritten["paths"].keys() == original["paths"].keys()
     assert isinstance(original["openapi"], str) and original["openapi"].startswith("3.1")
 
