@@ -2,7 +2,8 @@
 
     make bench                     (or: .venv/bin/python -m bench --help)
 
-For each scenario, over its targets (REST, baseline, gateway):
+For each scenario, over its targets (REST, baseline, gateway, and GraphQL Mesh for the pages it
+serves when installed: :mod:`bench.graphql_mesh`):
 
 1. **Probe**: for every variant of the scenario, one cold, sequential pass (a walk follows each
    answer's cursor), with the sandbox's request log cleared before and read after: every answer
