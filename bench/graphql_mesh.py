@@ -7,7 +7,8 @@ writes, into a temp dir:
 
 - a copy of ``gateway/kombo/spec/kombo-ats-read.openapi.yaml`` rewritten to OpenAPI 3.0: Kombo's
   document is 3.1, where a nullable value is ``type: [string, "null"]``; Mesh 0.103's handler
-  does not understand that form and returns no data for the pages (issue 12), so every such
+  types such fields non-null, so the first ``null`` in a record answers "Cannot return null for
+  non-nullable field" and the page comes back ``null``: no data (issue 12). So every such
   ``type`` becomes ``type: string, nullable: true`` (and ``openapi: 3.0.3``, without the 3.1-only
   ``webhooks``), and the ``'false'`` defaults of Kombo's ``'true'``/``'false'`` query parameters
   are dropped (Mesh would send them as ``FALSE``), and the ``minimum`` of the numbers that is
