@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps frontend-deps lint schema clean bench wrk redis
+.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps frontend-deps mesh-deps lint schema clean bench wrk redis
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -119,6 +119,18 @@ $(STAMPS)/frontend-npm: $(FRONTEND_E2E)/package-lock.json $(FRONTEND_E2E)/packag
 	cd $(FRONTEND_E2E) && npm ci --no-audit --no-fund
 	touch $@
 
+# GraphQL Mesh (CLI + OpenAPI handler), a target of `make bench` only (bench/graphql_mesh.py).
+mesh-deps:
+	@test -x $(MESH_BENCH)/node_modules/.bin/mesh || rm -f $(STAMPS)/mesh-npm
+	@$(MAKE) --no-print-directory $(STAMPS)/mesh-npm
+
+MESH_BENCH := bench/mesh
+
+# `npm ci` again only when the lock file (or package.json, which it must match) changes.
+$(STAMPS)/mesh-npm: $(MESH_BENCH)/package-lock.json $(MESH_BENCH)/package.json | $(STAMPS)
+	cd $(MESH_BENCH) && npm ci --no-audit --no-fund
+	touch $@
+
 run: install
 	$(PY) -m gateway serve
 
@@ -129,7 +141,7 @@ test: install chromium audit-deps apq-deps clients-deps codegen-deps frontend-de
 	$(PY) -m pytest -m serial
 
 # The load benchmark (a few minutes; bench/README.md). Options: make bench BENCH_ARGS='--help'.
-bench: install wrk
+bench: install wrk mesh-deps
 	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(STAMPS)/venv

@@ -2,7 +2,8 @@
 
     make bench                     (or: .venv/bin/python -m bench --help)
 
-For each scenario, over its targets (REST, baseline, gateway):
+For each scenario, over its targets (REST, baseline, gateway, and GraphQL Mesh for the pages it
+serves when installed: :mod:`bench.graphql_mesh`):
 
 1. **Probe**: for every variant of the scenario, one cold, sequential pass (a walk follows each
    answer's cursor), with the sandbox's request log cleared before and read after: every answer
@@ -41,6 +42,7 @@ from pathlib import Path
 import httpx
 
 from bench.errors import HarnessError
+from bench.graphql_mesh import MESH_DIR, MeshTarget, introspect, mesh_bin, mesh_serves, run_mesh
 from bench.load import LoadResult, LoadSettings, run_wrk, write_requests, wrk_path
 from bench.procfs import PeakRss, cpu_seconds
 from bench.report import TARGET_ORDER, Measurement, Report
@@ -170,11 +172,31 @@ def start_stack(config: BenchConfig) -> Iterator[Stack]:
                 )
             )
             targets["gateway"] = GatewayTarget()
+        if _wants_mesh(config):
+            servers["mesh"] = stack.enter_context(
+                run_mesh(upstream.url + "/v1", api_key, logs / "mesh-project", logs / "mesh.log")
+            )
         clients = {
             name: stack.enter_context(httpx.Client(base_url=server.url, timeout=30))
             for name, server in servers.items()
         }
+        if "mesh" in servers:
+            targets["mesh"] = MeshTarget(introspect(clients["mesh"]))
         yield Stack(api_key, upstream, servers, targets, clients)
+
+
+def _wants_mesh(config: BenchConfig) -> bool:
+    """Mesh is measured when asked for, installed, and some scenario is one it serves; when it
+    is not installed, the run goes on without it (``make bench`` installs it; tests do not)."""
+    if "mesh" not in config.targets:
+        return False
+    if not any(mesh_serves(SCENARIOS[key]) for key in config.scenarios):
+        _log("GraphQL Mesh: skipped, it serves none of these scenarios (only a, d, e, f)")
+        return False
+    if mesh_bin() is None:
+        _log(f"GraphQL Mesh: skipped, not installed in {MESH_DIR} (make mesh-deps; needs node)")
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -255,6 +277,7 @@ class _Slices:
     cpu_seconds: float = 0.0
     upstream_requests: int = 0
     peak_rss_mib: float = 0.0
+    rss_sum_mib: float = 0.0
 
 
 def _load_slice(
@@ -269,6 +292,7 @@ def _load_slice(
     into.cpu_seconds += cpu_seconds(server.pid) - cpu_before
     into.upstream_requests += len(stack.upstream_log())
     into.peak_rss_mib = max(into.peak_rss_mib, rss.peak_mib)
+    into.rss_sum_mib = max(into.rss_sum_mib, rss.total_mib)
     into.results.append(result)
     stack.check_alive()
 
@@ -336,6 +360,7 @@ def _measurement(scenario: Scenario, name: str, found: ProbeSet, done: _Slices) 
         p99_ms=result.percentile_ms(99),
         cpu_ms_per_request=done.cpu_seconds * 1000 / result.requests,
         peak_rss_mib=done.peak_rss_mib,
+        rss_sum_mib=done.rss_sum_mib,
         upstream_per_request=upstream_per_request,
         upstream_per_request_under_load=upstream_per_request_load,
         variants=len(found.probes),
@@ -411,13 +436,15 @@ def run(config: BenchConfig) -> Report:
         machine=_machine(),
         scenario_titles={s.key: s.title for s in scenarios},
     )
-    targets = [t for t in TARGET_ORDER if t in config.targets]
     with start_stack(config) as stack:
         for scenario in scenarios:
             variants = scenario.with_variants(1 if config.identical else None)
             probes = {
                 name: ProbeSet([probe(stack, name, variant) for variant in variants])
-                for name in targets
+                for name in TARGET_ORDER
+                if name in config.targets
+                and name in stack.targets
+                and stack.targets[name].serves(scenario)
             }
             _same_records(scenario, probes)
             report.measurements += measure(stack, scenario, probes, config)
@@ -464,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument(
         "--targets", type=_choices(TARGET_ORDER), default=TARGET_ORDER,
-        help="comma-separated subset of rest,baseline,gateway (all)",
+        help="comma-separated subset of rest,baseline,mesh,gateway (all; mesh when installed)",
     )  # fmt: skip
     parser.add_argument("--workers", type=int, default=1, help="gateway and baseline workers (1)")
     parser.add_argument(

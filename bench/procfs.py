@@ -111,13 +111,16 @@ class PeakRss:
     needs the right to write it) and samples ``VmRSS`` every ``interval`` seconds; on exit,
     :attr:`peak_mib` is the larger of the sampled maximum and the kernel's ``VmHWM`` (which
     also catches spikes between samples, where the reset worked). One process, not the sum:
-    the target is the RSS of one worker.
+    the target is the RSS of one worker. :attr:`total_mib` is the largest sampled sum over the
+    tree (all of Mesh's workers, or the gateway's): samples only, as the kernel's marks of
+    different processes need not be simultaneous.
     """
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         self._pid = pid
         self._interval = interval
         self._peak_kib = 0
+        self._total_kib = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
         self._reset: set[int] = set()
@@ -127,11 +130,19 @@ class PeakRss:
         """The peak resident set size in MiB (0 before the block has run)."""
         return self._peak_kib / 1024
 
+    @property
+    def total_mib(self) -> float:
+        """The largest sampled sum of the tree's resident sets, in MiB."""
+        return self._total_kib / 1024
+
     def _observe(self) -> None:
+        total = 0
         for member in process_tree(self._pid):
             rss = _status_kib(member, "VmRSS")
             if rss is not None:
                 self._peak_kib = max(self._peak_kib, rss)
+                total += rss
+        self._total_kib = max(self._total_kib, total)
 
     def _sample(self) -> None:
         while not self._stop.wait(self._interval):

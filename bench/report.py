@@ -13,8 +13,13 @@ from typing import Any
 
 __all__ = ["TARGET_ORDER", "Goal", "Measurement", "Report", "markdown_table"]
 
-TARGET_ORDER = ("rest", "baseline", "gateway")
-_TARGET_LABELS = {"rest": "REST (sandbox)", "baseline": "baseline", "gateway": "gateway"}
+TARGET_ORDER = ("rest", "baseline", "mesh", "gateway")
+_TARGET_LABELS = {
+    "rest": "REST (sandbox)",
+    "baseline": "baseline",
+    "mesh": "GraphQL Mesh",
+    "gateway": "gateway",
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class Measurement:
     """HTTP requests of one variant's sequential pass: 1, or the pages of a walk."""
     probe_upstream_requests: int
     """Upstream requests of one variant's sequential pass (for a walk: all its pages)."""
+    rss_sum_mib: float = 0.0
+    """Largest sampled sum of the resident sets of all the server's processes (workers)."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,7 @@ class Report:
                     f"{m_.p99_ms:.1f}",
                     f"{m_.cpu_ms_per_request:.2f}",
                     f"{m_.peak_rss_mib:.0f}",
+                    f"{m_.rss_sum_mib:.0f}",
                     f"{m_.upstream_per_request:.2f}",
                     f"{m_.upstream_per_request_under_load:.2f}",
                 ]
@@ -167,6 +175,7 @@ class Report:
                     "p99 ms",
                     "CPU ms/req",
                     "peak RSS MiB",
+                    "RSS sum MiB",
                     "upstream/req",
                     "upstream/req (load)",
                 ],
@@ -210,6 +219,28 @@ class Report:
                         "req/s ÷ REST",
                     ],
                     ratio_rows,
+                ),
+            ]
+        mesh_rows = []
+        for key, title in self.scenario_titles.items():
+            gateway, mesh = self.get(key, "gateway"), self.get(key, "mesh")
+            if gateway and mesh:
+                mesh_rows.append(
+                    [f"({key}) {title}"]
+                    + [
+                        _x(_ratio(getattr(gateway, attr), getattr(mesh, attr)))
+                        for attr in ("throughput", "p99_ms", "cpu_ms_per_request", "rss_sum_mib")
+                    ]
+                )
+        if mesh_rows:
+            lines += [
+                "",
+                f"Gateway ({s['workers']} worker(s)) ÷ GraphQL Mesh (one worker per core), "
+                "same run (issue 12):",
+                "",
+                markdown_table(
+                    ["scenario", "req/s ÷ Mesh", "p99 ÷ Mesh", "CPU/req ÷ Mesh", "RSS sum ÷ Mesh"],
+                    mesh_rows,
                 ),
             ]
         goals = self.goals()

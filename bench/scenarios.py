@@ -229,6 +229,10 @@ class Target(ABC):
     name: str
     """``rest``, ``baseline`` or ``gateway``."""
 
+    def serves(self, scenario: Scenario) -> bool:
+        """Whether this target takes part in the scenario (all do but Mesh, pages only)."""
+        return True
+
     @abstractmethod
     def request(self, scenario: Scenario, cursor: str | None) -> HttpRequest:
         """The request for one page (``cursor``: from the previous :class:`Answer`) or lookup."""

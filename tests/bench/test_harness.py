@@ -33,7 +33,13 @@ from bench.upstream import LARGE_INTEGRATION, LARGE_VISIBLE, WIDE_INTEGRATION, W
 from gateway.kombo.catalog import CATALOG
 from gateway.schema import build_schema
 
-TINY = BenchConfig(latency=0.001, load=LoadSettings(duration=1, connections=2), warmup=0, rounds=1)
+TINY = BenchConfig(
+    latency=0.001,
+    load=LoadSettings(duration=1, connections=2),
+    warmup=0,
+    rounds=1,
+    targets=("rest", "baseline", "gateway"),  # Mesh: its unit tests below (npm, not in CI)
+)
 
 
 @pytest.fixture(scope="module")
