@@ -117,7 +117,8 @@ def normalize(value: Any) -> Instant | None:
     if len(_cache) >= MAX_CACHED:
         del _cache[next(iter(_cache))]
     # Kombo's form is its own key: one string kept, not two.
-    _cache[normalized if normalized == value else value] = normalized
+    key: str = normalized if normalized is not None and normalized == value else value
+    _cache[key] = normalized
     return normalized
 
 
