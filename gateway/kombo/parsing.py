@@ -9,6 +9,10 @@ record without ``id``, a model record without ``changed_at``) raises
 A required non-null value that is missing stays ``None``: the GraphQL field asking for it errors
 alone, with its path, and the rest of the page answers.
 
+A date-time becomes the contract's answer string, an :class:`~gateway.kombo.instants.Instant`
+(``2023-06-26T14:30:00.000Z``; Kombo's own form kept as sent), normalized once per distinct
+upstream string, not a ``datetime`` (issue 12).
+
 One converter is compiled per object shape, once per process.
 """
 
@@ -30,6 +34,7 @@ from gateway.kombo.catalog import (
     UnionShape,
 )
 from gateway.kombo.errors import KomboMalformedResponse
+from gateway.kombo.instants import Instant, normalize
 from gateway.kombo.records import RECORDS, Page, Record
 
 log = logging.getLogger(__name__)
@@ -84,7 +89,10 @@ _unknown: dict[str, _UnknownValues] = {}
 
 
 def parse_datetime(value: Any) -> datetime | None:
-    """Kombo's ``2023-06-26T14:30:00.000Z`` (or any ISO-8601) as an aware datetime, else None."""
+    """Kombo's ``2023-06-26T14:30:00.000Z`` (or any ISO-8601) as an aware datetime, else None.
+
+    Records keep their date-times as :class:`~gateway.kombo.instants.Instant` answer strings
+    (:func:`~gateway.kombo.instants.normalize`); this reads one (or Kombo's text) as a datetime."""
     if not isinstance(value, str):
         return None
     try:
@@ -126,8 +134,9 @@ def _bool(value: Any, where: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-def _datetime(value: Any, where: str) -> datetime | None:
-    return parse_datetime(value)
+def _datetime(value: Any, where: str) -> Instant | None:
+    # The contract's answer string, normalized once per distinct upstream string (issue 12).
+    return normalize(value)
 
 
 def _json(value: Any, where: str) -> Any:
@@ -225,8 +234,8 @@ def _required_id(value: Any, where: str) -> str:
     return value
 
 
-def _required_datetime(value: Any, where: str) -> datetime:
-    parsed = parse_datetime(value)
+def _required_datetime(value: Any, where: str) -> Instant:
+    parsed = normalize(value)
     if parsed is None:
         raise KomboMalformedResponse(f"{where}.changed_at: expected a date-time")
     return parsed

@@ -11,59 +11,35 @@ toISOString's form too rather than an error: ``0001-01-01T01:00:00+02:00`` answe
 ``0000-12-31T23:00:00.000Z`` and ``9999-12-31T23:00:00-05:00`` answers
 ``+010000-01-01T04:00:00.000Z`` (a signed six-digit year).
 
-A datetime without a tzinfo (Kombo sent no offset) is read as UTC, as the Kombo parser reads it.
+A datetime without a tzinfo is read as UTC, as the Kombo parser reads a date-time without offset.
+Records hold their date-times as :class:`~gateway.kombo.instants.Instant` strings, already in this
+form (the formatter is :func:`gateway.kombo.instants.format_instant`, shared with the parser).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from strawberry.types.scalar import ScalarDefinition, scalar
 
+from gateway.kombo.instants import Instant, format_instant
+
 RFC_3339 = "https://datatracker.ietf.org/doc/html/rfc3339"
 
-_ONE_DAY = timedelta(days=1)
 
-
-def _text(utc: datetime) -> str:
-    # %-formatting beats an f-string, isoformat(timespec=...) and strftime (which does not pad
-    # years before 1000 everywhere): 1.5 us a value against 2.1, 1.7 and more on the dev box.
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
-        utc.year,
-        utc.month,
-        utc.day,
-        utc.hour,
-        utc.minute,
-        utc.second,
-        utc.microsecond // 1000,
-    )
-
-
-def _format(value: datetime) -> str:
-    offset = value.utcoffset()
-    if not offset:  # UTC, +00:00 or naive
-        return _text(value)
-    try:
-        return _text(value - offset)
-    except OverflowError:
-        # The instant is in year 0 or year 10000 (an offset is under a day): format the time a
-        # day nearer, then write JavaScript's year for it.
-        if offset > timedelta(0):
-            return "0000-12-31" + _text(value + _ONE_DAY - offset)[10:]
-        return "+010000-01-01" + _text(value - _ONE_DAY - offset)[10:]
-
-
-def serialize_datetime(value: datetime) -> str:
+def serialize_datetime(value: datetime | Instant) -> str:
     """``2023-06-26T14:30:00.000Z``: the instant in UTC to the millisecond, as toISOString.
 
-    Not cached: a cache keyed by datetime made a page's first answer ~30 % slower (hashing freshly
-    parsed values) and its repeats faster, which flatters benchmarks that replay records; issue 12
-    formats once per distinct upstream string instead. Formatting is 1.5 us a value (the old
-    ``isoformat`` 1.7 us)."""
+    An :class:`~gateway.kombo.instants.Instant` (a record's date-time, normalized once per
+    distinct upstream string when parsed: issue 12) is that answer already and is passed through;
+    a ``datetime`` is formatted (1.5 us a value). Nothing else is a DateTime, a plain ``str``
+    included: only the parser vouches for a string's form."""
+    if value.__class__ is Instant:
+        return value
     if not isinstance(value, datetime):
         raise TypeError(f"DateTime cannot represent a non datetime value: {value!r}")
-    return _format(value)
+    return format_instant(value)
 
 
 def parse_datetime_input(value: Any) -> datetime:

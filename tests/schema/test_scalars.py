@@ -12,6 +12,7 @@ import strawberry
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from gateway.kombo.instants import normalize
 from gateway.schema.scalars import DateTimeScalar, parse_datetime_input, serialize_datetime
 from tests.support.truth import answered_datetime
 
@@ -103,10 +104,37 @@ def test_serialize_answers_equal_instants_alike() -> None:
     assert serialize_datetime(utc.astimezone(PLUS_TWO)) == "2023-06-26T14:30:00.005Z"
 
 
-@pytest.mark.parametrize("value", ["2023-06-26T14:30:00Z", 1687789800, date(2023, 6, 26)])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2023-06-26T14:30:00Z",
+        # A plain string is never vouched for, even in the answer's form: only the Kombo parser
+        # makes the Instant strings passed through.
+        "2023-06-26T14:30:00.000Z",
+        "2023-02-30T14:30:00.000Z",
+        1687789800,
+        date(2023, 6, 26),
+    ],
+)
 def test_serialize_refuses_what_is_no_datetime(value: Any) -> None:
     with pytest.raises(TypeError, match=r"DateTime cannot represent a non datetime value"):
         serialize_datetime(value)
+
+
+def test_serialize_passes_a_parsed_instant_through_as_is() -> None:
+    instant = normalize("2023-06-26T14:30:00.000Z")
+    assert instant is not None
+    assert serialize_datetime(instant) is instant
+    converted = normalize("2023-06-26T16:30:00.120999+02:00")
+    assert converted is not None
+    assert serialize_datetime(converted) == "2023-06-26T14:30:00.120Z"
+
+
+@given(value=aware_datetimes)
+def test_serialize_answers_a_datetime_and_its_normalized_text_alike(value: datetime) -> None:
+    instant = normalize(value.isoformat())
+    assert instant is not None
+    assert serialize_datetime(instant) == serialize_datetime(value) == answered_datetime(value)
 
 
 @given(value=aware_datetimes)
