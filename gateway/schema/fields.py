@@ -12,6 +12,7 @@ the fast path (:mod:`gateway.execution.projection`) reads the dict itself.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,7 +26,9 @@ Resolver = Callable[..., Any]
 
 
 async def _pluck(pending: Awaitable[Record | None], key: str) -> Any:
-    whole = await pending
+    # The loader's future is shared by every field asking the same record: one field's task
+    # cancelled (graphql-core cancels siblings when null bubbles up) must not cancel it for all.
+    whole = await asyncio.shield(pending)
     return None if whole is None else whole.get(key)
 
 
@@ -82,7 +85,7 @@ def reference_resolver(id_key: str, model: str) -> Resolver:
 
     async def load(info: strawberry.Info, pending: Awaitable[Any]) -> Record | None:
         loaded = _load(info, model, await pending)
-        return None if loaded is None else await loaded
+        return None if loaded is None else await asyncio.shield(loaded)
 
     def resolve(root: Record, info: strawberry.Info) -> Any:
         value = read(root, id_key, info)
