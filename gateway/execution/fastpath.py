@@ -60,6 +60,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gateway.execution.document_cache import cacheable
 from gateway.execution.projection import Projection, compile_projection
+from gateway.kombo.catalog import CATALOG, Model
+from gateway.kombo.parsing import parse_record
+from gateway.schema import GatewayContext
 
 __all__ = ["FastPathExecutor", "FastPathStats", "fast_path_executor"]
 
@@ -107,6 +110,10 @@ class _FastPathCache:
 
 _UNSET: Any = object()
 
+_PAGE_RECORDS: dict[str, Model] = {model.name: model for model in CATALOG}
+"""Types whose values may come as Kombo's decoded JSON: a page's records (see
+:class:`~gateway.kombo.records.Page`)."""
+
 
 class FastPathExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's graphql-core executor, completing eligible selections with projections.
@@ -124,6 +131,10 @@ class FastPathExecutor(StrawberryGraphQLCoreExecutionContext):
         # request the same way, so one list of 100 edges costs one lookup here.
         self._fast_projections: dict[tuple[int, int], tuple[Any, Projection | None]] = {}
         self._fast_plans: dict[tuple[str, tuple[int, ...]], Projection | None] | None = _UNSET
+        if isinstance(self.context_value, GatewayContext):
+            # This executor completes Kombo's decoded JSON (see complete_value): connections
+            # may hand it over unread.
+            self.context_value.raw_records = True
 
     def complete_value(
         self,
@@ -150,6 +161,12 @@ class FastPathExecutor(StrawberryGraphQLCoreExecutionContext):
                 else:
                     stats.projected += 1
                     return completed
+        if result.__class__ is dict:
+            # Kombo's decoded JSON of a page's record (issue 12): graphql-core completes the
+            # record it reads as.
+            model = _PAGE_RECORDS.get(get_named_type(return_type).name)
+            if model is not None:
+                result = parse_record(model, result)
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )

@@ -33,7 +33,9 @@ from typing import Any, cast
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLFloat,
     GraphQLID,
+    GraphQLInt,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -52,6 +54,17 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 from gateway.kombo import RECORDS
+from gateway.kombo.catalog import (
+    CATALOG,
+    EnumShape,
+    ListShape,
+    ObjectShape,
+    Scalar,
+    Shape,
+    UnionShape,
+)
+from gateway.kombo.instants import normalize
+from gateway.kombo.parsing import fields_read
 from gateway.schema.connection import PageInfo
 from gateway.schema.graph import CONNECTION_CLASSES, EDGE_CLASSES
 from gateway.schema.ids import global_id
@@ -69,6 +82,7 @@ PROJECTED_CLASSES: dict[str, tuple[type, ...]] = {
 and partial records); an object of any other class is completed by graphql-core."""
 
 _BUILTIN_STR_SCALARS = (GraphQLString, GraphQLID)
+_MODELS = frozenset(model.name for model in CATALOG)
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
@@ -200,7 +214,7 @@ class _Compiler:
             out.append(f"{pad}{var} = {serialize}({var})")
             out.append(f"{pad}if {var} is None or {var} is _Undefined: raise _Miss")
         elif is_object_type(type_):
-            function = self._object(cast("GraphQLObjectType", type_), field_details_list)
+            function = self._record(cast("GraphQLObjectType", type_), field_details_list)
             out.append(f"{pad}{var} = {function}({var})")
         elif is_abstract_type(type_):
             self._abstract(var, cast("GraphQLInterfaceType", type_), field_details_list, out, pad)
@@ -213,7 +227,7 @@ class _Compiler:
         inner = type_.of_type if non_null else type_  # type: ignore[union-attr]
         if is_object_type(inner):
             # The object's class guard rejects None: a null item misses, as non-null requires.
-            function = self._object(cast("GraphQLObjectType", inner), field_details_list)
+            function = self._record(cast("GraphQLObjectType", inner), field_details_list)
             return f"{function}(x)" if non_null else f"None if x is None else {function}(x)"
         body: list[str] = []
         self._value("x", type_, field_details_list, body, 1)
@@ -276,6 +290,182 @@ class _Compiler:
             entries.append(f"{response_name!r}: {var}")
         body.append("    return {" + ", ".join(entries) + "}")
         return self._function(f"_{type_.name}_", "o", body)
+
+    def _record(self, type_: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
+        """A function completing one object of ``type_``; for a model's type, one that also takes
+        Kombo's decoded JSON of a whole record (a plain ``dict``: a page's item, issue 12)."""
+        function = self._object(type_, field_details_list)
+        if type_.name not in _MODELS:
+            return function
+        try:
+            raw = self._raw_object(type_, CATALOG[type_.name].shape, False, field_details_list)
+        except _Ineligible:
+            raw = "_miss"
+        return self._function(
+            f"_{type_.name}_either_",
+            "o",
+            [f"    return {raw}(o) if o.__class__ is dict else {function}(o)"],
+        )
+
+    # -- Kombo's JSON, as decoded (issue 12) -------------------------------------------------
+    # A page's items are Kombo's decoded objects when reading them as records could change
+    # nothing structural (:func:`gateway.kombo.parsing.parse_page`). These functions complete
+    # such an object in one pass, reading each value as Kombo sent it, and miss whenever a value
+    # is not already what reading it would give (a number where text is promised, a date-time
+    # to normalize that is none, an unknown enum value): the fast path then completes the
+    # parsed record (:class:`~gateway.execution.fastpath.FastPathExecutor`).
+
+    def _raw_object(
+        self,
+        type_: GraphQLObjectType,
+        shape: ObjectShape,
+        inline: bool,
+        field_details_list: FieldDetailsList,
+    ) -> str:
+        """A function completing a plain object of ``shape`` (its keys :func:`fields_read`) as
+        ``type_`` with the group's sub-selection."""
+        executor = self._executor
+        grouped, defer_usages, forbidden = collect_subfields(
+            self._schema,
+            executor.fragments,
+            executor.variable_values,
+            executor.operation,
+            type_,
+            field_details_list,
+            executor.hide_suggestions,
+        )
+        if defer_usages or forbidden:
+            raise _Ineligible("@defer")
+        keys = {f.name: f for f in fields_read(shape, inline)}
+        body = ["    if o.__class__ is not dict: raise _Miss"]
+        entries: list[str] = []
+        for index, (response_name, group) in enumerate(grouped.items()):
+            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
+                raise _Ineligible("@defer or fragment arguments")
+            node = group[0].node
+            field_name = node.name.value
+            if field_name == "__typename":
+                entries.append(f"{response_name!r}: {type_.name!r}")
+                continue
+            definition = type_.fields.get(field_name)
+            if definition is None or definition.args or node.arguments:
+                raise _Ineligible(f"{type_.name}.{field_name} takes arguments")
+            strawberry_field = definition.extensions.get(_BACKREF)
+            resolver = getattr(strawberry_field, "base_resolver", None)
+            record_read = getattr(resolver.wrapped_func, "record_read", None) if resolver else None
+            if record_read is None or strawberry_field.extensions:
+                raise _Ineligible(f"{type_.name}.{field_name} needs its resolver")
+            how, what = record_read
+            var = f"v{index}"
+            entries.append(f"{response_name!r}: {var}")
+            if how == "key":
+                key_field = keys.get(what)
+                if key_field is None:  # not inlined here: the record is completed upstream
+                    return self._function(f"_{type_.name}_raw_", "o", ["    raise _Miss"])
+                body.append(f"    {var} = o.get({what!r})")
+                self._raw_value(var, definition.type, key_field.shape, group, body, 1)
+            else:
+                if "id" not in keys:
+                    return self._function(f"_{type_.name}_raw_", "o", ["    raise _Miss"])
+                gid = self._constant("_gid", global_id)
+                body.append(f"    {var} = o.get('id')")
+                body.append(f"    if {var}.__class__ is not str: raise _Miss")
+                body.append(f"    {var} = {gid}({what!r}, {var})")
+        body.append("    return {" + ", ".join(entries) + "}")
+        return self._function(f"_{type_.name}_raw_", "o", body)
+
+    def _raw_value(
+        self,
+        var: str,
+        type_: GraphQLOutputType,
+        shape: Shape,
+        field_details_list: FieldDetailsList,
+        out: list[str],
+        depth: int,
+    ) -> None:
+        """Statements completing ``var``, a value Kombo sent for ``shape``, as ``type_``."""
+        pad = "    " * depth
+        non_null = is_non_null_type(type_)
+        inner = cast("GraphQLOutputType", type_.of_type if non_null else type_)  # type: ignore[union-attr]
+        if inner in _BUILTIN_STR_SCALARS or inner is GraphQLBoolean:
+            # What reading keeps as it is; anything else it converts (numbers to text) or drops.
+            test = f"{var}.__class__ is not {'bool' if inner is GraphQLBoolean else 'str'}"
+            nullable = "" if non_null else f" and {var} is not None"
+            out.append(f"{pad}if {test}{nullable}: raise _Miss")
+            return
+        if non_null:
+            out.append(f"{pad}if {var} is None: raise _Miss")
+        else:
+            out.append(f"{pad}if {var} is not None:")
+            depth += 1
+            pad = "    " * depth
+        if inner is GraphQLInt or inner is GraphQLFloat:
+            kind = "int" if inner is GraphQLInt else "float"
+            out.append(f"{pad}if {var}.__class__ is not {kind}: raise _Miss")
+        elif isinstance(inner, GraphQLScalarType):
+            if isinstance(shape, Scalar) and shape.kind == "DateTime":
+                normalize_ = self._constant("_normalize", normalize)
+                out.append(f"{pad}{var} = {normalize_}({var})")
+                out.append(f"{pad}if {var} is None: raise _Miss")
+            serialize = self._constant("_serialize", inner.coerce_output_value)
+            out.append(f"{pad}{var} = {serialize}({var})")
+            out.append(f"{pad}if {var} is None or {var} is _Undefined: raise _Miss")
+        elif isinstance(inner, GraphQLEnumType):
+            if not isinstance(shape, EnumShape):
+                raise _Ineligible(f"{inner.name} from a {shape}")
+            names = self._constant("_enum", _enum_names(inner))
+            out.append(f"{pad}{var} = {names}[{var}]")
+        elif is_list_type(inner):
+            if not isinstance(shape, ListShape):
+                raise _Ineligible(f"{inner} from a {shape}")
+            out.append(f"{pad}if {var}.__class__ is not list: raise _Miss")
+            item_type = inner.of_type  # type: ignore[union-attr]
+            body: list[str] = []
+            self._raw_value("x", item_type, shape.item, field_details_list, body, 1)
+            item = self._function("_raw_item", "x", [*body, "    return x"])
+            out.append(f"{pad}{var} = [{item}(x) for x in {var}]")
+        elif is_object_type(inner):
+            if not isinstance(shape, ObjectShape):
+                raise _Ineligible(f"{inner} from a {shape}")
+            function = self._raw_object(
+                cast("GraphQLObjectType", inner), shape, True, field_details_list
+            )
+            out.append(f"{pad}{var} = {function}({var})")
+        elif is_abstract_type(inner) and isinstance(shape, UnionShape):
+            self._raw_union(var, shape, field_details_list, out, pad)
+        else:
+            raise _Ineligible(f"{inner} from a {shape}")
+
+    def _raw_union(
+        self,
+        var: str,
+        shape: UnionShape,
+        field_details_list: FieldDetailsList,
+        out: list[str],
+        pad: str,
+    ) -> None:
+        """A union's member chosen by its discriminator, as reading it does."""
+        first = shape.members[0].discriminator
+        assert first is not None
+        outer, _, inner = first[0].partition(".")
+        out.append(f"{pad}if {var}.__class__ is not dict: raise _Miss")
+        out.append(f"{pad}t = {var}.get({outer!r})")
+        if inner:
+            out.append(f"{pad}t = t.get({inner!r}) if t.__class__ is dict else None")
+        keyword_ = "if"
+        for member in shape.members:
+            assert member.discriminator is not None
+            member_type = self._schema.get_type(member.name)
+            if not is_object_type(member_type):
+                raise _Ineligible(f"{member.name} is no object type")
+            function = self._raw_object(
+                cast("GraphQLObjectType", member_type), member, False, field_details_list
+            )
+            out.append(
+                f"{pad}{keyword_} t == {member.discriminator[1]!r}: {var} = {function}({var})"
+            )
+            keyword_ = "elif"
+        out.append(f"{pad}else: raise _Miss")
 
     def _read(self, type_: GraphQLObjectType, field_name: str, node: FieldNode) -> str:
         """The expression Strawberry's resolver for this field amounts to, reading from ``o``."""

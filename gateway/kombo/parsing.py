@@ -245,7 +245,7 @@ def _object(shape: ObjectShape, inline: bool) -> Convert:
     """Records of ``shape``: a model's own record, or (``inline``) the part another inlines."""
     cls = RECORDS.of(shape, inline=inline)
     # A model's record read at its own endpoint has the model's fields; inlined, only its own.
-    fields = [_field(f, inline=True) for f in shape.fields if not (f.inline_only and not inline)]
+    fields = [_field(f, inline=True) for f in fields_read(shape, inline)]
     where_name = shape.name
 
     def convert(value: Any, where: str) -> Record | None:
@@ -344,4 +344,124 @@ def parse_page(model: Model, body: Any) -> Page:
             f"{MAX_UPSTREAM_CURSOR_CHARS} taken"
         )
     parser = _parser(model)
-    return Page(model.path, tuple(parser(r) for r in results), next_cursor)
+    readable = _structure_checker(model.shape, inline=False)
+    items = tuple(r if readable(r) else parser(r) for r in results)
+    return Page(model.path, next=next_cursor, items=items, parse=parser)
+
+
+# -- structure checks (issue 12) ----------------------------------------------------------
+# The fast path projects Kombo's decoded JSON straight into the response, reading each value
+# as it comes and handing anything not in its final form to graphql-core with the parsed record
+# (:mod:`gateway.execution.projection`). What reading a record *refuses* (a list that is not a
+# list, an object that is not one, a record without its id or ``changed_at``) must still fail
+# the page at once, as parsing it would: a page's plain objects are checked for exactly those,
+# cheaply (no copy, no conversion); an object that fails a check is parsed, which raises or
+# converts it.
+
+_ID, _CHANGED_AT, _OBJECT, _LIST, _UNION, _ENUM, _ENUM_LIST, _UNION_LIST = range(8)
+_Check = Callable[[Any], bool]
+_checkers: dict[tuple[int, bool], _Check] = {}
+
+
+def fields_read(shape: ObjectShape, inline: bool) -> list[Field]:
+    """The fields a record of ``shape`` has as keys: a model's record read at its own endpoint
+    lacks the fields only inlined copies carry (``inline_only``)."""
+    return [f for f in shape.fields if not (f.inline_only and not inline)]
+
+
+def _structure_checker(shape: ObjectShape, inline: bool) -> _Check:
+    """A function telling whether a plain object of ``shape`` reads as a record without raising
+    and without structural change (True), or must be parsed (False: it raises, or converts)."""
+    key = (id(shape), inline)
+    checker = _checkers.get(key)
+    if checker is not None:
+        return checker
+    _checkers[key] = lambda value: _checkers[key](value)  # see _converter
+    checks: list[tuple[str, int, Any]] = []
+    for f in fields_read(shape, inline):
+        if f.name == "id" and not f.nullable:
+            checks.append((f.name, _ID, None))
+        elif f.name == "changed_at" and not f.nullable:
+            checks.append((f.name, _CHANGED_AT, None))
+        elif isinstance(f.shape, ObjectShape):
+            checks.append((f.name, _OBJECT, _structure_checker(f.shape, inline=True)))
+        elif isinstance(f.shape, UnionShape):
+            checks.append((f.name, _UNION, _union_checker(f.shape)))
+        elif isinstance(f.shape, EnumShape):
+            # An unknown value is logged when read: read now, as the records were.
+            checks.append((f.name, _ENUM, frozenset(f.shape.values)))
+        elif isinstance(f.shape, ListShape):
+            item = f.shape.item
+            if isinstance(item, ObjectShape):
+                checks.append((f.name, _LIST, _structure_checker(item, inline=True)))
+            elif isinstance(item, UnionShape):
+                checks.append((f.name, _UNION_LIST, _union_checker(item)))
+            elif isinstance(item, EnumShape):
+                checks.append((f.name, _ENUM_LIST, frozenset(item.values)))
+            else:
+                checks.append((f.name, _LIST, None))
+
+    def check(value: Any) -> bool:
+        if value.__class__ is not dict:
+            return False
+        get = value.get
+        for name, kind, inner in checks:
+            v = get(name)
+            if kind == _ID:
+                if v.__class__ is not str or not v:
+                    return False
+            elif kind == _CHANGED_AT:
+                if v.__class__ is not str or normalize(v) is None:
+                    return False
+            elif v is None:
+                continue
+            elif kind == _ENUM:
+                if v.__class__ is not str or v not in inner:
+                    return False
+            elif kind == _UNION_LIST:
+                # Reading drops null and unknown members from the list: no null here.
+                if v.__class__ is not list:
+                    return False
+                for item in v:
+                    if not inner(item):
+                        return False
+            elif kind == _ENUM_LIST:
+                if v.__class__ is not list:
+                    return False
+                for item in v:
+                    if item.__class__ is not str or item not in inner:
+                        return False
+            elif kind == _LIST:
+                if v.__class__ is not list:
+                    return False
+                if inner is not None:
+                    for item in v:
+                        if item is not None and not inner(item):
+                            return False
+            elif not inner(v):
+                return False
+        return True
+
+    _checkers[key] = check
+    return check
+
+
+def _union_checker(shape: UnionShape) -> _Check:
+    """Like :func:`_structure_checker` for a union's objects: its discriminated member's fields
+    (an unknown member reads as None, no change in structure the projection does not see)."""
+    members: dict[str, _Check] = {}
+    for member in shape.members:
+        assert member.discriminator is not None
+        members[member.discriminator[1]] = _structure_checker(member, inline=False)
+    outer, _, inner = next(iter(shape.members)).discriminator[0].partition(".")  # type: ignore[index]
+
+    def check(value: Any) -> bool:
+        if value.__class__ is not dict:
+            return False
+        tag = value.get(outer)
+        if inner:
+            tag = tag.get(inner) if tag.__class__ is dict else None
+        member = members.get(tag) if tag.__class__ is str else None
+        return member is not None and member(value)
+
+    return check

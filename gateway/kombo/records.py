@@ -9,7 +9,7 @@ a partial record lacks is completed from the model's endpoint by the layer above
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -97,11 +97,50 @@ def _build() -> RecordClasses:
 RECORDS = _build()
 
 
-@dataclass(frozen=True, slots=True)
 class Page:
-    """One upstream page of one model: its records in upstream order, and the next cursor."""
+    """One upstream page of one model: its records in upstream order, and the next cursor.
 
-    path: str
-    """The endpoint it came from (``/ats/jobs``)."""
-    results: tuple[Record, ...]
-    next: str | None
+    ``items`` holds each record as the fast path reads it (issue 12): Kombo's decoded JSON
+    object itself (a plain ``dict``) when reading it as a record could neither fail nor change
+    its structure (:func:`gateway.kombo.parsing.parse_page` checked), else its :class:`Record`.
+    ``results`` are all :class:`Record` s, the plain objects read on first use (``parse``).
+    """
+
+    __slots__ = ("_parse", "_results", "items", "next", "path")
+
+    def __init__(
+        self,
+        path: str,
+        results: tuple[Record, ...] = (),
+        next: str | None = None,
+        *,
+        items: tuple[Any, ...] | None = None,
+        parse: Callable[[Any], Record] | None = None,
+    ) -> None:
+        self.path = path
+        """The endpoint it came from (``/ats/jobs``)."""
+        self.next = next
+        self.items: tuple[Any, ...] = results if items is None else items
+        self._results: tuple[Record, ...] | None = results if items is None else None
+        self._parse = parse
+
+    @property
+    def results(self) -> tuple[Record, ...]:
+        results = self._results
+        if results is None:
+            parse = self._parse
+            assert parse is not None
+            results = self._results = tuple(
+                parse(item) if item.__class__ is dict else item for item in self.items
+            )
+        return results
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Page):
+            return NotImplemented
+        return (self.path, self.results, self.next) == (other.path, other.results, other.next)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Page(path={self.path!r}, results={self.results!r}, next={self.next!r})"

@@ -9,8 +9,8 @@ and ``<Type>Edge``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import strawberry
 from strawberry.types.unset import UNSET
@@ -18,7 +18,7 @@ from strawberry.types.unset import UNSET
 from gateway.errors import BadUserInput, UpstreamUnavailable
 from gateway.kombo import MAX_PAGE_SIZE, ListQuery, Record
 from gateway.kombo.catalog import Model
-from gateway.schema.cursors import START, EdgeCursor, InvalidCursor, Position
+from gateway.schema.cursors import START, CursorSigner, EdgeCursor, InvalidCursor, Position
 from gateway.schema.filters import InvalidFilter, filter_to_query, restrict
 from gateway.schema.paging import UpstreamLoop, collect
 
@@ -34,24 +34,34 @@ class PageInfo:
     has_previous_page: bool = strawberry.field(
         description="Always false: the gateway pages forward only."
     )
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge, if any.")
-    end_cursor: str | None = strawberry.field(
+    first_edge: strawberry.Private[Edge | None] = None
+    last_edge: strawberry.Private[Edge | None] = None
+
+    @strawberry.field(description="Cursor of the first edge, if any.")
+    def start_cursor(self) -> str | None:
+        edge = self.first_edge
+        return None if edge is None else edge.cursor()
+
+    @strawberry.field(
         description="Cursor of the last edge, if any: pass it as `after` for the next page."
     )
+    def end_cursor(self) -> str | None:
+        edge = self.last_edge
+        return None if edge is None else edge.cursor()
 
 
 class Edge:
-    """What every ``<Type>Edge`` is: a record and the cursor resuming after it. (No class
-    annotations here: Strawberry would read them as fields.)"""
+    """What every ``<Type>Edge`` is: a record and the cursor resuming after it, signed when
+    asked. (No class annotations here: Strawberry would read them as fields.) The record may be
+    Kombo's decoded JSON (:attr:`GatewayContext.raw_records`)."""
 
-    def __init__(self, node: Record, cursor: EdgeCursor, key: bytes, integration: str) -> None:
+    def __init__(self, node: Any, position: Position, signer: CursorSigner) -> None:
         self.node = node
-        self._cursor = cursor
-        self._key = key
-        self._integration = integration
+        self._position = position
+        self._signer = signer
 
     def cursor(self) -> str:
-        return self._cursor.encode(self._key, self._integration)
+        return self._signer.encode(self._position)
 
 
 class Connection:
@@ -61,7 +71,7 @@ class Connection:
         self.edges = edges
         self.page_info = page_info
 
-    def nodes(self) -> list[Record]:
+    def nodes(self) -> list[Any]:
         return [edge.node for edge in self.edges]
 
 
@@ -72,7 +82,7 @@ def connection_types(model: Model, module: str) -> tuple[type, type]:
     label = model.plural[:1].upper() + model.plural[1:]
 
     def cursor(self: Edge) -> str:
-        return self._cursor.encode(self._key, self._integration)
+        return self._signer.encode(self._position)
 
     def nodes(self: Connection) -> list[Record]:
         return [edge.node for edge in self.edges]
@@ -118,9 +128,15 @@ def connection_types(model: Model, module: str) -> tuple[type, type]:
     return edge, connection
 
 
-EMPTY_PAGE_INFO = PageInfo(
-    has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None
-)
+class _Items(NamedTuple):
+    """A page as the connection takes its items: Kombo's decoded JSON where the executor
+    completes it (:attr:`GatewayContext.raw_records`), else parsed records."""
+
+    results: Sequence[Any]
+    next: str | None
+
+
+EMPTY_PAGE_INFO = PageInfo(has_next_page=False, has_previous_page=False)
 
 
 MAX_STITCHED_PAGES = 10
@@ -191,25 +207,24 @@ async def resolve_connection(
     if query.matches_nothing:
         return connection(edges=[], page_info=EMPTY_PAGE_INFO)
 
-    async def fetch(upstream_cursor: str | None):  # type: ignore[no-untyped-def]
-        return await ctx.upstream.fetch_page(query, page_size, upstream_cursor)
+    async def fetch(upstream_cursor: str | None) -> _Items:
+        page = await ctx.upstream.fetch_page(query, page_size, upstream_cursor)
+        return _Items(page.items if ctx.raw_records else page.results, page.next)
 
     try:
         collected = await collect(fetch, start, first, may_stitch=budget_allows_stitching(ctx))
     except UpstreamLoop as exc:
         raise UpstreamUnavailable(f"Kombo gave no usable answer: {exc}") from None
 
-    edges = [
-        edge(item, EdgeCursor(position, page_size, digest), ctx.cursor_key, integration)
-        for item, position in collected.items
-    ]
+    signer = CursorSigner(page_size, digest, ctx.cursor_key, integration)
+    edges = [edge(item, position, signer) for item, position in collected.items]
     return connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=collected.has_next_page,
             has_previous_page=False,
-            start_cursor=edges[0].cursor() if edges else None,
-            end_cursor=edges[-1].cursor() if edges else None,
+            first_edge=edges[0] if edges else None,
+            last_edge=edges[-1] if edges else None,
         ),
     )
 

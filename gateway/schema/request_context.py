@@ -29,6 +29,10 @@ class GatewayContext:
     """This request's share of the process's memory budget (``GATEWAY_MAX_INFLIGHT_COST``):
     reserved as execution starts, released by the endpoint once the response is sent
     (:meth:`response_sent`). None: not bounded (unit tests)."""
+    raw_records: bool = False
+    """Whether connections may hand their records to the executor as Kombo's decoded JSON (a
+    page's ``items``, :class:`~gateway.kombo.records.Page`): set by the fast path's executor,
+    which completes them (:mod:`gateway.execution.fastpath`). Otherwise parsed records."""
 
     @property
     def deadline(self) -> Deadline:

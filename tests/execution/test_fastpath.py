@@ -176,7 +176,10 @@ def test_values_off_the_happy_path_go_back_to_graphql_core(
 def test_an_object_of_another_class_is_type_checked_by_graphql_core(
     fast: GatewaySchema, slow: GatewaySchema
 ) -> None:
-    upstream = FakeKombo((interview(0), {"id": "iv-1"}))  # type: ignore[arg-type]
+    class Foreign(dict):  # neither a record nor Kombo's decoded JSON (a plain dict)
+        pass
+
+    upstream = FakeKombo((interview(0), Foreign(id="iv-1")))  # type: ignore[arg-type]
     response = same_both_ways(fast, slow, "{ interviews { nodes { __typename } } }", {}, upstream)
     assert "Expected value of type 'Interview'" in response
 

@@ -58,10 +58,18 @@ from gateway.kombo.catalog import (
     UnionShape,
 )
 from gateway.kombo.catalog.rules import ID_REFERENCES
+from gateway.kombo.instants import format_instant
 from gateway.kombo.parsing import parse_record
 from gateway.schema.cursors import END, EdgeCursor, Position
 from gateway.schema.ids import global_id
-from tests.support.fake_kombo import CURSOR_KEY, INTEGRATION, FakeKombo, Faults, execute
+from tests.support.fake_kombo import (
+    CURSOR_KEY,
+    INTEGRATION,
+    FakeKombo,
+    Faults,
+    KomboJson,
+    execute,
+)
 
 # --- payloads ----------------------------------------------------------------------------------
 
@@ -118,19 +126,26 @@ def raw_datetime(value: datetime) -> str:
 
 
 def raw_scalar(f: Field, kind: str) -> st.SearchStrategy[Any]:
+    """Kombo's JSON for a scalar, now and then of a type that reading converts (numbers where
+    text is promised, integral floats, integers for doubles) or drops (a bool for a number)."""
     if kind == "ID":
         model = ID_REFERENCES.get(f.name)
-        return st.sampled_from(pool(model)) if model else TEXT
+        return sometimes_wrong(st.sampled_from(pool(model)) if model else TEXT, 7, 2.5)
     if kind == "String":
-        return TEXT | st.sampled_from(f.known_values or ("x",))
+        return sometimes_wrong(TEXT | st.sampled_from(f.known_values or ("x",)), 12, 0.5, True)
     if kind == "DateTime":
-        return DATETIMES.map(raw_datetime) | st.just("not a date")
+        # Kombo's own form (passed through), other offsets (normalized), and no date at all.
+        return (
+            DATETIMES.map(format_instant)
+            | DATETIMES.map(raw_datetime)
+            | st.sampled_from(["not a date", 20240101])
+        )
     if kind == "Int":
-        return st.integers(-(2**40), 2**40)
+        return sometimes_wrong(st.integers(-(2**40), 2**40), 3.0, 2.5, True, "4")
     if kind == "Float":
-        return st.floats(allow_nan=False, allow_infinity=False)
+        return sometimes_wrong(st.floats(allow_nan=False, allow_infinity=False), 3, True, "4")
     if kind == "Boolean":
-        return st.booleans()
+        return sometimes_wrong(st.booleans(), 1, "true")
     return JSON_VALUES
 
 
@@ -192,14 +207,21 @@ def records(draw: st.DrawFn, model: Model, index: int) -> Any:
     (for interviews) no record at all but a plain dict, which the type check refuses."""
     own_id = pool(model.name)[index]
     raw = draw(raw_object(model.shape, 0, own_id))
-    record = parse_record(model, raw)
-    if draw(st.integers(0, 7)) == 0:
+    if draw(st.integers(0, 7)) != 0:
+        # Served as the client serves it: Kombo's JSON projected as it is, or its record.
+        served: Any = KomboJson(model.name, raw)
+    else:
+        served = record = parse_record(model, raw)
         key = draw(st.sampled_from(sorted(record)))
         record[key] = draw(st.sampled_from(WRONG_VALUES))
         record["id"] = own_id
     if model is INTERVIEWS:
-        return draw(sometimes_wrong(st.just(record), {"id": own_id}))
-    return record
+        return draw(sometimes_wrong(st.just(served), Foreign(id=own_id)))
+    return served
+
+
+class Foreign(dict[str, Any]):
+    """An object that is neither a record nor Kombo's decoded JSON: graphql-core refuses it."""
 
 
 ERRORS = st.sampled_from(

@@ -13,7 +13,7 @@ from typing import Any
 from gateway.http import error_body
 from gateway.kombo import KomboAPIError, KomboUnavailable, ListQuery, Page, Record
 from gateway.kombo.catalog import CATALOG
-from gateway.kombo.parsing import parse_record
+from gateway.kombo.parsing import parse_page, parse_record
 from gateway.schema import GatewayContext, GatewaySchema
 from gateway.upstream import UpstreamAccess
 
@@ -32,13 +32,32 @@ class Faults:
     error: Exception = field(default_factory=lambda: KomboUnavailable("down"))
 
 
+class KomboJson(dict[str, Any]):
+    """Kombo's JSON of one whole record of ``model``, served as the real client serves it: the
+    decoded object itself when reading it changes nothing structural, else its record
+    (:func:`gateway.kombo.parsing.parse_page`)."""
+
+    def __init__(self, model: str, raw: dict[str, Any]) -> None:
+        super().__init__(raw)
+        self.model = model
+
+
 def path_of(record: Any) -> str:
     """The endpoint answering ``record``: its model's; anything that is no model's whole record
     (the tests' deliberately wrong values) is an interview."""
     model = getattr(record, "model", None)
+    if isinstance(record, KomboJson):
+        return CATALOG[record.model].path
     if isinstance(record, Record) and model is not None and not record.partial:
         return CATALOG[model].path
     return INTERVIEWS.path
+
+
+def _served(record: Any) -> Any:
+    if not isinstance(record, KomboJson):
+        return record
+    body = {"status": "success", "data": {"results": [dict(record)], "next": None}}
+    return parse_page(CATALOG[record.model], body).items[0]
 
 
 def _job_ids(value: Any) -> set[Any]:
@@ -108,10 +127,12 @@ class FakeKombo:
                 )
             start = int(cursor[4:])
         end = start + page_size
+        model = CATALOG.by_path(query.path)
         return Page(
             query.path,
-            results=tuple(items[start:end]),
             next=f"off:{end}" if end < len(items) else None,
+            items=tuple(_served(r) for r in items[start:end]),
+            parse=lambda raw: parse_record(model, raw),
         )
 
 
