@@ -7,6 +7,7 @@ either form: the global id of the right type, or a bare Kombo id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from urllib.parse import quote, unquote
 
@@ -22,7 +23,13 @@ class InvalidId(ValueError):
 def global_id(type_name: str, kombo_id: str) -> str:
     """The global id of one record. Kombo ids are URL-safe; anything else is percent-encoded, so
     that a ``/`` inside an id can never be read as the type separator."""
+    if _url_safe(kombo_id):  # Kombo's own ids: nothing to encode
+        return f"{PREFIX}{type_name}/{kombo_id}"
     return f"{PREFIX}{type_name}/{quote(kombo_id, safe='')}"
+
+
+_url_safe = re.compile(r"[A-Za-z0-9_.~-]+\Z").match
+"""What ``quote(text, safe='')`` leaves as it is (RFC 3986 unreserved characters)."""
 
 
 def parse_global_id(text: str, types: Collection[str]) -> tuple[str, str] | None:
