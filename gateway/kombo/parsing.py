@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from gateway.kombo.catalog import (
     EnumShape,
@@ -358,7 +358,6 @@ def parse_page(model: Model, body: Any) -> Page:
 # cheaply (no copy, no conversion); an object that fails a check is parsed, which raises or
 # converts it.
 
-_ID, _CHANGED_AT, _OBJECT, _LIST, _UNION, _ENUM, _ENUM_LIST, _UNION_LIST = range(8)
 _Check = Callable[[Any], bool]
 _checkers: dict[tuple[int, bool], _Check] = {}
 
@@ -371,79 +370,73 @@ def fields_read(shape: ObjectShape, inline: bool) -> list[Field]:
 
 def _structure_checker(shape: ObjectShape, inline: bool) -> _Check:
     """A function telling whether a plain object of ``shape`` reads as a record without raising
-    and without structural change (True), or must be parsed (False: it raises, or converts)."""
+    and without structural change (True), or must be parsed (False: it raises, or converts).
+
+    Generated once per shape: one test per field that reading could refuse or reshape (scalars
+    need none: the projection checks those it reads)."""
     key = (id(shape), inline)
     checker = _checkers.get(key)
     if checker is not None:
         return checker
     _checkers[key] = lambda value: _checkers[key](value)  # see _converter
-    checks: list[tuple[str, int, Any]] = []
+    namespace: dict[str, Any] = {"_normalize": normalize}
+
+    def constant(value: Any) -> str:
+        name = f"_k{len(namespace)}"
+        namespace[name] = value
+        return name
+
+    lines = ["def check(value):", "    if value.__class__ is not dict: return False"]
+    lines.append("    get = value.get")
     for f in fields_read(shape, inline):
+        read = f"    v = get({f.name!r})"
+        inner = f.shape.item if isinstance(f.shape, ListShape) else None
         if f.name == "id" and not f.nullable:
-            checks.append((f.name, _ID, None))
+            lines += [read, "    if v.__class__ is not str or not v: return False"]
         elif f.name == "changed_at" and not f.nullable:
-            checks.append((f.name, _CHANGED_AT, None))
-        elif isinstance(f.shape, ObjectShape):
-            checks.append((f.name, _OBJECT, _structure_checker(f.shape, inline=True)))
-        elif isinstance(f.shape, UnionShape):
-            checks.append((f.name, _UNION, _union_checker(f.shape)))
+            lines += [read, "    if v.__class__ is not str or _normalize(v) is None: return False"]
+        elif isinstance(f.shape, ObjectShape | UnionShape):
+            test = constant(_nested_checker(f.shape))
+            lines += [read, f"    if v is not None and not {test}(v): return False"]
         elif isinstance(f.shape, EnumShape):
             # An unknown value is logged when read: read now, as the records were.
-            checks.append((f.name, _ENUM, frozenset(f.shape.values)))
+            values = constant(frozenset(f.shape.values))
+            lines += [
+                read,
+                f"    if v is not None and (v.__class__ is not str or v not in {values}):",
+                "        return False",
+            ]
         elif isinstance(f.shape, ListShape):
-            item = f.shape.item
-            if isinstance(item, ObjectShape):
-                checks.append((f.name, _LIST, _structure_checker(item, inline=True)))
-            elif isinstance(item, UnionShape):
-                checks.append((f.name, _UNION_LIST, _union_checker(item)))
-            elif isinstance(item, EnumShape):
-                checks.append((f.name, _ENUM_LIST, frozenset(item.values)))
-            else:
-                checks.append((f.name, _LIST, None))
-
-    def check(value: Any) -> bool:
-        if value.__class__ is not dict:
-            return False
-        get = value.get
-        for name, kind, inner in checks:
-            v = get(name)
-            if kind == _ID:
-                if v.__class__ is not str or not v:
-                    return False
-            elif kind == _CHANGED_AT:
-                if v.__class__ is not str or normalize(v) is None:
-                    return False
-            elif v is None:
-                continue
-            elif kind == _ENUM:
-                if v.__class__ is not str or v not in inner:
-                    return False
-            elif kind == _UNION_LIST:
-                # Reading drops null and unknown members from the list: no null here.
-                if v.__class__ is not list:
-                    return False
-                for item in v:
-                    if not inner(item):
-                        return False
-            elif kind == _ENUM_LIST:
-                if v.__class__ is not list:
-                    return False
-                for item in v:
-                    if item.__class__ is not str or item not in inner:
-                        return False
-            elif kind == _LIST:
-                if v.__class__ is not list:
-                    return False
-                if inner is not None:
-                    for item in v:
-                        if item is not None and not inner(item):
-                            return False
-            elif not inner(v):
-                return False
-        return True
-
+            lines += [
+                read,
+                "    if v is not None:",
+                "        if v.__class__ is not list: return False",
+            ]
+            if isinstance(inner, ObjectShape):
+                test = constant(_nested_checker(inner))
+                lines += ["        for x in v:", f"            if x is not None and not {test}(x):"]
+                lines += ["                return False"]
+            elif isinstance(inner, UnionShape):
+                # Reading drops null and unknown members from the list: none here.
+                test = constant(_nested_checker(inner))
+                lines += ["        for x in v:", f"            if not {test}(x): return False"]
+            elif isinstance(inner, EnumShape):
+                values = constant(frozenset(inner.values))
+                lines += [
+                    "        for x in v:",
+                    f"            if x.__class__ is not str or x not in {values}: return False",
+                ]
+    lines.append("    return True")
+    exec(compile("\n".join(lines), f"<structure check of {shape.name}>", "exec"), namespace)
+    check = cast("_Check", namespace["check"])
     _checkers[key] = check
     return check
+
+
+def _nested_checker(shape: ObjectShape | UnionShape) -> _Check:
+    if isinstance(shape, UnionShape):
+        return _union_checker(shape)
+    return _structure_checker(shape, inline=True)
 
 
 def _union_checker(shape: UnionShape) -> _Check:

@@ -95,19 +95,28 @@ class CursorSigner:
     """The cursors of one connection's edges: same page size, filters, key and integration,
     each edge its own position. Signs only what is asked (an unselected cursor costs nothing)."""
 
-    __slots__ = ("_key", "_page_size", "_prefix", "_query_digest")
+    __slots__ = ("_around", "_key", "_page_size", "_prefix", "_query_digest")
 
     def __init__(self, page_size: int, query_digest: str, key: bytes, integration_id: str):
         self._page_size = page_size
         self._query_digest = query_digest
         self._key = key
         self._prefix = integration_id.encode() + b"\x00"
+        # The payload's JSON before and after ``skip``, per (upstream cursor, exhausted): the
+        # edges of one page differ in ``skip`` alone.
+        self._around: dict[tuple[str | None, bool], tuple[bytes, bytes]] = {}
 
     def encode(self, p: Position) -> str:
-        """The cursor resuming at ``p``."""
-        payload = orjson.dumps(
-            [VERSION, self._page_size, self._query_digest, p.upstream_cursor, p.skip, p.exhausted]
-        )
+        """The cursor resuming at ``p``: the JSON array
+        ``[VERSION, page_size, query_digest, upstream_cursor, skip, exhausted]``, signed."""
+        around = self._around.get((p.upstream_cursor, p.exhausted))
+        if around is None:
+            head = orjson.dumps([VERSION, self._page_size, self._query_digest, p.upstream_cursor])[
+                :-1
+            ]
+            tail = b",true]" if p.exhausted else b",false]"
+            around = self._around[(p.upstream_cursor, p.exhausted)] = (head + b",", tail)
+        payload = b"%b%d%b" % (around[0], p.skip, around[1])
         mac = hmac.digest(self._key, self._prefix + payload, "sha256")[:_MAC_BYTES]
         text = _b64encode(payload) + "." + _b64encode(mac)
         if len(text) > MAX_CURSOR_CHARS:
