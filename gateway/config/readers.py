@@ -39,7 +39,7 @@ class Environment:
         text = self.text(name)
         if text is None:
             return default
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
             raise SettingsError(
                 f"{name} must be a whole number from {low} to {high}, got {text!r} "
                 f"(default {default})"
@@ -51,7 +51,7 @@ class Environment:
         text = self.text(name)
         if text is None:
             return default
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise SettingsError(
                 f"{name} must be a whole number from 0 to 65535, got {text!r} (default {default})"
             )

@@ -544,7 +544,7 @@ def _http_max_age(variables: Environment, auth: str) -> int | None:
     text = variables.text("GATEWAY_HTTP_MAX_AGE")
     if text is None:
         return None
-    if not text.isdigit() or int(text) > MAX_HTTP_MAX_AGE:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_HTTP_MAX_AGE:
         raise SettingsError(
             f"GATEWAY_HTTP_MAX_AGE must be a whole number of seconds from 0 to "
             f"{MAX_HTTP_MAX_AGE}, got {text!r} (default unset: GET answers are not stored)"
@@ -629,7 +629,7 @@ def _redis_url(variables: Environment) -> str | None:
             raise SettingsError(f"{expected}: a unix:// URL needs the socket's path")
     elif not parts.hostname:
         raise SettingsError(f"{expected}: the host is missing")
-    elif parts.path not in ("", "/") and not parts.path[1:].isdigit():
+    elif parts.path not in ("", "/") and not (parts.path[1:].isascii() and parts.path[1:].isdigit()):
         raise SettingsError(f"{expected}: the database must be a number, as in /0")
     return url
 
