@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import importlib.util
 import ipaddress
+import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -319,7 +321,7 @@ class Settings:
         _check_jwt_keys(auth, jwt_secret, jwt_public_key)
 
         port = variables.port("PORT", 8000)
-        workers = variables.whole_number("GATEWAY_WORKERS", 1, 1, 64)
+        workers = _workers(variables)
         drain_seconds = variables.seconds("GATEWAY_DRAIN_SECONDS", 0.0, 0, 300)
         shutdown_grace = variables.seconds("GATEWAY_SHUTDOWN_GRACE", 25.0, 0, 3600)
 
@@ -629,7 +631,9 @@ def _redis_url(variables: Environment) -> str | None:
             raise SettingsError(f"{expected}: a unix:// URL needs the socket's path")
     elif not parts.hostname:
         raise SettingsError(f"{expected}: the host is missing")
-    elif parts.path not in ("", "/") and not (parts.path[1:].isascii() and parts.path[1:].isdigit()):
+    elif parts.path not in ("", "/") and not (
+        parts.path[1:].isascii() and parts.path[1:].isdigit()
+    ):
         raise SettingsError(f"{expected}: the database must be a number, as in /0")
     return url
 
@@ -673,3 +677,34 @@ def _tracing_settings(variables: Environment) -> TracingSettings | None:
         service_name=get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE_NAME,
         header_values=header_values,
     )
+
+
+MAX_WORKERS = 64
+
+
+def _workers(variables: Environment) -> int:
+    """``GATEWAY_WORKERS``: a whole number, or ``auto``: one per core this process may use."""
+    text = variables.text("GATEWAY_WORKERS")
+    if text is not None and text.strip().lower() == "auto":
+        return min(usable_cores(), MAX_WORKERS)
+    try:
+        return variables.whole_number("GATEWAY_WORKERS", 1, 1, MAX_WORKERS)
+    except SettingsError as exc:
+        raise SettingsError(f"{exc}; or auto (one per usable core)") from None
+
+
+def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """The cores this process may run on: its CPU affinity, bounded by a cgroup v2 CPU quota
+    (a container's ``--cpus``, a Kubernetes CPU limit), rounded up; at least 1."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        with open(cgroup_cpu_max, encoding="ascii") as quota_file:
+            quota, _, period = quota_file.read().strip().partition(" ")
+        if quota != "max" and period:
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
