@@ -97,9 +97,9 @@ class Report:
         return None
 
     def goals(self) -> list[Goal]:
-        """The issue's targets: CPU ratios for (a) and (b), upstream counts, RSS."""
+        """The issues' targets: CPU ratios to the baseline, Mesh ratios, upstream counts, RSS."""
         goals = []
-        for key, limit in (("a", 3.0), ("b", 2.0)):
+        for key, limit in (("a", 1.5), ("b", 2.0), ("e", 1.5), ("f", 1.5)):
             gateway, baseline = self.get(key, "gateway"), self.get(key, "baseline")
             if gateway and baseline:
                 ratio = _ratio(gateway.cpu_ms_per_request, baseline.cpu_ms_per_request)
@@ -111,6 +111,7 @@ class Report:
                         ratio <= limit,
                     )
                 )
+        goals += self._mesh_goals()
         for key, wanted, what in (
             ("c", 1, "upstream requests for 100 ids"),
             ("d", 10, "upstream requests for 1,000 interviews (first: 100)"),
@@ -125,13 +126,32 @@ class Report:
         if rss:
             goals.append(
                 Goal(
-                    "gateway peak RSS, one process",
+                    "gateway peak RSS, one worker",
                     f"{max(rss):.0f} MiB",
-                    "< 150 MiB",
-                    max(rss) < 150,
+                    "< 100 MiB",
+                    max(rss) < 100,
                 )
             )
         return goals
+
+    def _mesh_goals(self) -> list[Goal]:
+        """Issue 12 on (a): with as many workers as Mesh (one per core), at least twice its
+        req/s; with one worker, at least its req/s; p99 below Mesh's either way."""
+        gateway, mesh = self.get("a", "gateway"), self.get("a", "mesh")
+        if gateway is None or mesh is None:
+            return []
+        workers = int(self.settings.get("workers", 1))
+        equal = workers == int(self.machine.get("nproc") or 0)
+        wanted = 2.0 if equal else 1.0
+        ratio = _ratio(gateway.throughput, mesh.throughput)
+        label = f"{workers} worker(s), as many as Mesh" if equal else f"{workers} worker(s)"
+        p99 = _ratio(gateway.p99_ms, mesh.p99_ms)
+        return [
+            Goal(
+                f"(a) gateway req/s ÷ Mesh's, {label}", _x(ratio), f"≥ {wanted:g}x", ratio >= wanted
+            ),
+            Goal("(a) gateway p99 ÷ Mesh's p99", _x(p99), "< 1x", p99 < 1),
+        ]
 
     def render(self) -> str:
         """The report as Markdown: header, measurements, ratios, targets."""
@@ -247,7 +267,7 @@ class Report:
         if goals:
             lines += [
                 "",
-                "Targets (issue #4; (e) and (f): issue #10):",
+                "Targets (issue #12; (b) and upstream counts: issues #4 and #10):",
                 "",
                 markdown_table(
                     ["target", "measured", "wanted", "met"],
