@@ -367,10 +367,9 @@ class _Compiler:
             else:
                 if "id" not in keys:
                     return self._function(f"_{type_.name}_raw_", "o", ["    raise _Miss"])
-                gid = self._constant("_gid", global_id)
                 body.append(f"    {var} = o.get('id')")
                 body.append(f"    if {var}.__class__ is not str: raise _Miss")
-                body.append(f"    {var} = {gid}({what!r}, {var})")
+                body.append(f"    {var} = {self._global_id(what, var)}")
         body.append("    return {" + ", ".join(entries) + "}")
         return self._function(f"_{type_.name}_raw_", "o", body)
 
@@ -467,6 +466,16 @@ class _Compiler:
             keyword_ = "elif"
         out.append(f"{pad}else: raise _Miss")
 
+    def _global_id(self, type_name: str, var: str) -> str:
+        """The expression of ``global_id(type_name, var)``: Kombo's ids (ASCII letters and
+        digits) need no percent-encoding, so the prefix is joined to them directly."""
+        gid = self._constant("_gid", global_id)
+        prefix = self._constant("_prefix", global_id(type_name, ""))
+        return (
+            f"{prefix} + {var} if {var}.__class__ is str and {var}.isalnum() and {var}.isascii()"
+            f" else {gid}({type_name!r}, {var})"
+        )
+
     def _read(self, type_: GraphQLObjectType, field_name: str, node: FieldNode) -> str:
         """The expression Strawberry's resolver for this field amounts to, reading from ``o``."""
         definition = type_.fields.get(field_name)
@@ -484,8 +493,8 @@ class _Compiler:
             if how == "key":
                 # A whole record has every key; a partial one lacking it is completed upstream.
                 return f"(o[{what!r}] if {what!r} in o else _miss())"
-            gid = self._constant("_gid", global_id)
-            return f"{gid}({what!r}, o['id'])"
+            function = self._function("_gid_of_", "i", [f"    return {self._global_id(what, 'i')}"])
+            return f"{function}(o['id'])"
         if getattr(definition.resolve, "_is_default", False):
             # Strawberry's resolver for a basic field: default_resolver(source, python_name).
             name = strawberry_field.python_name

@@ -18,6 +18,7 @@ import binascii
 import hmac
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 
@@ -31,8 +32,7 @@ class InvalidCursor(ValueError):
     """The text is not a cursor this gateway issued for this integration."""
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """Where a connection resumes: skip ``skip`` items of the upstream page at ``upstream_cursor``.
 
     ``upstream_cursor`` is None for the first page. ``exhausted`` marks the end of the results.
