@@ -323,7 +323,10 @@ class _Compiler:
         field_details_list: FieldDetailsList,
     ) -> str:
         """A function completing a plain object of ``shape`` (its keys :func:`fields_read`) as
-        ``type_`` with the group's sub-selection."""
+        ``type_`` with the group's sub-selection. An inline record whose id its holder carries
+        (``shape.id_from``: an offer's ``application`` by ``application_id``) gets that id as
+        a second argument ``i``, as reading it does."""
+        parameters = "o, i" if shape.id_from is not None else "o"
         executor = self._executor
         grouped, defer_usages, forbidden = collect_subfields(
             self._schema,
@@ -337,7 +340,7 @@ class _Compiler:
         if defer_usages or forbidden:
             raise _Ineligible("@defer")
         keys = {f.name: f for f in fields_read(shape, inline)}
-        body = ["    if o.__class__ is not dict: raise _Miss"]
+        body = ["    if o.__class__ is not dict: raise _Miss", "    get = o.get"]
         entries: list[str] = []
         for index, (response_name, group) in enumerate(grouped.items()):
             if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
@@ -358,20 +361,53 @@ class _Compiler:
             how, what = record_read
             var = f"v{index}"
             entries.append(f"{response_name!r}: {var}")
-            if how == "key":
-                key_field = keys.get(what)
+            own_id = what == "id" or how != "key"
+            if own_id and "id" not in keys and shape.id_from is not None:
+                body.append(f"    {var} = i")  # the holder's, checked there
+            elif how == "key" or "id" in keys:
+                key = what if how == "key" else "id"
+                key_field = keys.get(key)
                 if key_field is None:  # not inlined here: the record is completed upstream
-                    return self._function(f"_{type_.name}_raw_", "o", ["    raise _Miss"])
-                body.append(f"    {var} = o.get({what!r})")
-                self._raw_value(var, definition.type, key_field.shape, group, body, 1)
+                    return self._function(f"_{type_.name}_raw_", parameters, ["    raise _Miss"])
+                body.append(f"    {var} = get({key!r})")
+                if how != "key":
+                    body.append(f"    if {var}.__class__ is not str: raise _Miss")
+                elif isinstance(key_field.shape, ObjectShape) and key_field.shape.id_from:
+                    self._raw_identified(var, definition.type, key_field.shape, group, body)
+                    continue
+                else:
+                    self._raw_value(var, definition.type, key_field.shape, group, body, 1)
+                    continue
             else:
-                if "id" not in keys:
-                    return self._function(f"_{type_.name}_raw_", "o", ["    raise _Miss"])
-                body.append(f"    {var} = o.get('id')")
-                body.append(f"    if {var}.__class__ is not str: raise _Miss")
+                return self._function(f"_{type_.name}_raw_", parameters, ["    raise _Miss"])
+            if how != "key":
                 body.append(f"    {var} = {self._global_id(what, var)}")
         body.append("    return {" + ", ".join(entries) + "}")
-        return self._function(f"_{type_.name}_raw_", "o", body)
+        return self._function(f"_{type_.name}_raw_", parameters, body)
+
+    def _raw_identified(
+        self,
+        var: str,
+        type_: GraphQLOutputType,
+        shape: ObjectShape,
+        field_details_list: FieldDetailsList,
+        out: list[str],
+    ) -> None:
+        """An inline record identified by its holder's ``shape.id_from`` key: reading it takes
+        that id (a non-empty string; else the record reads as null, which is left to
+        graphql-core)."""
+        inner = type_.of_type if is_non_null_type(type_) else type_  # type: ignore[union-attr]
+        if not is_object_type(inner):
+            raise _Ineligible(f"{inner} from a {shape}")
+        function = self._raw_object(
+            cast("GraphQLObjectType", inner), shape, True, field_details_list
+        )
+        out.append(f"    if {var} is None:")
+        out.append("        raise _Miss" if is_non_null_type(type_) else "        pass")
+        out.append("    else:")
+        out.append(f"        i = get({shape.id_from!r})")
+        out.append("        if i.__class__ is not str or not i: raise _Miss")
+        out.append(f"        {var} = {function}({var}, i)")
 
     def _raw_value(
         self,
@@ -394,7 +430,14 @@ class _Compiler:
             return
         if non_null:
             out.append(f"{pad}if {var} is None: raise _Miss")
-        else:
+        if (
+            isinstance(inner, GraphQLScalarType)
+            and not (isinstance(shape, Scalar) and shape.kind == "DateTime")
+            and inner not in (GraphQLInt, GraphQLFloat)
+            and _passes_through(inner, object())
+        ):
+            return  # JSON: Kombo's value is the answer
+        if not non_null:
             out.append(f"{pad}if {var} is not None:")
             depth += 1
             pad = "    " * depth
@@ -403,9 +446,12 @@ class _Compiler:
             out.append(f"{pad}if {var}.__class__ is not {kind}: raise _Miss")
         elif isinstance(inner, GraphQLScalarType):
             if isinstance(shape, Scalar) and shape.kind == "DateTime":
+                # The contract's answer string, once per distinct upstream string.
                 normalize_ = self._constant("_normalize", normalize)
                 out.append(f"{pad}{var} = {normalize_}({var})")
                 out.append(f"{pad}if {var} is None: raise _Miss")
+                if _passes_through(inner, _INSTANT):
+                    return
             serialize = self._constant("_serialize", inner.coerce_output_value)
             out.append(f"{pad}{var} = {serialize}({var})")
             out.append(f"{pad}if {var} is None or {var} is _Undefined: raise _Miss")
@@ -517,6 +563,17 @@ class _Compiler:
         # as ``self`` when it asks for it.
         function = self._constant("_resolver", resolver.wrapped_func)
         return f"{function}(o)" if resolver.self_parameter is not None else f"{function}()"
+
+
+_INSTANT = normalize("2023-06-26T14:30:00.000Z")
+
+
+def _passes_through(type_: GraphQLScalarType, value: Any) -> bool:
+    """Whether the scalar answers ``value`` (and so every value of its kind) as it is."""
+    try:
+        return type_.coerce_output_value(value) is value
+    except Exception:
+        return False
 
 
 def _enum_names(type_: GraphQLEnumType) -> dict[Any, Any]:

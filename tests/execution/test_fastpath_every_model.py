@@ -31,8 +31,9 @@ from graphql import (
     is_leaf_type,
 )
 
+from bench.selections import all_fields_page
 from gateway.config import QueryLimits
-from gateway.execution import executable_schema
+from gateway.execution import executable_schema, fastpath
 from gateway.http import error_body
 from gateway.kombo import KomboClient, KomboConfig
 from gateway.kombo.catalog import CATALOG, Model
@@ -101,7 +102,9 @@ def all_fields_document(model: Model, first: int = 100) -> str:
     )
 
 
-def run(schema: Any, document: str, integration: str) -> tuple[str, list[str]]:
+def run(
+    schema: Any, document: str, integration: str, variables: dict[str, Any] | None = None
+) -> tuple[str, list[str]]:
     """The response as a client sees it (JSON text), and the upstream requests made."""
     sent: list[str] = []
 
@@ -122,7 +125,9 @@ def run(schema: Any, document: str, integration: str) -> tuple[str, list[str]]:
                 cursor_key=CURSOR_KEY,
                 request_id="request-1",
             )
-            return await schema.execute(document, context_value=context)
+            return await schema.execute(
+                document, variable_values=variables, context_value=context
+            )
         finally:
             await client.aclose()
 
@@ -185,3 +190,38 @@ def test_not_null_wrapping_is_unwrapped_for_lists() -> None:
     field = schema.get_type("Job").fields["stages"]  # type: ignore[union-attr]
     assert isinstance(field.type, GraphQLNonNull) and isinstance(field.type.of_type, GraphQLList)
     assert "stages { __typename id komboId" in all_fields_document(CATALOG["Job"])
+
+
+RAW_CASES = [
+    pytest.param(integration, model, id=f"{integration}-{model.name}")
+    for integration in ALL_INTEGRATIONS
+    for model in CATALOG
+    if model.path not in MODELS_NOT_AVAILABLE.get(integration, frozenset())
+]
+
+
+@pytest.mark.parametrize(("integration", "model"), RAW_CASES)
+def test_a_page_of_kombo_json_is_projected_without_reading_records(
+    integration: str, model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12: the bench's all-fields page (what the page inlines, no completions) of every
+    model goes from Kombo's decoded JSON to the response in one projection: no record parsed for
+    graphql-core, no value given back to it, the answer equal to graphql-core's own."""
+    document = all_fields_page(model)
+    materialized: list[str] = []
+    read = fastpath.parse_record
+
+    def counting(m: Model, raw: Any) -> Any:
+        materialized.append(m.name)
+        return read(m, raw)
+
+    monkeypatch.setattr(fastpath, "parse_record", counting)
+    stats = FAST.execution_context_class.cache.stats  # type: ignore[union-attr]
+    before = (stats.projected, stats.fell_back)
+    fast, fast_calls = run(FAST, document, integration, {"first": 100})
+    assert (stats.projected - before[0], stats.fell_back - before[1]) == (1, 0)
+    assert materialized == []
+    assert len(fast_calls) == 1
+    slow, _ = run(SLOW, document, integration, {"first": 100})
+    assert fast == slow
+    assert json.loads(fast)["errors"] == []
