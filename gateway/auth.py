@@ -23,10 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
 from gateway.config import MIN_SECRET_BYTES, SettingsError
 from gateway.errors import BadUserInput, Forbidden, Unauthenticated
 
@@ -198,6 +194,8 @@ class JwtAuth:
         return Caller(integration, subject if isinstance(subject, str) else None)
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
+        import jwt  # PyJWT and cryptography: ~9 MB a worker, loaded in jwt mode only
+
         try:
             return jwt.decode(
                 token,
@@ -242,6 +240,8 @@ def authenticator_for(settings: Settings, default_integration: str | None) -> Au
 def public_key_algorithm(pem: str) -> str:
     """The one algorithm a PEM public key verifies: ``RS256`` (RSA, at least 2048 bits) or
     ``ES256`` (EC on P-256). Raises ``ValueError`` saying why for anything else."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     key = _load_public_key(pem)
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < MIN_RSA_KEY_BITS:
@@ -257,6 +257,8 @@ def public_key_algorithm(pem: str) -> str:
 
 
 def _load_public_key(pem: str) -> Any:
+    from cryptography.hazmat.primitives import serialization
+
     try:
         return serialization.load_pem_public_key(pem.encode())
     except (ValueError, TypeError, UnicodeError):
