@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -24,7 +25,10 @@ from graphql import (
     GraphQLSchema,
     GraphQLSkipDirective,
     InlineFragmentNode,
+    OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
+    Visitor,
     get_argument_values,
     get_directive_values,
     get_named_type,
@@ -33,6 +37,7 @@ from graphql import (
     is_abstract_type,
     is_object_type,
     type_from_ast,
+    visit,
 )
 from graphql.execution.values import VariableValues
 
@@ -188,6 +193,91 @@ def estimate_cost(
     )
     if not isinstance(coerced, VariableValues):
         return None  # execution reports the variables' errors, before any resolver runs
+    # The walk reads only ``first``, the ids looked up and ``@skip``/``@include``: the same
+    # document with the same values of those (a list page with another filter, the common
+    # case) costs the same, computed once.
+    key = _walk_key(document, operation, coerced)
+    if key is not None:
+        cached = _walks.get(key)
+        if cached is not None:
+            return cached
+    estimate = _walk(schema, document, operation, coerced)
+    if key is not None and estimate is not None:
+        if len(_walks) >= MAX_CACHED_WALKS:
+            _walks.clear()
+        _walks[key] = estimate
+    return estimate
+
+
+MAX_CACHED_WALKS = 1024
+"""Estimates kept per process (by document, operation and the values the walk reads)."""
+
+_walks: dict[tuple[Any, ...], CostEstimate] = {}
+_walk_variables: dict[tuple[int, int], tuple[Any, tuple[str, ...]]] = {}
+"""(id of the document, start of the operation) → (the document, kept so that its id stays
+its own, and the variables the walk reads)."""
+
+_WALKED_ARGUMENTS = frozenset({"first", "id", "ids", "if"})
+"""Arguments the walk reads: ``first`` of connections, lookups' ids, the directives' ``if``."""
+
+
+def _walk_key(
+    document: DocumentNode, operation: OperationDefinitionNode, coerced: VariableValues
+) -> tuple[Any, ...] | None:
+    """What the walk's result depends on, or None when it cannot be a key (no location, an
+    unhashable value)."""
+    if operation.loc is None:
+        return None
+    place = (id(document), operation.loc.start)
+    known = _walk_variables.get(place)
+    if known is None or known[0] is not document:
+        if len(_walk_variables) >= MAX_CACHED_WALKS:
+            # The estimates' keys hold documents' ids: valid while those documents are held.
+            _walk_variables.clear()
+            _walks.clear()
+        known = _walk_variables[place] = (document, _read_variables(document))
+    values = coerced.coerced
+    try:
+        frozen = tuple(_frozen(values.get(name)) for name in known[1])
+        key = (id(document), operation.loc.start, known[1], frozen)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _read_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables that arguments the walk reads take, anywhere in the document."""
+    names: set[str] = set()
+
+    class Finder(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_args: Any) -> None:
+            if node.name.value in _WALKED_ARGUMENTS:
+                visit(node.value, Collector())
+
+    class Collector(Visitor):
+        def enter_variable(self, node: VariableNode, *_args: Any) -> None:
+            names.add(node.name.value)
+
+    visit(document, Finder())
+    return tuple(sorted(names))
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        raise TypeError("an input object")  # not read by the walk's arguments
+    return value
+
+
+def _walk(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    coerced: VariableValues,
+) -> CostEstimate | None:
+    """:func:`estimate_cost`'s walk, its variables coerced."""
     root = schema.get_root_type(operation.operation)
     if root is None:
         return None

@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 from graphql import parse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.kombo.catalog import CATALOG
 from gateway.schema.limits import (
@@ -16,6 +18,7 @@ from gateway.schema.limits import (
     ID_LOOKUPS,
     REFERENCES,
     CostEstimate,
+    cost,
     estimate_cost,
 )
 from tests.support.query_limits import DEFAULT_SCHEMA, FAN_OUT, FILTER_QUERY, run
@@ -176,3 +179,61 @@ def test_execution_stops_coercing_at_the_first_error() -> None:
     assert len(messages) == 2, messages[:3]
     assert "unknown field 'k0'" in messages[0]
     assert messages[1].startswith("Too many errors processing variables")
+
+
+# --- the walk is cached by the values it reads (issue 12) ----------------------------------------
+
+CACHED_DOCUMENT = parse(
+    """query($first: Int, $inner: Int, $filter: InterviewFilter, $ids: [ID!]!, $more: Boolean!) {
+      interviews(first: $first, filter: $filter) {
+        nodes { job { interviews(first: $inner) { nodes { id } } } }
+      }
+      nodes(ids: $ids) @include(if: $more) { id }
+    }"""
+)
+
+
+def _uncached(variables: dict[str, Any]) -> CostEstimate | None:
+    cost._walks.clear()
+    cost._walk_variables.clear()
+    return estimate_cost(DEFAULT_SCHEMA._schema, CACHED_DOCUMENT, None, variables)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=st.integers(-1, 260),
+    inner=st.none() | st.integers(1, 250),
+    filter_=st.none()
+    | st.fixed_dictionaries(
+        {"updatedAfter": st.sampled_from(["2024-01-01T00:00:00.000Z", "2025-06-01T12:00:00+02:00"])}
+    ),
+    ids=st.lists(
+        st.sampled_from(["a", "b", "gid://kombo/Job/x", "gid://kombo/Nope/y"]), max_size=3
+    ),
+    more=st.booleans(),
+)
+def test_a_cached_estimate_is_the_estimate_computed_afresh(
+    first: int, inner: int | None, filter_: dict[str, str] | None, ids: list[str], more: bool
+) -> None:
+    variables = {"first": first, "inner": inner, "filter": filter_, "ids": ids, "more": more}
+    warmed = estimate_cost(DEFAULT_SCHEMA._schema, CACHED_DOCUMENT, None, variables)
+    again = estimate_cost(DEFAULT_SCHEMA._schema, CACHED_DOCUMENT, None, variables)
+    assert warmed == again == _uncached(variables)
+
+
+def test_another_filter_reuses_the_estimate_and_another_first_does_not() -> None:
+    base = {"first": 10, "inner": 2, "ids": ["a"], "more": True}
+    one = estimate_cost(DEFAULT_SCHEMA._schema, CACHED_DOCUMENT, None, {**base, "filter": None})
+    other_filter = {**base, "filter": {"updatedAfter": "2024-01-01T00:00:00.000Z"}}
+    assert estimate_cost(DEFAULT_SCHEMA._schema, CACHED_DOCUMENT, None, other_filter) is one
+    other_first = estimate_cost(
+        DEFAULT_SCHEMA._schema, CACHED_DOCUMENT, None, {**base, "first": 11}
+    )
+    assert other_first is not one and other_first != one
+
+
+def test_bad_variables_are_still_left_to_execution_when_an_estimate_is_cached() -> None:
+    good = {"first": 10, "inner": 2, "ids": [], "more": False, "filter": None}
+    assert estimate_cost(DEFAULT_SCHEMA._schema, CACHED_DOCUMENT, None, good) is not None
+    bad = {**good, "filter": {"updatedAfter": "not a date"}}
+    assert estimate_cost(DEFAULT_SCHEMA._schema, CACHED_DOCUMENT, None, bad) is None
