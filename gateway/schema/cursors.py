@@ -104,21 +104,27 @@ class CursorSigner:
         self._prefix = integration_id.encode() + b"\x00"
         # The payload's JSON before and after ``skip``, per (upstream cursor, exhausted): the
         # edges of one page differ in ``skip`` alone.
-        self._around: dict[tuple[str | None, bool], tuple[bytes, bytes]] = {}
+        self._around: dict[tuple[str | None, bool], tuple[bytes, str, bytes]] = {}
 
     def encode(self, p: Position) -> str:
         """The cursor resuming at ``p``: the JSON array
         ``[VERSION, page_size, query_digest, upstream_cursor, skip, exhausted]``, signed."""
         around = self._around.get((p.upstream_cursor, p.exhausted))
         if around is None:
-            head = orjson.dumps([VERSION, self._page_size, self._query_digest, p.upstream_cursor])[
-                :-1
-            ]
+            head = orjson.dumps([VERSION, self._page_size, self._query_digest, p.upstream_cursor])
+            # JSON may space its tokens: padded to whole base64 groups, the head's base64 is
+            # the payload's first characters, computed once.
+            head = head[:-1] + b"," + b" " * (-len(head) % 3)
             tail = b",true]" if p.exhausted else b",false]"
-            around = self._around[(p.upstream_cursor, p.exhausted)] = (head + b",", tail)
-        payload = b"%b%d%b" % (around[0], p.skip, around[1])
-        mac = hmac.digest(self._key, self._prefix + payload, "sha256")[:_MAC_BYTES]
-        text = _b64encode(payload) + "." + _b64encode(mac)
+            around = self._around[(p.upstream_cursor, p.exhausted)] = (
+                head,
+                _b64encode(head),
+                tail,
+            )
+        head, head_text, tail = around
+        rest = b"%d%b" % (p.skip, tail)
+        mac = hmac.digest(self._key, self._prefix + head + rest, "sha256")[:_MAC_BYTES]
+        text = head_text + _b64encode(rest) + "." + _b64encode(mac)
         if len(text) > MAX_CURSOR_CHARS:
             raise ValueError("the upstream cursor is too long to carry in an edge cursor")
         return text
