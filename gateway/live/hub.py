@@ -236,6 +236,11 @@ class LiveFeed:
 
     # -- the API of transports and webhooks --------------------------------------------------
 
+    def refresher(self, integration_id: str, model: str) -> Refresher | None:
+        """The refresher of one pair in this process, while it has subscribers here (its
+        ``holder``, ``refreshes`` and ``failures`` say what it does; tests, diagnostics)."""
+        return self._refreshers.get((integration_id, model))
+
     @property
     def subscriptions(self) -> int:
         """Subscriptions open in this process."""

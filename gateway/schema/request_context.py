@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from gateway.admission import AdmissionTicket
 from gateway.kombo import Deadline
+from gateway.live import LiveFeed
 from gateway.upstream import UpstreamAccess
 
 __all__ = ["GatewayContext"]
@@ -29,6 +30,9 @@ class GatewayContext:
     """This request's share of the process's memory budget (``GATEWAY_MAX_INFLIGHT_COST``):
     reserved as execution starts, released by the endpoint once the response is sent
     (:meth:`response_sent`). None: not bounded (unit tests)."""
+    live: LiveFeed | None = field(default=None, repr=False)
+    """The process's live feed (``Subscription.changes`` subscribes there); None: no live
+    changes (unit tests)."""
 
     @property
     def deadline(self) -> Deadline:
