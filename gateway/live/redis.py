@@ -202,8 +202,16 @@ class RedisCoordinator:
             try:
                 if self._pubsub is None:
                     pubsub = self._redis().pubsub()
-                    await pubsub.subscribe(_HELLO, *self._channels)
+                    await pubsub.subscribe(_HELLO)
+                    sent: set[str] = set()
+                    # Until no integration was watched while a SUBSCRIBE was on its way.
+                    while missing := set(self._channels) - sent:
+                        await pubsub.subscribe(*missing)
+                        sent |= missing
                     self._pubsub = pubsub
+                    gone = sent - set(self._channels)
+                    if gone:
+                        self._spawn(pubsub.unsubscribe(*gone))
                     if self._outage:
                         log.info("live Redis at %s answers again", self.where)
                         self._outage = False
