@@ -135,6 +135,8 @@ class Refresher:
         self.refreshes: dict[str, int] = {}
         """Refreshes done, by trigger (tests and logs)."""
         self.failures = 0
+        self.running = False
+        """Whether a refresh is under way."""
         self._kombo = kombo
         self._coordinator = coordinator
         self._policy = policy
@@ -239,6 +241,13 @@ class Refresher:
         """One refresh now (module doc); True when it reached the last page."""
         started = format_updated_after(datetime.now(UTC))
         self.refreshes[trigger] = self.refreshes.get(trigger, 0) + 1
+        self.running = True
+        try:
+            return await self._refresh(trigger, started)
+        finally:
+            self.running = False
+
+    async def _refresh(self, trigger: str, started: str) -> bool:
         calls = published = 0
         try:
             mark = await self._coordinator.watermark(self.key) or self._since

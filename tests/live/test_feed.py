@@ -59,7 +59,12 @@ async def holding(feed: LiveFeed, model: str = "Interview") -> None:
 async def refreshed(feed: LiveFeed, count: int, model: str = "Interview") -> None:
     def done() -> bool:
         r = feed.refresher(INTEGRATION, model)
-        return r is not None and sum(r.refreshes.values()) >= count and not r._wake.is_set()
+        return (
+            r is not None
+            and sum(r.refreshes.values()) >= count
+            and not r._wake.is_set()
+            and not r.running
+        )
 
     await until(done, what=f"{count} refreshes")
 

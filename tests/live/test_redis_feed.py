@@ -84,7 +84,7 @@ async def settled(*feeds: LiveFeed, refreshes: int) -> None:
         for feed in feeds:
             refresher = feed.refresher(INTEGRATION, "Interview")
             if refresher is not None:
-                total += sum(refresher.refreshes.values())
+                total += sum(refresher.refreshes.values()) - refresher.running
         return total >= refreshes
 
     await until(done, what=f"{refreshes} refreshes")

@@ -92,6 +92,13 @@ async def subscribed(live: LiveFeed) -> None:
     await until(holding, what="the refresh lease")
 
 
+def idle(live: LiveFeed) -> bool:
+    """No refresh under way nor waiting to start."""
+    refresher = live.refresher(DEFAULT_INTEGRATION, "Interview")
+    assert refresher is not None
+    return not refresher.running and not refresher._wake.is_set()
+
+
 def refreshes(live: LiveFeed) -> dict[str, int]:
     refresher = live.refresher(DEFAULT_INTEGRATION, "Interview")
     assert refresher is not None
@@ -119,12 +126,7 @@ async def test_a_forged_signature_gets_401_and_no_upstream_call(
         # hour of GATEWAY_LIVE_MIN_REFRESH_SECONDS as a follow-up.
         answer = await post(client, content, signed(content))
         assert answer.status_code == 200 and answer.json() == {"status": "accepted"}
-        await until(
-            lambda: (
-                refreshes(live) == {"webhook": 1}
-                and not live.refresher(DEFAULT_INTEGRATION, "Interview")._wake.is_set()
-            )
-        )  # type: ignore[union-attr]
+        await until(lambda: refreshes(live) == {"webhook": 1} and idle(live))
         await until(lambda: len(interview_calls(sandbox)) == 1, what="the refresh's call")
         (call,) = interview_calls(sandbox)
         assert call["params"]["include_deleted"] == "true"
@@ -176,7 +178,7 @@ async def test_a_duplicate_event_id_schedules_nothing(sandbox_url: str, sandbox:
         content = body("evt-twice")
         first = await post(client, content, {})  # no secret configured: unsigned is taken
         assert first.status_code == 200 and first.json() == {"status": "accepted"}
-        await until(lambda: refreshes(live) == {"webhook": 1})
+        await until(lambda: refreshes(live) == {"webhook": 1} and idle(live))
         second = await post(client, content, {})
         assert second.status_code == 200 and second.json() == {"status": "duplicate"}
         refresher = live.refresher(DEFAULT_INTEGRATION, "Interview")
