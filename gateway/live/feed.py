@@ -60,8 +60,6 @@ log = logging.getLogger(__name__)
 PUBLISHED_MEMORY = 10_000
 """Event keys one refresher remembers having published."""
 
-_stopping: set[asyncio.Task[None]] = set()  # stop_soon's tasks, referenced until done
-
 
 class Lister(Protocol):
     """What a refresh needs of the Kombo client (:meth:`KomboClient.list_records`)."""
@@ -177,12 +175,6 @@ class Refresher:
             except Exception as exc:
                 log.warning("could not give back the live lease of %s: %s", self.model, exc)
 
-    def stop_soon(self) -> None:
-        """:meth:`stop` in a task of its own (the last subscriber left, in sync code)."""
-        task = asyncio.get_running_loop().create_task(self.stop())
-        _stopping.add(task)
-        task.add_done_callback(_stopping.discard)
-
     def abandon(self) -> None:
         """Cancel the loops and keep the lease (a killed process's; tests)."""
         self._stopped = True
@@ -220,8 +212,11 @@ class Refresher:
         while True:
             timeout = next_poll - time.monotonic()
             if timeout > 0 and not self._wake.is_set():
+                # asyncio.timeout, not wait_for: 3.11's wait_for loses a cancellation that
+                # arrives as the event is set (the refresher then never stops).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
             if not self._wake.is_set() and time.monotonic() < next_poll:
                 continue
             if last_start is not None:

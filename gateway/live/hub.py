@@ -195,6 +195,7 @@ class LiveFeed:
         self._model_counts: dict[tuple[str, str], int] = {}
         self._refreshers: dict[tuple[str, str], Refresher] = {}
         self._recent: dict[str, BoundedLRU[str, bool]] = {}
+        self._stopping: set[asyncio.Task[None]] = set()  # refreshers giving their lease back
         self._count = 0
         self._started = False
         self._closing = False
@@ -219,7 +220,9 @@ class LiveFeed:
         self.begin_drain()
         refreshers = list(self._refreshers.values())
         self._refreshers.clear()
-        await asyncio.gather(*(r.stop() for r in refreshers), return_exceptions=True)
+        await asyncio.gather(
+            *(r.stop() for r in refreshers), *self._stopping, return_exceptions=True
+        )
         await self.coordinator.aclose()
 
     async def abandon(self) -> None:
@@ -228,7 +231,7 @@ class LiveFeed:
         self._closing = True
         for refresher in list(self._refreshers.values()):
             refresher.abandon()
-        self._refreshers.clear()
+        self._refreshers.clear()  # (so that closing the subscriptions stops no refresher)
         for subscriptions in list(self._by_integration.values()):
             for subscription in list(subscriptions):
                 subscription.close()
@@ -328,7 +331,9 @@ class LiveFeed:
             self._model_counts.pop(key, None)
             refresher = self._refreshers.pop(key, None)
             if refresher is not None:
-                refresher.stop_soon()
+                task = asyncio.get_running_loop().create_task(refresher.stop())
+                self._stopping.add(task)
+                task.add_done_callback(self._stopping.discard)
         if not mine:
             del self._by_integration[integration_id]
             self._recent.pop(integration_id, None)

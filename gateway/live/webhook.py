@@ -13,7 +13,9 @@ nothing of its body reaches a subscriber. What is checked, in this order (``POST
    digits), base64 standard alphabet (``+/``) and URL-safe alphabet (``-_``), padded (44
    characters) or not (43). Anything else, a missing header included, fails. The comparison is
    :func:`hmac.compare_digest` on the decoded 32 bytes (constant time). Checked before the body
-   is parsed, so a forged body is never even read as JSON.
+   is parsed, so a forged body is never even read as JSON. The scheme signs the body only (no
+   timestamp): a captured genuine delivery replayed later is taken as its ``id`` says, and an
+   ``id`` seen in the last 24 hours schedules nothing (the feed's de-duplication).
 3. **Schema** [400]: the body is UTF-8 JSON whose top level is an object with ``id`` (a
    non-empty string, at most :data:`MAX_ID_CHARS` characters) and ``type`` (a string). When
    ``type`` is ``data-changed``: ``data`` is an object, ``data.integration_id`` a non-empty
