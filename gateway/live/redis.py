@@ -100,6 +100,7 @@ class RedisCoordinator:
         self._listener: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Any]] = set()
         self._outage = False
+        self._closed = False
 
     # -- names -------------------------------------------------------------------------------
 
@@ -122,6 +123,8 @@ class RedisCoordinator:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _redis(self) -> Redis:
+        if self._closed:
+            raise RuntimeError("the live Redis coordinator is closed")
         if self._client is None:
             from redis.asyncio import Redis
 
@@ -137,6 +140,7 @@ class RedisCoordinator:
 
     async def aclose(self) -> None:
         self._on_message = None
+        self._closed = True
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.cancel()
