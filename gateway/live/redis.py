@@ -134,9 +134,17 @@ class RedisCoordinator:
         return self._client
 
     async def start(self, on_message: OnMessage) -> None:
+        """Take ``on_message``; the listener connects with the first watched integration (a
+        gateway nobody subscribes to holds no pub/sub connection)."""
         self._on_message = on_message
-        if self._listener is None:
-            self._listener = asyncio.create_task(self._listen(), name="live redis listener")
+        if self._channels:
+            self._listen_soon()
+
+    def _listen_soon(self) -> None:
+        if self._listener is None and self._on_message is not None and not self._closed:
+            self._listener = asyncio.get_running_loop().create_task(
+                self._listen(), name="live redis listener"
+            )
 
     async def aclose(self) -> None:
         self._on_message = None
@@ -166,6 +174,8 @@ class RedisCoordinator:
         self._channels[channel] = integration_id
         if self._pubsub is not None:
             self._spawn(self._pubsub.subscribe(channel))
+        else:
+            self._listen_soon()  # it subscribes every watched channel as it connects
 
     def unwatch(self, integration_id: str) -> None:
         left = self._watched.get(integration_id, 0) - 1
@@ -217,7 +227,7 @@ class RedisCoordinator:
                     if gone:
                         self._spawn(pubsub.unsubscribe(*gone))
                     if self._outage:
-                        log.info("live Redis at %s answers again", self.where)
+                        log.info("live changes: Redis at %s answers again", self.where)
                         self._outage = False
                 message = await self._pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=LISTEN_SECONDS
@@ -238,8 +248,8 @@ class RedisCoordinator:
                 if not self._outage:
                     self._outage = True
                     log.warning(
-                        "live Redis at %s is unavailable (%s: %s): no live changes until it "
-                        "answers again",
+                        "live changes: Redis at %s cannot be reached (%s: %s); none are "
+                        "delivered until it answers again",
                         self.where,
                         type(exc).__name__,
                         exc,
