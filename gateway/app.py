@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -22,10 +23,18 @@ from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
 from gateway.http.caching import HttpCaching
 from gateway.http.cors import CORS
-from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
+from gateway.http.webhooks import KomboWebhook
+from gateway.kombo import Deadline, KomboClient, KomboConfig, Page, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
-from gateway.observability.metrics import MetricsObserver, metrics_endpoint, observe_batch
+from gateway.live import Coordinator, LiveFeed
+from gateway.live.redis import RedisCoordinator, live_secret
+from gateway.observability.metrics import (
+    LiveMetrics,
+    MetricsObserver,
+    metrics_endpoint,
+    observe_batch,
+)
 from gateway.observability.request_id import RequestIdMiddleware, current_request_id
 from gateway.observability.telemetry import (
     OperationRecorder,
@@ -132,6 +141,37 @@ def tracing_for(settings: Settings) -> Tracing:
     return Tracing.otlp(settings.tracing.service_name)
 
 
+class _LifespanKombo:
+    """The lifespan's Kombo client, for the live feed created before it (refreshes run only
+    while the lifespan holds the client)."""
+
+    def __init__(self, state: dict[str, KomboClient]) -> None:
+        self._state = state
+
+    async def list_records(self, *args: Any, **kwargs: Any) -> Page:
+        return await self._state["kombo"].list_records(*args, **kwargs)
+
+
+def live_feed_for(settings: Settings, state: dict[str, KomboClient]) -> LiveFeed:
+    """The process's live feed: refreshes through the lifespan's Kombo client; coordinated
+    through Redis when ``GATEWAY_REDIS_URL`` is set, else in this process."""
+    coordinator: Coordinator | None = None
+    if settings.redis_url:
+        secret = live_secret(settings.kombo_base_url, settings.kombo_api_key or SANDBOX_API_KEY)
+        coordinator = RedisCoordinator(settings.redis_url, secret)
+    live = settings.live
+    return LiveFeed(
+        _LifespanKombo(state),
+        coordinator=coordinator,
+        poll_seconds=live.poll_seconds,
+        min_refresh_seconds=live.min_refresh_seconds,
+        max_subscriptions_per_integration=live.max_subscriptions_per_integration,
+        max_subscriptions=live.max_subscriptions,
+        queue_size=live.queue_size,
+        observer=LiveMetrics(),
+    )
+
+
 def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlette:
     """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client.
 
@@ -173,6 +213,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     # Per process: what the requests executing at once may hold (README "Sizing memory").
     memory = MemoryAdmission(settings.max_inflight_cost)
     state: dict[str, KomboClient] = {}
+    live = live_feed_for(settings, state)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -187,9 +228,14 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         if redis is not None:
             await redis.ping()  # an unreachable Redis is warned about now, not at first query
         state["kombo"] = client
+        await live.start()
+        drain.on_shutdown.append(live.begin_drain)
         try:
             yield
         finally:
+            if live.begin_drain in drain.on_shutdown:
+                drain.on_shutdown.remove(live.begin_drain)
+            await live.aclose()  # every subscription ended, every refresh lease given back
             state.pop("kombo", None)
             await client.aclose()
             if redis is not None:
@@ -215,6 +261,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             cursor_key=cursor_key,
             request_id=request_id,
             admission=memory.ticket(),
+            live=live,
         )
 
     async def healthz(_request: Request) -> Response:
@@ -231,6 +278,11 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        Route(
+            "/webhooks/kombo",
+            KomboWebhook(live, settings.kombo_webhook_secret).handle,
+            methods=["POST"],
+        ),
     ]
     telemetry = RequestTelemetry(tracing)
     caching = HttpCaching(settings.http_max_age)
@@ -266,11 +318,13 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         middleware.append(
             Middleware(CORS, origins=settings.cors_origins, extra_headers=settings.cors_headers)
         )
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
     )
+    app.state.live = live  # the process's live feed (tests reach it here)
+    return app
 
 
 def app_from_environment() -> Starlette:

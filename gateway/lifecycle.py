@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
@@ -21,10 +22,23 @@ log = logging.getLogger("gateway")
 
 
 class DrainState:
-    """Whether this process has been asked to stop."""
+    """Whether this process has been asked to stop, and what to do once its shutdown begins."""
 
     def __init__(self) -> None:
         self.draining = False
+        self.on_shutdown: list[Callable[[], None]] = []
+        """Called (in the event loop's thread) when the server's shutdown begins, before it
+        waits for open connections: the live feed ends its subscriptions here, so that their
+        long-lived connections close and clients reconnect to another replica."""
+
+    def shutting_down(self) -> None:
+        """Run the :attr:`on_shutdown` callbacks (each once per process start)."""
+        callbacks, self.on_shutdown = self.on_shutdown, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("a shutdown callback failed")
 
 
 drain = DrainState()
@@ -40,9 +54,13 @@ class GatewayServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if drain.draining or self.drain_seconds <= 0:
             drain.draining = True
-            super().handle_exit(sig, frame)
+            self._shut_down(sig, frame)
             return
         drain.draining = True
         log.info("draining: not ready any more; shutting down in %gs", self.drain_seconds)
         loop = asyncio.get_event_loop()
-        loop.call_later(self.drain_seconds, super().handle_exit, sig, frame)
+        loop.call_later(self.drain_seconds, self._shut_down, sig, frame)
+
+    def _shut_down(self, sig: int, frame: FrameType | None) -> None:
+        drain.shutting_down()
+        super().handle_exit(sig, frame)

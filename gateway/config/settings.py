@@ -219,6 +219,43 @@ class TracingSettings:
 
 
 @dataclass(frozen=True)
+class LiveSettings:
+    """Live changes (``Subscription.changes``, README "Live changes"); each field has its
+    variable and range in :data:`LIVE_VARIABLES` (a field added there is read like these).
+
+    ``poll_seconds``: how often each (integration, model) with subscribers is refreshed when no
+    webhook says so (``GATEWAY_LIVE_POLL_SECONDS``). ``min_refresh_seconds``: the least time
+    between two refreshes of one (integration, model), however many webhooks arrive
+    (``GATEWAY_LIVE_MIN_REFRESH_SECONDS``). ``max_subscriptions_per_integration`` and
+    ``max_subscriptions``: subscriptions at once, of one integration and of the whole process
+    (``GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_INTEGRATION``, ``GATEWAY_LIVE_MAX_SUBSCRIPTIONS``).
+    ``queue_size``: changes one subscription may have waiting; a subscriber that falls further
+    behind is ended (``GATEWAY_LIVE_QUEUE_SIZE``).
+    """
+
+    poll_seconds: float = 60.0
+    min_refresh_seconds: float = 2.0
+    max_subscriptions_per_integration: int = 1_000
+    max_subscriptions: int = 10_000
+    queue_size: int = 1_000
+
+
+LIVE_VARIABLES: Mapping[str, tuple[str, float, float]] = {
+    "poll_seconds": ("GATEWAY_LIVE_POLL_SECONDS", 1, 86_400),
+    "min_refresh_seconds": ("GATEWAY_LIVE_MIN_REFRESH_SECONDS", 0, 3_600),
+    "max_subscriptions_per_integration": (
+        "GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_INTEGRATION",
+        1,
+        10_000_000,
+    ),
+    "max_subscriptions": ("GATEWAY_LIVE_MAX_SUBSCRIPTIONS", 1, 10_000_000),
+    "queue_size": ("GATEWAY_LIVE_QUEUE_SIZE", 1, 1_000_000),
+}
+"""The variable and range of each :class:`LiveSettings` field; ``int`` fields are whole
+numbers, ``float`` ones seconds."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway is configured with (README "Configuration")."""
 
@@ -269,6 +306,11 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     tracing: TracingSettings | None = None
     """OpenTelemetry tracing; ``None``: off (nothing of OpenTelemetry is loaded)."""
+    live: LiveSettings = field(default_factory=LiveSettings)
+    """Live changes: polling, refresh rate, subscription limits (``GATEWAY_LIVE_*``)."""
+    kombo_webhook_secret: str | None = field(default=None, repr=False)
+    """``KOMBO_WEBHOOK_SECRET``: when set, ``POST /webhooks/kombo`` answers 401 unless
+    ``X-Kombo-Signature`` verifies (:mod:`gateway.live.webhook`)."""
 
     def __repr__(self) -> str:  # never print the API key
         key = "set" if self.kombo_api_key else "unset"
@@ -280,7 +322,13 @@ class Settings:
 
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in a response or a log line."""
-        values = (self.kombo_api_key, self.jwt_secret, self.cursor_secret, *self._redis_secrets())
+        values = (
+            self.kombo_api_key,
+            self.jwt_secret,
+            self.cursor_secret,
+            self.kombo_webhook_secret,
+            *self._redis_secrets(),
+        )
         tracing_headers = self.tracing.header_values if self.tracing else ()
         return tuple(v for v in (*values, *tracing_headers) if v)
 
@@ -427,6 +475,8 @@ class Settings:
             redis_url=_redis_url(variables),
             log=LogSettings.from_env(env),
             tracing=_tracing_settings(variables),
+            live=_live(variables),
+            kombo_webhook_secret=get("KOMBO_WEBHOOK_SECRET"),
         )
 
 
@@ -609,6 +659,26 @@ def _resilience(variables: Environment) -> Resilience:
         else:
             values[attribute] = variables.seconds(name, fallback, low, high)
     return Resilience(**values)  # type: ignore[arg-type]
+
+
+def _live(variables: Environment) -> LiveSettings:
+    """The ``GATEWAY_LIVE_*`` variables (:data:`LIVE_VARIABLES`)."""
+    default = LiveSettings()
+    values: dict[str, float] = {}
+    for attribute, (name, low, high) in LIVE_VARIABLES.items():
+        fallback = getattr(default, attribute)
+        if isinstance(fallback, int):
+            values[attribute] = variables.whole_number(name, fallback, int(low), int(high))
+        else:
+            values[attribute] = variables.seconds(name, fallback, low, high)
+    live = LiveSettings(**values)  # type: ignore[arg-type]
+    if live.max_subscriptions_per_integration > live.max_subscriptions:
+        raise SettingsError(
+            "GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_INTEGRATION "
+            f"({live.max_subscriptions_per_integration}) cannot exceed "
+            f"GATEWAY_LIVE_MAX_SUBSCRIPTIONS ({live.max_subscriptions}), the whole process's"
+        )
+    return live
 
 
 def _redis_url(variables: Environment) -> str | None:

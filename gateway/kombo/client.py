@@ -196,6 +196,7 @@ class KomboClient:
         cursor: str | None = None,
         deadline: Deadline | None = None,
         on_upstream_call: Callable[[], object] | None = None,
+        use_cache: bool = True,
     ) -> Page:
         """One page of ``query``'s endpoint for one integration, by ``deadline`` if given.
 
@@ -203,12 +204,14 @@ class KomboClient:
         already in flight (same integration and parameters, cursor and page size included) is
         joined instead of repeated. ``on_upstream_call`` is called first, in the caller's task,
         when the page is not cached (a cache hit is no upstream call); what it raises (a
-        request's exhausted call budget) stops the call.
+        request's exhausted call budget) stops the call. ``use_cache=False`` neither reads nor
+        fills the response cache (the live feed's refreshes: a page up to a TTL old would hide
+        changes made since).
         """
         path = query.path
         params = page_params(query, page_size, cursor)
         cache_key = None
-        if self.cache is not None:
+        if self.cache is not None and use_cache:
             cache_key = self.cache.key(path, integration_id, params)
             cached = await self.cache.get(cache_key)
             self.observer.cache_lookup(path, hit=cached is not None)

@@ -29,6 +29,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -46,6 +47,7 @@ from gateway.errors import (
 )
 from gateway.kombo.errors import KomboAPIError
 from gateway.kombo.observer import Attempt, KomboObserver, is_rate_limited
+from gateway.live.observer import LiveObserver
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 MAX_OPERATIONS = 100
@@ -117,6 +119,59 @@ CACHE_LOOKUPS = Counter(
     ["result"],
 )
 """Incremented for the response cache by :meth:`MetricsObserver.cache_lookup`."""
+
+
+LIVE_SUBSCRIBERS = Gauge(
+    "kombo_gateway_live_subscribers",
+    "Live subscriptions open (Subscription.changes), every worker's added up.",
+    multiprocess_mode="livesum",
+)
+LIVE_REFRESHES = Counter(
+    "kombo_gateway_live_refreshes",
+    "Refreshes of one (integration, model) for live subscribers, by trigger (webhook, poll) "
+    "and outcome (ok, error); their upstream requests count in kombo_gateway_upstream_requests.",
+    ["trigger", "outcome"],
+)
+LIVE_RECORDS_PUBLISHED = Counter(
+    "kombo_gateway_live_records_published",
+    "Changed records a refresh published to the subscribers of every replica, by model.",
+    ["model"],
+)
+LIVE_DELIVERIES = Counter(
+    "kombo_gateway_live_deliveries",
+    "Changes queued for one live subscriber.",
+)
+LIVE_DROPS = Counter(
+    "kombo_gateway_live_drops",
+    "Changes not delivered to a live subscriber, by reason (overflow: its queue was full and "
+    "the subscription ended).",
+    ["reason"],
+)
+LIVE_WEBHOOKS = Counter(
+    "kombo_gateway_live_webhooks",
+    "POST /webhooks/kombo answers, by outcome (accepted, duplicate, ignored, unauthorized, "
+    "malformed, too_large).",
+    ["outcome"],
+)
+
+
+class LiveMetrics(LiveObserver):
+    """The live feed's counts as the ``kombo_gateway_live_*`` metrics."""
+
+    def subscribers(self, delta: int) -> None:
+        LIVE_SUBSCRIBERS.inc(delta)
+
+    def refreshed(self, trigger: str, ok: bool) -> None:
+        LIVE_REFRESHES.labels(trigger, "ok" if ok else "error").inc()
+
+    def published(self, model: str, count: int) -> None:
+        LIVE_RECORDS_PUBLISHED.labels(model).inc(count)
+
+    def delivered(self, count: int) -> None:
+        LIVE_DELIVERIES.inc(count)
+
+    def dropped(self, reason: str, count: int) -> None:
+        LIVE_DROPS.labels(reason).inc(count)
 
 
 class BoundedLabel:

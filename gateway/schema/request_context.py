@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from gateway.admission import AdmissionTicket
 from gateway.kombo import Deadline
+from gateway.live import LiveFeed
 from gateway.upstream import UpstreamAccess
 
 __all__ = ["GatewayContext"]
@@ -33,6 +34,9 @@ class GatewayContext:
     """Whether connections may hand their records to the executor as Kombo's decoded JSON (a
     page's ``items``, :class:`~gateway.kombo.records.Page`): set by the fast path's executor,
     which completes them (:mod:`gateway.execution.fastpath`). Otherwise parsed records."""
+    live: LiveFeed | None = field(default=None, repr=False)
+    """The process's live feed (``Subscription.changes`` subscribes there); None: no live
+    changes (unit tests)."""
 
     @property
     def deadline(self) -> Deadline:
