@@ -186,7 +186,7 @@ class Edits:
         if CATALOG[model].path in MODELS_NOT_AVAILABLE.get(integration_id, frozenset()):
             raise EditRefused(f"{integration_id} has no {model} records")
         if delete and model not in DELETABLE:
-            raise EditRefused(f"deleting a {model} is not offered; these: {sorted(DELETABLE)}")
+            raise EditRefused(f"deleting {model} records is not offered; only {sorted(DELETABLE)}")
         if record_id is None:
             live = self.live_ids(integration_id, model)
             if not live:
