@@ -328,7 +328,7 @@ class _Sandbox:
 
     def note(self, edit: Edit) -> None:
         self.edits_made.append(edit.as_json())
-        log.info("sandbox: %s %s %s (%s)", edit.what, edit.model, edit.id, edit.integration_id)
+        log.info("edit: %s %s %s (%s)", edit.what, edit.model, edit.id, edit.integration_id)
 
     async def change(self, request: Request) -> Response:
         try:
