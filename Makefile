@@ -131,8 +131,10 @@ $(STAMPS)/mesh-npm: $(MESH_BENCH)/package-lock.json $(MESH_BENCH)/package.json |
 	cd $(MESH_BENCH) && npm ci --no-audit --no-fund
 	touch $@
 
+# The gateway on the embedded sandbox, which edits a few records every 5 s and says so by webhook
+# (README "Live changes"; SANDBOX_CHANGE_EVERY=0 make run: no edits).
 run: install
-	$(PY) -m gateway serve
+	SANDBOX_CHANGE_EVERY=$${SANDBOX_CHANGE_EVERY:-5} $(PY) -m gateway serve
 
 # The suite on both cores (pytest-xdist; each worker starts its own servers), then the tests
 # marked serial alone: they measure CPU time, memory or timing, which a busy neighbour would skew.

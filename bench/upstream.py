@@ -105,14 +105,23 @@ def register_wide_integration() -> str:
     return WIDE_INTEGRATION
 
 
-def create_upstream_app(api_key: str | None, latency: float) -> Starlette:
+def create_upstream_app(
+    api_key: str | None, latency: float, webhook_url: str | None = None
+) -> Starlette:
     """The sandbox app, serving :data:`LARGE_INTEGRATION` and :data:`WIDE_INTEGRATION` beside its
-    own integrations."""
+    own integrations; with ``webhook_url``, each edit (``POST /__sandbox/changes``) posts a
+    ``data-changed`` webhook there, signed with env ``SANDBOX_WEBHOOK_SECRET`` when set."""
+    import os
+
     from gateway.sandbox.app import create_sandbox_app
+    from gateway.sandbox.webhooks import WebhookTarget
 
     register_large_integration()
     register_wide_integration()
-    return create_sandbox_app(api_key=api_key, latency=latency)
+    webhooks = None
+    if webhook_url:
+        webhooks = WebhookTarget(webhook_url, os.environ.get("SANDBOX_WEBHOOK_SECRET"))
+    return create_sandbox_app(api_key=api_key, latency=latency, webhooks=webhooks)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,8 +132,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--api-key", help="the bearer key to require (default: any)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per answer")
+    parser.add_argument("--webhook-url", help="POST data-changed webhooks here after edits")
     args = parser.parse_args(argv)
-    app = create_upstream_app(args.api_key, args.latency)
+    app = create_upstream_app(args.api_key, args.latency, args.webhook_url)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 

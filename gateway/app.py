@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from starlette.applications import Starlette
@@ -58,6 +58,9 @@ from gateway.secret_guard import SecretGuard
 from gateway.shared_redis import SharedRedis
 from gateway.upstream import UpstreamAccess, UpstreamBudget
 
+if TYPE_CHECKING:
+    from gateway.sandbox.webhooks import WebhookTarget
+
 log = logging.getLogger("gateway")
 
 SANDBOX_API_KEY = "sandbox-key"
@@ -90,9 +93,37 @@ def kombo_config(settings: Settings) -> KomboConfig:
     from gateway.sandbox.app import create_sandbox_app
 
     # No API key: the embedded sandbox answers in-process, through the same HTTP client code.
-    sandbox = create_sandbox_app(api_key=SANDBOX_API_KEY, faults=settings.sandbox_faults)
+    sandbox = create_sandbox_app(
+        api_key=SANDBOX_API_KEY,
+        faults=settings.sandbox_faults,
+        webhooks=sandbox_webhooks(settings),
+        change_every=settings.sandbox_change_every,
+    )
     transport = httpx.ASGITransport(app=sandbox)
     return replace(config, base_url=SANDBOX_BASE_URL, transport=transport)
+
+
+def sandbox_webhooks(settings: Settings) -> WebhookTarget | None:
+    """Where the embedded sandbox posts its ``data-changed`` webhooks: this gateway's own
+    ``/webhooks/kombo``, signed with ``KOMBO_WEBHOOK_SECRET`` (README "Live changes"); none
+    without ``SANDBOX_CHANGE_EVERY``."""
+    if not settings.sandbox_change_every:
+        return None
+    from gateway.sandbox.webhooks import WebhookTarget
+
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
+    host = f"[{host}]" if ":" in host else host
+    secret = settings.kombo_webhook_secret
+    return WebhookTarget(f"http://{host}:{settings.port}/webhooks/kombo", secret)
+
+
+def embedded_sandbox(config: KomboConfig) -> contextlib.AbstractAsyncContextManager[object]:
+    """The embedded sandbox's lifespan (its timer of edits), which ``httpx.ASGITransport``
+    does not run; nothing for Kombo itself."""
+    transport = config.transport
+    if isinstance(transport, httpx.ASGITransport) and isinstance(transport.app, Starlette):
+        return transport.app.router.lifespan_context(transport.app)
+    return contextlib.nullcontext()
 
 
 def check_sandbox_faults(settings: Settings) -> None:
@@ -220,7 +251,8 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         shared_pages = None
         if redis is not None and settings.response_cache.enabled:
             shared_pages = RedisPageStore(redis)
-        client = KomboClient.open(kombo_config(settings), page_store=shared_pages)
+        config = kombo_config(settings)
+        client = KomboClient.open(config, page_store=shared_pages)
         client.observer = Observers(observers)  # metrics, log counts and spans of each call
         summary = cache_summary(settings, redis)
         if summary:
@@ -231,7 +263,8 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         await live.start()
         drain.on_shutdown.append(live.begin_drain)
         try:
-            yield
+            async with embedded_sandbox(config):  # SANDBOX_CHANGE_EVERY's edits and webhooks
+                yield
         finally:
             if live.begin_drain in drain.on_shutdown:
                 drain.on_shutdown.remove(live.begin_drain)

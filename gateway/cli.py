@@ -115,14 +115,20 @@ def _sandbox(args: argparse.Namespace) -> int:
     import uvicorn
 
     from gateway.sandbox.app import create_sandbox_app
+    from gateway.sandbox.webhooks import WebhookTarget
 
     faults = [name.strip() for name in (args.faults or "").split(",") if name.strip()]
+    webhooks = None
+    if args.webhook_url:
+        webhooks = WebhookTarget(args.webhook_url, os.environ.get("SANDBOX_WEBHOOK_SECRET"))
     try:
         app = create_sandbox_app(
             api_key=args.api_key,
             latency=args.latency,
             max_in_flight=args.max_in_flight,
             faults=faults,
+            webhooks=webhooks,
+            change_every=args.change_every,
         )
     except ValueError as exc:
         print(f"kombo-gateway sandbox: {exc}", file=sys.stderr)
@@ -159,6 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         "--faults",
         help="standing fault scenarios, comma-separated: "
         "rate-limit, flaky, down, malformed, slow, hang, busy (see README, Trying failures)",
+    )
+    sandbox.add_argument(
+        "--webhook-url",
+        help="POST a data-changed webhook here after each edit, signed with the secret in env "
+        "SANDBOX_WEBHOOK_SECRET when set (edits: POST /__sandbox/changes, --change-every)",
+    )
+    sandbox.add_argument(
+        "--change-every", type=float, help="edit a few records every N seconds (default: never)"
     )
     sandbox.set_defaults(run=_sandbox)
 

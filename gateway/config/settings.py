@@ -295,6 +295,10 @@ class Settings:
     connections: ConnectionLimits = field(default_factory=ConnectionLimits)
     resilience: Resilience = field(default_factory=Resilience)
     sandbox_faults: tuple[str, ...] = ()
+    sandbox_change_every: float = 0.0
+    """``SANDBOX_CHANGE_EVERY``: seconds between the embedded sandbox's edits, each followed by
+    a ``data-changed`` webhook to this gateway (README "Live changes"); 0: none. Ignored with an
+    API key (there is no sandbox to edit)."""
     persisted_queries: PersistedQuerySettings = field(default_factory=PersistedQuerySettings)
     fast_path: bool = True
     """Complete eligible selections with compiled projections (``GATEWAY_FAST_PATH``, default
@@ -452,6 +456,7 @@ class Settings:
             connections=_connection_limits(variables),
             resilience=_resilience(variables),
             sandbox_faults=sandbox_faults,
+            sandbox_change_every=variables.seconds("SANDBOX_CHANGE_EVERY", 0.0, 0, 3_600),
             persisted_queries=PersistedQuerySettings(
                 apq=variables.flag("GATEWAY_APQ", default=True),
                 cache_size=variables.whole_number(

@@ -7,9 +7,19 @@
   var configElement = document.getElementById("graphiql-config");
   var config = JSON.parse(configElement.textContent);
 
+  // Resolved against the page, so the gateway can live behind a path prefix.
+  var url = new URL(config.graphqlPath, window.location.href);
+  // Subscriptions go over graphql-transport-ws on the same path, same host: ws: beside http:,
+  // wss: beside https: (CSP `connect-src 'self'` covers both). GraphiQL's bundle carries the
+  // graphql-ws client; it opens one socket per subscription and sends the Headers tab as the
+  // connection_init payload (a browser cannot set headers on a WebSocket), which the gateway
+  // reads as request headers: `X-Integration-Id`, `Authorization: Bearer …`.
+  var subscriptionUrl = new URL(url.toString());
+  subscriptionUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+
   var fetcher = GraphiQL.createFetcher({
-    // Resolved against the page, so the gateway can live behind a path prefix.
-    url: new URL(config.graphqlPath, window.location.href).toString(),
+    url: url.toString(),
+    subscriptionUrl: subscriptionUrl.toString(),
   });
 
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));

@@ -6,8 +6,10 @@ deterministic records (one consistent dataset per integration, :mod:`~gateway.sa
 grown around the interviews of :mod:`~gateway.sandbox.generation`), :mod:`gateway.sandbox.app`
 the HTTP surface and the semantics it chose, :mod:`~gateway.sandbox.params` the query
 parameters, :mod:`~gateway.sandbox.cursors` the cursor codec, :mod:`~gateway.sandbox.selection`
-the filters, :mod:`~gateway.sandbox.changes` what ``updated_after`` compares and
-:mod:`~gateway.sandbox.faults` the canned failures.
+the filters, :mod:`~gateway.sandbox.changes` what ``updated_after`` compares,
+:mod:`~gateway.sandbox.faults` the canned failures, :mod:`~gateway.sandbox.edits` the records
+edited while it runs and :mod:`~gateway.sandbox.webhooks` the ``data-changed`` webhooks that
+announce them.
 """
 
 from gateway.sandbox.app import create_sandbox_app

@@ -27,6 +27,13 @@ log of requests to ``/v1`` (with each one's W3C ``traceparent`` header, when it 
 ``POST``/``GET``/``DELETE /__sandbox/faults`` queue, list and clear canned answers served (and
 logged) instead of the real ones for the next requests to any ``/v1/ats/…`` endpoint
 (:mod:`gateway.sandbox.faults`, which also holds the standing scenarios).
+``POST /__sandbox/changes`` edits one record (JSON ``{"integration_id", "model", "id"?,
+"delete"?}``: :mod:`gateway.sandbox.edits`; answers the edit, with its new ``changed_at``) and,
+when the app has a ``webhooks`` target, posts a signed ``data-changed`` webhook there before
+answering (:mod:`gateway.sandbox.webhooks`; the answer's ``webhook`` says how it went);
+``GET /__sandbox/changes`` lists the edits made. With ``change_every``, the app's lifespan edits
+one to three records of the default integration every that many seconds, with a webhook each
+time (``make run``: ``SANDBOX_CHANGE_EVERY``).
 ``GET /healthz`` answers 200. ``latency`` delays every endpoint's answer. ``max_in_flight``:
 beyond that many endpoint requests being answered at once, 429
 ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED``; ``GET /__sandbox/stats`` reports the requests in flight,
@@ -36,10 +43,13 @@ the peak and the number refused (``DELETE /__sandbox/requests`` resets them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
-from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+import logging
+import random
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -50,18 +60,28 @@ from starlette.routing import Route
 from gateway.kombo.catalog import CATALOG, Model
 from gateway.sandbox.cursors import CURSOR_KEY, CursorCodec
 from gateway.sandbox.data import (
+    INTEGRATIONS,
     MODELS_NOT_AVAILABLE,
     UNSUPPORTED_FILTERS,
     has_integration,
     known_integrations,
 )
+from gateway.sandbox.edits import Edit, EditRefused, Edits
 from gateway.sandbox.faults import FAULT_SCENARIOS, Fault, Scenario, parse_fault
 from gateway.sandbox.params import InputInvalid, parse_query
 from gateway.sandbox.selection import entries_for, select
+from gateway.sandbox.webhooks import WebhookTarget, data_changed_body, send
 
 __all__ = ["create_sandbox_app"]
 
+log = logging.getLogger("gateway.sandbox")
+
 _LOG_URL = "https://app.kombo.dev/sandbox/logs?interactionId={}"
+
+_TIMER_MODELS = ("Interview",) * 3 + ("Application",) * 2 + ("Candidate",)
+"""What the timer edits, weighted: mostly interviews (the README's subscription shows them)."""
+_TIMER_DELETES = 0.1
+"""The share of the timer's interview edits that delete the interview."""
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -80,8 +100,13 @@ class _Sandbox:
         latency: float,
         max_in_flight: int | None,
         scenarios: Sequence[Scenario],
+        webhooks: WebhookTarget | None = None,
     ) -> None:
         self.api_key = api_key
+        self.edits = Edits()
+        self.edits_made: list[dict[str, Any]] = []
+        self.webhooks = webhooks
+        self._webhook_failed = False
         self.latency = latency + sum(s.latency for s in scenarios)
         limits = [n for n in (max_in_flight, *(s.max_in_flight for s in scenarios)) if n]
         self.max_in_flight = min(limits) if limits else None
@@ -228,7 +253,7 @@ class _Sandbox:
         except InputInvalid as exc:
             return self.error(400, "PLATFORM.INPUT_INVALID", "The input is invalid.", str(exc))
 
-        entries = entries_for(integration_id, model.name)
+        entries = self.edits.entries(integration_id, model.name)
         unsupported = UNSUPPORTED_FILTERS.get(integration_id, frozenset())
         selected = select(model.name, entries, query, unsupported)
         end = query.offset + query.page_size
@@ -285,6 +310,86 @@ class _Sandbox:
         self.faults.clear()
         return Response(status_code=204)
 
+    async def notify(self, integration_id: str, models: set[str]) -> dict[str, Any] | None:
+        """Post the ``data-changed`` webhook for ``models`` of ``integration_id``, when the app
+        has a target; how it went (``None``: no target)."""
+        if self.webhooks is None:
+            return None
+        try:
+            status = await send(self.webhooks, data_changed_body(integration_id, models))
+        except Exception as exc:  # the target may be down; the edit stands
+            outcome: dict[str, Any] = {"error": f"{type(exc).__name__}: {exc}"}
+        else:
+            outcome = {"status": status}
+        if outcome.get("status") != 200 and not self._webhook_failed:
+            log.warning("sandbox webhook to %s: %s", self.webhooks.url, outcome)
+            self._webhook_failed = True  # once: the timer would repeat it every few seconds
+        return outcome
+
+    def note(self, edit: Edit) -> None:
+        self.edits_made.append(edit.as_json())
+        log.info("edit: %s %s %s (%s)", edit.what, edit.model, edit.id, edit.integration_id)
+
+    async def change(self, request: Request) -> Response:
+        try:
+            asked = json.loads(await request.body())
+            if not isinstance(asked, dict):
+                raise ValueError("the body must be a JSON object")
+            integration_id, model = asked.get("integration_id"), asked.get("model")
+            record_id, delete = asked.get("id"), asked.get("delete", False)
+            if not isinstance(integration_id, str) or not isinstance(model, str):
+                raise ValueError('"integration_id" and "model" must be strings')
+            if record_id is not None and not isinstance(record_id, str):
+                raise ValueError('"id" must be a string')
+            if not isinstance(delete, bool):
+                raise ValueError('"delete" must be true or false')
+            edit = self.edits.edit(integration_id, model, record_id, delete=delete)
+        except ValueError as exc:  # EditRefused and json.JSONDecodeError are ValueErrors
+            return JSONResponse({"error": f"invalid change: {exc}"}, 400)
+        self.note(edit)
+        webhook = await self.notify(integration_id, {model})
+        return JSONResponse({**edit.as_json(), "webhook": webhook}, 201)
+
+    async def list_changes(self, request: Request) -> Response:
+        return JSONResponse({"changes": self.edits_made})
+
+    async def change_every(self, seconds: float) -> None:
+        """Edit a few records of the default integration every ``seconds``, with a webhook."""
+        rng = random.Random()
+        while True:
+            await asyncio.sleep(seconds)
+            changed: dict[str, set[str]] = defaultdict(set)
+            for _ in range(rng.randint(1, 3)):
+                model = rng.choice(_TIMER_MODELS)
+                delete = model == "Interview" and rng.random() < _TIMER_DELETES
+                try:
+                    edit = self.edits.edit(INTEGRATIONS[0], model, delete=delete, rng=rng)
+                except EditRefused as exc:  # e.g. every interview deleted after days of this
+                    log.warning("sandbox: no edit: %s", exc)
+                    continue
+                self.note(edit)
+                changed[edit.integration_id].add(edit.model)
+            for integration_id, models in changed.items():
+                await self.notify(integration_id, models)
+
+    def lifespan(
+        self, change_every: float | None
+    ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+        @contextlib.asynccontextmanager
+        async def running(_app: Starlette) -> AsyncIterator[None]:
+            if not change_every:
+                yield
+                return
+            timer = asyncio.create_task(self.change_every(change_every))
+            try:
+                yield
+            finally:
+                timer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await timer
+
+        return running
+
 
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
@@ -295,6 +400,8 @@ def create_sandbox_app(
     latency: float = 0.0,
     max_in_flight: int | None = None,
     faults: Sequence[str] = (),
+    webhooks: WebhookTarget | None = None,
+    change_every: float | None = None,
 ) -> Starlette:
     """A Starlette app serving Kombo's ten ``GET /v1/ats/…`` endpoints from the sandbox data.
 
@@ -302,7 +409,9 @@ def create_sandbox_app(
     added to every endpoint's answer (for benchmarks). ``max_in_flight``: endpoint requests
     answered at once, beyond which 429 ``PLATFORM.CONCURRENCY_LIMIT_EXCEEDED`` (``None``: no
     limit). ``faults``: names of :data:`FAULT_SCENARIOS` to apply to every request. Each app has
-    its own request log and fault queue.
+    its own request log, fault queue and edited records. ``webhooks``: where each edit's
+    ``data-changed`` webhook goes (``None``: nowhere). ``change_every``: seconds between the
+    timer's edits, run by the app's lifespan (``None`` or 0: no timer).
     """
     unknown = [name for name in faults if name not in FAULT_SCENARIOS]
     if unknown:
@@ -311,7 +420,10 @@ def create_sandbox_app(
         )
     if max_in_flight is not None and max_in_flight < 1:
         raise ValueError("max_in_flight must be at least 1")
-    sandbox = _Sandbox(api_key, latency, max_in_flight, [FAULT_SCENARIOS[n] for n in faults])
+    if change_every is not None and change_every < 0:
+        raise ValueError("change_every must be 0 (off) or more seconds")
+    scenarios = [FAULT_SCENARIOS[n] for n in faults]
+    sandbox = _Sandbox(api_key, latency, max_in_flight, scenarios, webhooks)
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
         *(Route(f"/v1{m.path}", sandbox.endpoint(m), methods=["GET"]) for m in CATALOG),
@@ -322,5 +434,7 @@ def create_sandbox_app(
         Route("/__sandbox/faults", sandbox.list_faults, methods=["GET"]),
         Route("/__sandbox/faults", sandbox.clear_faults, methods=["DELETE"]),
         Route("/__sandbox/stats", sandbox.stats, methods=["GET"]),
+        Route("/__sandbox/changes", sandbox.change, methods=["POST"]),
+        Route("/__sandbox/changes", sandbox.list_changes, methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, lifespan=sandbox.lifespan(change_every))

@@ -24,7 +24,7 @@ from typing import Any
 from gateway.kombo.catalog import CATALOG, ListShape, ObjectShape
 from gateway.sandbox.shaping import Draft
 
-__all__ = ["ChangedAt", "updated_at"]
+__all__ = ["ChangedAt", "linked_records", "listed_fields", "updated_at"]
 
 _FIELD_OF_PATH = {"interviewers": "users", "system_role_assignment": "system_roles"}
 """Table paths named differently from the field holding them."""
@@ -69,3 +69,23 @@ def updated_at(model: str, draft: Draft, changed: ChangedAt) -> str:
                 if key in changed:
                     latest = max(latest, changed[key])
     return latest
+
+
+def linked_records(model: str, payload: Mapping[str, Any]) -> set[tuple[str, str, str]]:
+    """The records whose own changes count for this one, per the table's **Linked Record**
+    rows: ``(model, "id" | "remote_id", value)`` keys, as in :data:`ChangedAt`."""
+    return {
+        key
+        for row in CATALOG[model].nested_changes
+        if row.linked_record
+        for key in _linked(model, row.path, payload)
+    }
+
+
+def listed_fields(model: str) -> frozenset[str]:
+    """The fields of ``model`` whose entries being added or removed count (**Added/Removed**)."""
+    return frozenset(
+        _FIELD_OF_PATH.get(row.path, row.path)
+        for row in CATALOG[model].nested_changes
+        if row.added_removed
+    )

@@ -46,7 +46,7 @@ from gateway.kombo.catalog import CATALOG, ListShape, ObjectShape, rules
 from gateway.sandbox.data import records_for
 from gateway.sandbox.params import Query
 
-__all__ = ["Entry", "entries_for", "linked", "matches", "select"]
+__all__ = ["Entry", "entries_for", "entry_of", "linked", "matches", "select"]
 
 Payload = Mapping[str, Any]
 
@@ -61,18 +61,23 @@ class Entry:
     updated_at: datetime
 
 
+def entry_of(payload: Payload, updated_at: datetime) -> Entry:
+    """One record's entry: ``payload`` serialized, with its hidden ``updated_at``."""
+    return Entry(
+        json=json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(),
+        payload=payload,
+        deleted=payload["remote_deleted_at"] is not None,
+        updated_at=updated_at,
+    )
+
+
 @functools.cache
 def entries_for(integration_id: str, model: str) -> tuple[Entry, ...]:
     """The records of ``model`` in ``integration_id``, in upstream order, ready to filter and
     serve (``KeyError`` when the integration lacks the model). Built once per process; entries
-    are shared and must not be changed."""
+    are shared and must not be changed (:mod:`gateway.sandbox.edits` changes copies)."""
     return tuple(
-        Entry(
-            json=json.dumps(r.payload, ensure_ascii=False, separators=(",", ":")).encode(),
-            payload=r.payload,
-            deleted=r.payload["remote_deleted_at"] is not None,
-            updated_at=datetime.fromisoformat(r.updated_at),
-        )
+        entry_of(r.payload, datetime.fromisoformat(r.updated_at))
         for r in records_for(integration_id, model)
     )
 

@@ -7,16 +7,18 @@ the way a person would, in headless Chromium that may reach only this machine.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, WebSocketRoute, expect
 
 from gateway.graphiql import render_page
 from gateway.sandbox import records_for
 from gateway.sandbox.data import INTEGRATIONS
 from tests.support.graphiql_csp import assert_strict_csp
+from tests.support.servers import ROOT
 
 if TYPE_CHECKING:
     from tests.support.offline_browser import OfflinePage
@@ -134,6 +136,73 @@ def test_graphiql_sends_the_headers_editor_headers(
     nodes = [node["id"] for node in shown["data"]["jobs"]["nodes"]]
     assert nodes == open_jobs(integration)[:5]
     assert nodes != open_jobs(INTEGRATIONS[0])[:5]
+    _assert_clean(offline_page)
+
+
+README_SUBSCRIPTION = re.search(
+    r"```graphql live\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S
+)
+"""The subscription of README "Live changes"."""
+
+
+@pytest.mark.browser
+def test_graphiql_runs_subscriptions_over_graphql_ws_with_the_headers_as_payload(
+    gateway_url: str, offline_page: OfflinePage
+) -> None:
+    """README "Live changes"'s subscription leaves GraphiQL on ``ws://<same host>/graphql``
+    (graphql-transport-ws), the Headers tab as ``connection_init``'s payload, and its change is
+    shown. The socket is answered by the test (Playwright routes it), so this checks the page's
+    wiring, not the gateway's transport."""
+    page = offline_page.page
+    seen: dict[str, Any] = {}
+    assert README_SUBSCRIPTION is not None, 'README "Live changes" lost its ```graphql live'
+    subscription = README_SUBSCRIPTION.group(1)
+    change = {
+        "type": "INTERVIEW",
+        "deleted": False,
+        "changedAt": "2026-12-06T10:00:00.000Z",
+        "node": {
+            "id": "gid://kombo/Interview/int_1",
+            "title": "Retitled by the test",
+            "startingAt": "2026-12-07T09:00:00.000Z",
+            "application": {"candidate": {"firstName": "Zoë", "lastName": "Ångström"}},
+        },
+    }
+
+    def serve(ws: WebSocketRoute) -> None:
+        seen["url"] = ws.url
+
+        def on_message(message: str | bytes) -> None:
+            sent = json.loads(message)
+            if sent["type"] == "connection_init":
+                seen["payload"] = sent.get("payload")
+                ws.send(json.dumps({"type": "connection_ack"}))
+            elif sent["type"] == "subscribe":
+                seen["query"] = sent["payload"]["query"]
+                answer = {"data": {"changes": change}}
+                ws.send(json.dumps({"type": "next", "id": sent["id"], "payload": answer}))
+
+        ws.on_message(on_message)
+
+    page.route_web_socket("**/graphql", serve)
+    page = _open_graphiql(offline_page, gateway_url)
+    integration = INTEGRATIONS[1]
+    page.locator(".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror").click()
+    page.keyboard.insert_text(json.dumps({"X-Integration-Id": integration}))
+    page.locator(".graphiql-query-editor .CodeMirror").first.evaluate(
+        "(element, text) => element.CodeMirror.setValue(text)", subscription
+    )
+    # GraphiQL takes in an edit (operation name, storage) after a debounce: run once it has.
+    page.wait_for_function(
+        "text => localStorage.getItem('graphiql:query') === text", arg=subscription
+    )
+    page.locator(".graphiql-execute-button").click()
+
+    expect(page.locator(".result-window")).to_contain_text("Retitled by the test")
+    assert seen["url"] == gateway_url.replace("http://", "ws://", 1) + "/graphql"
+    assert seen["payload"] == {"X-Integration-Id": integration}
+    assert seen["query"] == subscription
+    assert json.loads(_editor_text(page, ".result-window")) == {"data": {"changes": change}}
     _assert_clean(offline_page)
 
 

@@ -81,6 +81,7 @@ def test_defaults_are_the_readmes() -> None:
     assert (limits.max_cost, limits.max_estimated_calls) == (10_000, 50)
     assert limits.upstream_budget == 50
     assert settings.max_inflight_cost == 10_000
+    assert settings.sandbox_change_every == 0  # `make run` sets 5
 
 
 @pytest.mark.parametrize(
@@ -88,6 +89,8 @@ def test_defaults_are_the_readmes() -> None:
     [
         ({"KOMBO_BASE_URL": "ftp://api.kombo.dev"}, "KOMBO_BASE_URL"),
         ({"GATEWAY_AUTH": "basic"}, "GATEWAY_AUTH"),
+        ({"SANDBOX_CHANGE_EVERY": "-1"}, "SANDBOX_CHANGE_EVERY"),
+        ({"SANDBOX_CHANGE_EVERY": "soon"}, "SANDBOX_CHANGE_EVERY"),
         ({"PORT": "http"}, "PORT"),
         ({"PORT": "65536"}, "PORT"),
         ({"HOST": "my host"}, "HOST"),
