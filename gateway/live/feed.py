@@ -25,8 +25,10 @@ follow-up refresh.
 
 from __future__ import annotations
 
+
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import secrets
@@ -101,9 +103,13 @@ def refresh_key(integration_id: str, model: str) -> str:
 
 
 def event_key(model: str, record: Any) -> str:
-    """``model:id:changed_at:remote_deleted_at``: equal for the same version of a record (the
-    de-duplication key of :class:`~gateway.live.hub.ChangeEvent`)."""
-    return f"{model}:{record['id']}:{record['changed_at']}:{record.get('remote_deleted_at')}"
+    """``model:id:<digest of the record as read>``: equal for the same version of a record (the
+    de-duplication key of :class:`~gateway.live.hub.ChangeEvent`). The whole record, not its
+    ``changed_at``: Kombo's ``updated_after`` also finds records whose *nested* data changed
+    (an interview whose application moved stage), with their own ``changed_at`` unchanged, and
+    that change is news to a subscriber."""
+    content = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    return f"{model}:{record['id']}:{hashlib.blake2b(content, digest_size=12).hexdigest()}"
 
 
 class Refresher:

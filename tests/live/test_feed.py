@@ -79,7 +79,7 @@ async def test_a_hinted_change_reaches_the_subscriber_once_as_reparseable_json(
     event = await next_event(subscription)
     assert (event.integration_id, event.model) == (INTEGRATION, "Interview")
     assert event.record["id"] == "iv-2" and event.record["changed_at"] == stamp
-    assert event.event_key == f"Interview:iv-2:{stamp}:None"
+    assert event.event_key == event_key("Interview", event.record)
     assert orjson.loads(orjson.dumps(event.record)) == event.record  # plain JSON
     assert type(event.record) is dict
     parsed = parse_record(CATALOG["Interview"], event.record)
@@ -115,7 +115,7 @@ async def test_a_deletion_arrives_with_remote_deleted_at(
     await feed.hint(INTEGRATION, frozenset({"Interview"}))
     event = await next_event(subscription)
     assert event.record["remote_deleted_at"] == stamp
-    assert event.event_key.endswith(f":{stamp}")
+    assert event.event_key == event_key("Interview", event.record)
 
 
 async def test_subscribers_get_only_their_models_and_their_integration(
@@ -299,8 +299,20 @@ async def test_the_last_subscriber_leaving_stops_the_refresher(
 
 
 async def test_the_event_key_names_the_version_of_a_record() -> None:
-    record: dict[str, Any] = {"id": "a", "changed_at": "2024-01-01T00:00:00.000Z"}
-    assert event_key("Job", record) == "Job:a:2024-01-01T00:00:00.000Z:None"
+    """Equal for equal content (key order aside); a change anywhere in the record, nested data
+    included (what ``updated_after`` also finds, ``changed_at`` unchanged), is another version."""
+    record: dict[str, Any] = {
+        "id": "a",
+        "changed_at": "2024-01-01T00:00:00.000Z",
+        "application": {"current_stage": {"id": "s1"}},
+    }
+    key = event_key("Job", record)
+    assert key.startswith("Job:a:")
+    assert event_key("Job", dict(reversed(list(record.items())))) == key
+    moved = {**record, "application": {"current_stage": {"id": "s2"}}}
+    assert event_key("Job", moved) != key
+    assert event_key("Job", {**record, "remote_deleted_at": "2024-01-02T00:00:00.000Z"}) != key
+    assert event_key("Interview", record) != key
 
 
 @pytest.mark.parametrize("model", [m.name for m in CATALOG])
