@@ -25,7 +25,6 @@ follow-up refresh.
 
 from __future__ import annotations
 
-
 import asyncio
 import contextlib
 import hashlib
