@@ -44,7 +44,8 @@ RUN groupadd --system --gid 10001 gateway \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 USER 10001:10001
-ENV HOST=0.0.0.0 PORT=8000
+# One worker per core the container may use (its --cpus or CPU limit); one on the sandbox.
+ENV HOST=0.0.0.0 PORT=8000 GATEWAY_WORKERS=auto
 EXPOSE 8000
 # No curl in the slim image: Python asks /healthz itself (bypassing any proxy set in the environment).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

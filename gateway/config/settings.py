@@ -373,7 +373,7 @@ class Settings:
         _check_jwt_keys(auth, jwt_secret, jwt_public_key)
 
         port = variables.port("PORT", 8000)
-        workers = _workers(variables)
+        workers = _workers(variables, sandbox=api_key is None)
         drain_seconds = variables.seconds("GATEWAY_DRAIN_SECONDS", 0.0, 0, 300)
         shutdown_grace = variables.seconds("GATEWAY_SHUTDOWN_GRACE", 25.0, 0, 3600)
 
@@ -757,11 +757,12 @@ def _tracing_settings(variables: Environment) -> TracingSettings | None:
 MAX_WORKERS = 64
 
 
-def _workers(variables: Environment) -> int:
-    """``GATEWAY_WORKERS``: a whole number, or ``auto``: one per core this process may use."""
+def _workers(variables: Environment, *, sandbox: bool) -> int:
+    """``GATEWAY_WORKERS``: a whole number, or ``auto``: one per core this process may use, and
+    one on the embedded sandbox (its data, and its changes, live in each worker)."""
     text = variables.text("GATEWAY_WORKERS")
     if text is not None and text.strip().lower() == "auto":
-        return min(usable_cores(), MAX_WORKERS)
+        return 1 if sandbox else min(usable_cores(), MAX_WORKERS)
     try:
         return variables.whole_number("GATEWAY_WORKERS", 1, 1, MAX_WORKERS)
     except SettingsError as exc:
