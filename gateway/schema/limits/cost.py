@@ -209,13 +209,16 @@ def estimate_cost(
     return estimate
 
 
-MAX_CACHED_WALKS = 1024
+MAX_CACHED_WALKS = 256
 """Estimates kept per process (by document, operation and the values the walk reads)."""
 
+MAX_WALKED_DOCUMENT_CHARS = 16 * 1024
+"""Documents longer than this are walked every time: what the caches hold stays small (a few
+MiB at most), as the parsed-document cache does for the same bound."""
+
 _walks: dict[tuple[Any, ...], CostEstimate] = {}
-_walk_variables: dict[tuple[int, int], tuple[Any, tuple[str, ...]]] = {}
-"""(id of the document, start of the operation) → (the document, kept so that its id stays
-its own, and the variables the walk reads)."""
+_walk_variables: dict[tuple[str, int], tuple[str, ...]] = {}
+"""(document text, start of the operation) → the variables the walk reads."""
 
 _WALKED_ARGUMENTS = frozenset({"first", "id", "ids", "if"})
 """Arguments the walk reads: ``first`` of connections, lookups' ids, the directives' ``if``."""
@@ -224,22 +227,20 @@ _WALKED_ARGUMENTS = frozenset({"first", "id", "ids", "if"})
 def _walk_key(
     document: DocumentNode, operation: OperationDefinitionNode, coerced: VariableValues
 ) -> tuple[Any, ...] | None:
-    """What the walk's result depends on, or None when it cannot be a key (no location, an
-    unhashable value)."""
-    if operation.loc is None:
+    """What the walk's result depends on, or None when it is not kept (no source text, a long
+    document, an unhashable value)."""
+    loc = operation.loc
+    if loc is None or len(loc.source.body) > MAX_WALKED_DOCUMENT_CHARS:
         return None
-    place = (id(document), operation.loc.start)
-    known = _walk_variables.get(place)
-    if known is None or known[0] is not document:
+    place = (loc.source.body, loc.start)
+    names = _walk_variables.get(place)
+    if names is None:
         if len(_walk_variables) >= MAX_CACHED_WALKS:
-            # The estimates' keys hold documents' ids: valid while those documents are held.
             _walk_variables.clear()
-            _walks.clear()
-        known = _walk_variables[place] = (document, _read_variables(document))
+        names = _walk_variables[place] = _read_variables(document)
     values = coerced.coerced
     try:
-        frozen = tuple(_frozen(values.get(name)) for name in known[1])
-        key = (id(document), operation.loc.start, known[1], frozen)
+        key = (*place, names, tuple(_frozen(values.get(name)) for name in names))
         hash(key)
     except TypeError:
         return None
