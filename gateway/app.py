@@ -6,22 +6,26 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from gateway import graphiql
 from gateway.admission import MemoryAdmission
-from gateway.auth import authenticator_for
+from gateway.auth import Caller, authenticator_for
 from gateway.config import SANDBOX_BASE_URL, Settings, SettingsError
 from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
 from gateway.http.caching import HttpCaching
 from gateway.http.cors import CORS
+from gateway.http.live import LiveOperations
+from gateway.http.sse import GraphQLEventStream
+from gateway.http.websocket import GraphQLWebSocket
 from gateway.kombo import Deadline, KomboClient, KomboConfig, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
@@ -45,6 +49,7 @@ from gateway.persisted import (
 from gateway.redaction import Redactor
 from gateway.redis_pages import RedisPageStore
 from gateway.schema import GatewayContext
+from gateway.schema.live_feed import LiveFeed
 from gateway.secret_guard import SecretGuard
 from gateway.shared_redis import SharedRedis
 from gateway.upstream import UpstreamAccess, UpstreamBudget
@@ -132,10 +137,14 @@ def tracing_for(settings: Settings) -> Tracing:
     return Tracing.otlp(settings.tracing.service_name)
 
 
-def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlette:
+def create_app(
+    settings: Settings, *, tracing: Tracing | None = None, live: LiveFeed | None = None
+) -> Starlette:
     """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client.
 
     ``tracing`` replaces the one the settings ask for (tests pass an in-memory exporter's).
+    ``live`` is the change feed ``Subscription.changes`` reads (tests pass an in-memory one);
+    the lifespan starts it (``start()``) and closes it (``aclose()``) when it has those.
     Raises :class:`SettingsError` when a setting fails a check that needs the gateway's other
     code: a JWT public key, the trusted-documents manifest, the sandbox's fault names.
     """
@@ -172,7 +181,7 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     redactor = Redactor(settings.secrets())
     # Per process: what the requests executing at once may hold (README "Sizing memory").
     memory = MemoryAdmission(settings.max_inflight_cost)
-    state: dict[str, KomboClient] = {}
+    state: dict[str, Any] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -187,9 +196,17 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         if redis is not None:
             await redis.ping()  # an unreachable Redis is warned about now, not at first query
         state["kombo"] = client
+        if live is not None:
+            start = getattr(live, "start", None)
+            if start is not None:
+                await start()
+            state["live"] = live
         try:
             yield
         finally:
+            feed = state.pop("live", None)
+            if feed is not None and hasattr(feed, "aclose"):
+                await feed.aclose()  # ends every subscription
             state.pop("kombo", None)
             await client.aclose()
             if redis is not None:
@@ -215,6 +232,29 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             cursor_key=cursor_key,
             request_id=request_id,
             admission=memory.ticket(),
+        )
+
+    def upstream_for(integration_id: str | None) -> UpstreamAccess:
+        return UpstreamAccess(
+            kombo=state["kombo"],
+            integration_id=integration_id,
+            budget=UpstreamBudget(settings.limits.upstream_budget),
+            deadline=Deadline.after(request_timeout),
+            spans=tracing,
+            observe_batch=observe_batch,
+            redact=redactor,
+        )
+
+    def live_context(caller: Caller, request_id: str) -> GatewayContext:
+        # A WebSocket or SSE operation: the caller is authenticated already. Each change of a
+        # subscription gets an upstream access of its own (budget, deadline, loaders).
+        return GatewayContext(
+            upstream=upstream_for(caller.integration_id),
+            cursor_key=cursor_key,
+            request_id=request_id,
+            admission=memory.ticket(),
+            live=state.get("live"),
+            renew_upstream=lambda: upstream_for(caller.integration_id),
         )
 
     async def healthz(_request: Request) -> Response:
@@ -259,6 +299,20 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         )
     # Every method reaches the endpoint: its own 405 (JSON) says no-store like every answer.
     routes.insert(0, Route("/graphql", endpoint))
+    live_operations = LiveOperations(
+        schema,
+        authenticator.authenticate,
+        live_context,
+        settings.live_transport,
+        persisted=persisted,
+        telemetry=telemetry,
+    )
+    routes.insert(
+        1, WebSocketRoute("/graphql", GraphQLWebSocket(live_operations, settings.max_body_bytes))
+    )
+    routes.insert(
+        2, Route("/graphql/stream", GraphQLEventStream(live_operations, settings.max_body_bytes))
+    )
     # Outermost: every answer carries the request id, the CORS ones included. Then no answer
     # carries a secret (README "Errors": upstream texts are redacted before that).
     middleware = [Middleware(RequestIdMiddleware), Middleware(SecretGuard, redactor=redactor)]

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+from collections.abc import Awaitable, Callable
 from types import FrameType
 
 import uvicorn
@@ -20,11 +22,29 @@ import uvicorn
 log = logging.getLogger("gateway")
 
 
+LIVE_CLOSE_SECONDS = 5.0
+"""At most this long for the live connections to close before uvicorn shuts the rest down."""
+
+
 class DrainState:
-    """Whether this process has been asked to stop."""
+    """Whether this process has been asked to stop, and what must end before it does."""
 
     def __init__(self) -> None:
         self.draining = False
+        self.live_closers: set[Callable[[], Awaitable[None]]] = set()
+        """Each open subscriber connection's clean close (WebSocket 1001, SSE ``complete``):
+        registered by :mod:`gateway.http.live` while the connection is open."""
+
+    async def close_live(self, timeout: float = LIVE_CLOSE_SECONDS) -> None:
+        """End every subscriber connection cleanly, at once, within ``timeout`` seconds."""
+        closers = list(self.live_closers)
+        if not closers:
+            return
+        log.info("draining: closing %d subscriber connection(s)", len(closers))
+        pending = [asyncio.ensure_future(close()) for close in closers]
+        _done, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
 
 
 drain = DrainState()
@@ -46,3 +66,11 @@ class GatewayServer(uvicorn.Server):
         log.info("draining: not ready any more; shutting down in %gs", self.drain_seconds)
         loop = asyncio.get_event_loop()
         loop.call_later(self.drain_seconds, super().handle_exit, sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Subscriptions first, each with its protocol's clean ending (WebSocket 1001 "going
+        # away", SSE `complete`): uvicorn's own shutdown would close WebSockets with 1012 and
+        # wait out the grace period on event streams that never end by themselves.
+        drain.draining = True
+        await drain.close_live()
+        await super().shutdown(sockets)

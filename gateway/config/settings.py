@@ -217,6 +217,28 @@ class TracingSettings:
 
 
 @dataclass(frozen=True)
+class LiveTransportSettings:
+    """What one subscriber connection may hold (README "Live changes"): WebSocket
+    (``graphql-transport-ws`` on ``/graphql``) and SSE (``/graphql/stream``).
+
+    The feed's own limits (per integration, per process, the queue of a subscriber, refreshes)
+    are :mod:`gateway.live`'s settings."""
+
+    max_subscriptions_per_connection: int = 20
+    """``GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION``: operations one WebSocket runs at once;
+    one more is answered with an ``error`` message (``TOO_MANY_SUBSCRIPTIONS``)."""
+    keepalive_seconds: float = 15.0
+    """``GATEWAY_LIVE_KEEPALIVE_SECONDS``: a WebSocket ``ping`` message, or an SSE ``:`` comment
+    line, after this long without a message, so proxies keep the connection open."""
+    idle_seconds: float = 60.0
+    """``GATEWAY_LIVE_IDLE_SECONDS``: a WebSocket with no running operation this long is closed
+    (4408)."""
+    init_timeout_seconds: float = 10.0
+    """``GATEWAY_LIVE_INIT_TIMEOUT_SECONDS``: a WebSocket that sends no ``connection_init`` this
+    long is closed (4408, as the protocol says)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the gateway is configured with (README "Configuration")."""
 
@@ -266,6 +288,8 @@ class Settings:
     is on) and APQ documents (when APQ is)."""
     log: LogSettings = field(default_factory=LogSettings)
     tracing: TracingSettings | None = None
+    live_transport: LiveTransportSettings = field(default_factory=LiveTransportSettings)
+    """Subscriber connections: WebSocket and SSE (README "Live changes")."""
     """OpenTelemetry tracing; ``None``: off (nothing of OpenTelemetry is loaded)."""
 
     def __repr__(self) -> str:  # never print the API key
@@ -425,6 +449,7 @@ class Settings:
             redis_url=_redis_url(variables),
             log=LogSettings.from_env(env),
             tracing=_tracing_settings(variables),
+            live_transport=_live_transport(variables),
         )
 
 
@@ -672,4 +697,25 @@ def _tracing_settings(variables: Environment) -> TracingSettings | None:
         endpoint=endpoint,
         service_name=get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE_NAME,
         header_values=header_values,
+    )
+
+
+def _live_transport(variables: Environment) -> LiveTransportSettings:
+    defaults = LiveTransportSettings()
+    return LiveTransportSettings(
+        max_subscriptions_per_connection=variables.whole_number(
+            "GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+            defaults.max_subscriptions_per_connection,
+            1,
+            1000,
+        ),
+        keepalive_seconds=variables.seconds(
+            "GATEWAY_LIVE_KEEPALIVE_SECONDS", defaults.keepalive_seconds, 0.1, 3600
+        ),
+        idle_seconds=variables.seconds(
+            "GATEWAY_LIVE_IDLE_SECONDS", defaults.idle_seconds, 0.1, 86400
+        ),
+        init_timeout_seconds=variables.seconds(
+            "GATEWAY_LIVE_INIT_TIMEOUT_SECONDS", defaults.init_timeout_seconds, 0.1, 600
+        ),
     )
