@@ -12,6 +12,7 @@ cached from one event to the next.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
@@ -20,7 +21,7 @@ from typing import Annotated, Any
 import strawberry
 
 from gateway.errors import BadUserInput, GatewayError
-from gateway.kombo import Record
+from gateway.kombo import KomboError, Record
 from gateway.kombo.catalog import CATALOG
 from gateway.kombo.parsing import parse_record
 from gateway.schema.graph import Node
@@ -28,9 +29,13 @@ from gateway.schema.request_context import GatewayContext
 
 __all__ = ["Change", "LiveUnavailable", "NodeType", "Subscription", "TooManySubscriptions"]
 
-NodeType = strawberry.enum(
-    Enum("NodeType", [(m.node_type, m.name) for m in CATALOG], module=__name__),  # type: ignore[misc]
-    description="The type of a record (a `Node`): one value per Kombo model.",
+log = logging.getLogger("gateway.live")
+
+_node_types: type[Enum] = Enum(  # type: ignore[misc]
+    "NodeType", [(m.node_type, m.name) for m in CATALOG], module=__name__
+)
+NodeType: Any = strawberry.enum(
+    _node_types, description="The type of a record (a `Node`): one value per Kombo model."
 )
 """Each value's Python value is the catalog's model name (``NodeType.APPLICATION_STAGE.value ==
 "ApplicationStage"``)."""
@@ -107,8 +112,14 @@ async def _changes(
         async for event in subscription:
             if event.integration_id != integration or event.model not in models:
                 continue  # never another tenant's record, whatever the feed delivers
+            try:
+                change = change_of(event.model, event.record)
+            except KomboError as exc:
+                # A record the parser refuses would fail a page the same way: skipped, logged.
+                log.warning("a changed %s record is malformed, not delivered: %s", event.model, exc)
+                continue
             ctx.next_event()
-            yield change_of(event.model, event.record)
+            yield change
     finally:
         subscription.close()
 
@@ -121,7 +132,7 @@ _changes.__annotations__["types"] = Annotated[
 
 @strawberry.type(description="Live changes of the caller's integration.")
 class Subscription:
-    changes: Change = strawberry.subscription(
+    changes: Change = strawberry.subscription(  # type: ignore[assignment]
         resolver=_changes,
         description=(
             "Records of the caller's integration that changed upstream (created, updated or "
