@@ -121,6 +121,7 @@ class LiveOperations:
     ) -> OperationEnd:
         """Run one operation, sending each result; returns why it ended. Cancelled, it stops
         (the client ended it, or the connection went away) and cancels its upstream work."""
+        note_integration(caller.integration_id)  # this operation's log line and metrics
         if caller.expires_at is not None and caller.expires_at <= time.time():
             await send(Payload({"errors": [expired_error()]}, final_error=True))
             return OperationEnd.ERROR
@@ -157,8 +158,9 @@ class LiveOperations:
         self, params: GraphQLParams, caller: Caller, context: Any, request_id: str, send: Send
     ) -> OperationEnd:
         expiry = _expiry(caller)
+        timeout = asyncio.timeout_at(expiry)
         try:
-            async with asyncio.timeout_at(expiry):
+            async with timeout:
                 source = await self._schema.stream(
                     params.query,
                     variable_values=params.variables,
@@ -177,9 +179,9 @@ class LiveOperations:
                         if payload.final_error:
                             return OperationEnd.ERROR
         except TimeoutError:
-            if expiry is None or asyncio.get_running_loop().time() < expiry:
+            if not timeout.expired():
                 raise
-            log.info("a subscription ended: its bearer token expired")
+            log.info("a subscription ended: the caller's token expired")
             await send(Payload({"errors": [expired_error()]}, final_error=True))
             return OperationEnd.ERROR
         subscription = getattr(context, "live_subscription", None)

@@ -168,7 +168,8 @@ class _Connection:
     async def _keepalive(self) -> None:
         while True:
             await asyncio.sleep(self.settings.keepalive_seconds)
-            await self._send({"type": "ping"})
+            if self.caller is not None:  # pings start with the acknowledged connection
+                await self._send({"type": "ping"})
 
     async def _close_when_idle(self) -> None:
         idle = self.settings.idle_seconds
