@@ -351,7 +351,12 @@ class _Connection:
                 del self.running[operation_id]
                 self._activity.set()
             telemetry.finish(record, None if record.disconnected else 200)
-        if end is OperationEnd.COMPLETE:
+        if end is OperationEnd.COMPLETE and drain.draining:
+            # The feed ended it because this process is shutting down: a `complete` would tell
+            # the client the subscription is over for good; 1001 makes it reconnect elsewhere
+            # and subscribe again.
+            await self.going_away()
+        elif end is OperationEnd.COMPLETE:
             await self._send({"id": operation_id, "type": "complete"})
         elif end is OperationEnd.SLOW_CONSUMER:
             await self.close(

@@ -105,7 +105,9 @@ async def _changes(
         subscription = ctx.live.subscribe(integration, models)
     except GatewayError:
         raise
-    except Exception as exc:  # the feed's own limit error (LiveLimitExceeded)
+    except Exception as exc:  # the feed's own refusal (gateway.live.LiveLimitExceeded)
+        if getattr(exc, "scope", None) == "shutdown":
+            raise LiveUnavailable(str(exc) or None) from exc
         raise TooManySubscriptions(str(exc) or None) from exc
     ctx.live_subscription = subscription
     try:
