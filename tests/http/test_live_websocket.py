@@ -6,6 +6,7 @@ The clients' view over a real server is ``tests/e2e/test_live.py``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,8 +160,6 @@ def test_trusted_documents_hold_over_the_socket(tmp_path: Path, feed: MemoryFeed
 
 
 async def _until(condition: Any, timeout: float = 5) -> None:
-    import asyncio
-
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
