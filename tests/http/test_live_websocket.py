@@ -169,3 +169,33 @@ async def _until(condition: Any, timeout: float = 5) -> None:
 
 async def _publish(feed: MemoryFeed, integration: str, model: str, record: Any) -> int:
     return feed.publish(integration, model, record)
+
+
+NESTED = """subscription N {
+  changes(types: [INTERVIEW]) {
+    type deleted changedAt
+    node { id ... on Interview { title canceled users { firstName status } stage { name }
+      application { outcome candidate { firstName } job { name status } } } }
+  }
+}"""
+
+
+def _first_change(fast_path: bool) -> dict[str, Any]:
+    feed = MemoryFeed()
+    settings = Settings.from_env({"GATEWAY_FAST_PATH": "true" if fast_path else "false"})
+    with (
+        TestClient(create_app(settings, live=feed)) as client,
+        client.websocket_connect("/graphql", subprotocols=PROTOCOL) as ws,
+    ):
+        acknowledged(ws)
+        send(ws, {"id": "1", "type": "subscribe", "payload": {"query": NESTED}})
+        client.portal.call(_until, lambda: feed.subscriber_count() == 1)
+        for record in records_for(INTEGRATIONS[0], "Interview")[:3]:
+            client.portal.call(_publish, feed, INTEGRATIONS[0], "Interview", record.payload)
+        return {"changes": [receive(ws) for _ in range(3)]}
+
+
+def test_the_fast_path_completes_changes_as_graphql_core_does() -> None:
+    fast = _first_change(fast_path=True)
+    assert all("errors" not in m["payload"] for m in fast["changes"]), fast
+    assert fast == _first_change(fast_path=False)
