@@ -308,7 +308,11 @@ def create_app(
         telemetry=telemetry,
     )
     routes.insert(
-        1, WebSocketRoute("/graphql", GraphQLWebSocket(live_operations, settings.max_body_bytes))
+        1,
+        WebSocketRoute(
+            "/graphql",
+            GraphQLWebSocket(live_operations, settings.max_body_bytes, settings.cors_origins),
+        ),
     )
     routes.insert(
         2, Route("/graphql/stream", GraphQLEventStream(live_operations, settings.max_body_bytes))

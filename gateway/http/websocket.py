@@ -25,6 +25,12 @@ Close codes (the protocol's, and the gateway's own in 4000-4099):
 4429      a second ``connection_init``
 ========  =====================================================================================
 
+Browsers send an ``Origin`` with every WebSocket handshake and apply no CORS to WebSockets: a
+handshake whose ``Origin`` is neither the gateway's own (the ``Host`` it was sent to: GraphiQL)
+nor one of ``GATEWAY_CORS_ORIGINS`` is refused (HTTP 403), so that no other site a user visits
+can read the gateway through the user's browser (with ``GATEWAY_AUTH=none`` on a developer's
+machine, say). Clients outside browsers send no ``Origin`` and are not concerned.
+
 Other refusals end one operation with an ``error`` message and leave the connection open: a
 document the limits or the persisted-documents policy refuse, a validation error, one operation
 more than ``GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION`` (``TOO_MANY_SUBSCRIPTIONS``), a token
@@ -38,7 +44,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from starlette.datastructures import Headers
@@ -84,19 +92,35 @@ TOO_MANY_INITS = 4429
 class GraphQLWebSocket:
     """The ASGI app behind the WebSocket upgrade of ``/graphql``."""
 
-    def __init__(self, operations: LiveOperations, max_message_bytes: int) -> None:
+    def __init__(
+        self,
+        operations: LiveOperations,
+        max_message_bytes: int,
+        cors_origins: Collection[str] = (),
+    ) -> None:
         self._operations = operations
         self._max_message_bytes = max_message_bytes
+        self._origins = frozenset(cors_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
+        headers = Headers(scope=scope)
+        if not self._allows(headers):
+            log.info("refused a WebSocket from another site's page (Origin not allowed)")
+            await websocket.close(FORBIDDEN, "Origin not allowed")
+            return
         if PROTOCOL not in scope.get("subprotocols", ()):
             await websocket.close(SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
             return
-        headers = Headers(scope=scope)
         set_request_id(accept_request_id(headers.get("x-request-id")))
         await websocket.accept(subprotocol=PROTOCOL)
         await _Connection(websocket, self._operations, self._max_message_bytes).serve()
+
+    def _allows(self, headers: Headers) -> bool:
+        origin = headers.get("origin")
+        if origin is None or "*" in self._origins or origin in self._origins:
+            return True
+        return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
 
 
 class _Connection:

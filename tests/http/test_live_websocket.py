@@ -199,3 +199,29 @@ def test_the_fast_path_completes_changes_as_graphql_core_does() -> None:
     fast = _first_change(fast_path=True)
     assert all("errors" not in m["payload"] for m in fast["changes"]), fast
     assert fast == _first_change(fast_path=False)
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        (None, True),  # not a browser
+        ("http://testserver", True),  # the gateway's own page (GraphiQL)
+        ("https://app.example.com", True),  # GATEWAY_CORS_ORIGINS
+        ("https://evil.example", False),
+        ("http://testserver.evil.example", False),
+    ],
+)
+def test_browsers_of_other_sites_are_refused(origin: str | None, allowed: bool) -> None:
+    settings = Settings.from_env({"GATEWAY_CORS_ORIGINS": "https://app.example.com"})
+    headers = {} if origin is None else {"Origin": origin}
+    with TestClient(create_app(settings, live=MemoryFeed())) as client:
+        if allowed:
+            with client.websocket_connect("/graphql", PROTOCOL, headers=headers) as ws:
+                acknowledged(ws)
+        else:
+            with (
+                pytest.raises(WebSocketDisconnect) as refused,
+                client.websocket_connect("/graphql", PROTOCOL, headers=headers),
+            ):
+                pass
+            assert refused.value.code == 4403
