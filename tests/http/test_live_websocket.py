@@ -225,3 +225,19 @@ def test_browsers_of_other_sites_are_refused(origin: str | None, allowed: bool) 
             ):
                 pass
             assert refused.value.code == 4403
+
+
+def test_the_feeds_own_limit_ends_the_operation_with_an_error() -> None:
+    feed = MemoryFeed(max_subscriptions=1)
+    with (
+        TestClient(create_app(Settings.from_env({}), live=feed)) as client,
+        client.websocket_connect("/graphql", subprotocols=PROTOCOL) as ws,
+    ):
+        acknowledged(ws)
+        send(ws, {"id": "1", "type": "subscribe", "payload": {"query": CHANGES}})
+        client.portal.call(_until, lambda: feed.subscriber_count() == 1)
+        send(ws, {"id": "2", "type": "subscribe", "payload": {"query": CHANGES}})
+        refused = receive(ws)
+        assert refused["id"] == "2" and refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
+        assert "1 subscriptions already" in refused["payload"][0]["message"]
