@@ -3,7 +3,8 @@
 The protocol is graphql-ws's (https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md).
 Browsers cannot set headers on a WebSocket, so the caller's credentials come in
 ``connection_init``'s payload: its keys are read case-insensitively as the request headers of a
-query (``Authorization: Bearer …``, ``X-Integration-Id``) by the same authenticator.
+query (``Authorization: Bearer …``, ``X-Integration-Id``; at the top level or in a nested
+``headers`` object) by the same authenticator.
 
 Close codes (the protocol's, and the gateway's own in 4000-4099):
 
@@ -121,6 +122,25 @@ class GraphQLWebSocket:
         if origin is None or "*" in self._origins or origin in self._origins:
             return True
         return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()
+
+
+def _init_headers(payload: object) -> dict[str, str] | None:
+    """``connection_init``'s payload as headers: its string entries, and those of a nested
+    ``headers`` object (Apollo's and urql's examples send ``{headers: {Authorization}}``); None
+    when it is not an object of strings."""
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        return None
+    entries = dict(payload)
+    nested = entries.pop("headers", None)
+    if isinstance(nested, dict):
+        entries.update(nested)
+    elif nested is not None:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+        return None
+    return entries
 
 
 class _Connection:
@@ -269,12 +289,8 @@ class _Connection:
             return message
 
     async def _on_init(self, message: dict[str, Any]) -> bool:
-        payload = message.get("payload")
+        payload = _init_headers(message.get("payload"))
         if payload is None:
-            payload = {}
-        if not isinstance(payload, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in payload.items()
-        ):
             await self.close(
                 BAD_REQUEST, "Invalid connection_init: payload must be an object of strings"
             )

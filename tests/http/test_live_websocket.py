@@ -241,3 +241,23 @@ def test_the_feeds_own_limit_ends_the_operation_with_an_error() -> None:
         assert refused["id"] == "2" and refused["type"] == "error"
         assert refused["payload"][0]["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
         assert "1 subscriptions already" in refused["payload"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"X-Integration-Id": INTEGRATIONS[1]},
+        {"x-integration-id": INTEGRATIONS[1]},
+        {"headers": {"X-INTEGRATION-ID": INTEGRATIONS[1]}},
+    ],
+)
+def test_connection_init_payload_is_read_as_headers(
+    client: TestClient, feed: MemoryFeed, payload: dict[str, Any]
+) -> None:
+    with client.websocket_connect("/graphql", subprotocols=PROTOCOL) as ws:
+        send(ws, {"type": "connection_init", "payload": payload})
+        assert receive(ws) == {"type": "connection_ack"}
+        send(ws, {"id": "1", "type": "subscribe", "payload": {"query": CHANGES}})
+        client.portal.call(_until, lambda: feed.subscriber_count() == 1)
+        (subscription,) = feed.subscriptions
+        assert subscription.integration_id == INTEGRATIONS[1]
