@@ -232,7 +232,7 @@ class LiveTransportSettings:
     line, after this long without a message, so proxies keep the connection open."""
     idle_seconds: float = 60.0
     """``GATEWAY_LIVE_IDLE_SECONDS``: a WebSocket with no running operation this long is closed
-    (4408)."""
+    (1000)."""
     init_timeout_seconds: float = 10.0
     """``GATEWAY_LIVE_INIT_TIMEOUT_SECONDS``: a WebSocket that sends no ``connection_init`` this
     long is closed (4408, as the protocol says)."""
