@@ -1,8 +1,9 @@
 """The gateway as ``serve`` runs it, with an in-memory change feed the tests publish to.
 
 ``python -m tests.support.live_gateway`` reads the same environment as ``python -m gateway
-serve`` (one worker), builds ``create_app(settings, live=MemoryFeed())`` and serves it with the
-gateway's own server class (its SIGTERM shutdown closes subscribers first), plus two routes of
+serve`` (one worker), builds ``create_app(settings, live=MemoryFeed())`` and serves it as
+``serve`` does (the gateway's HTTP protocol, connection limits, uvloop, and its server class,
+whose SIGTERM shutdown closes subscribers first), plus two routes of
 its own that only this test server has:
 
 - ``POST /__test__/live/publish`` ``{"integration_id", "model", "record", "repeat"?}``: the raw
@@ -17,13 +18,13 @@ from __future__ import annotations
 
 import os
 
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.app import create_app
 from gateway.config import Settings
+from gateway.http.server_protocol import ServerConfig, raise_descriptor_limit
 from gateway.lifecycle import GatewayServer
 from gateway.observability.logs import install_redaction, logging_config
 from tests.support.live_feed import MemoryFeed
@@ -52,12 +53,18 @@ def main() -> None:
         Route(PUBLISH, publish, methods=["POST"]),
         Route(SUBSCRIBERS, subscribers),
     ]
-    config = uvicorn.Config(
+    # As `serve` configures its server (gateway/cli.py): the gateway's HTTP protocol and its
+    # connection limits, uvloop, the shutdown grace.
+    config = ServerConfig(
         app,
+        limits=settings.connections,
+        descriptors=raise_descriptor_limit(),
         host=settings.host,
         port=settings.port,
+        log_level=settings.log.level,
         log_config=logging_config(settings.log.format, settings.log.level, settings.secrets()),
         access_log=False,
+        loop="uvloop",
         timeout_graceful_shutdown=settings.shutdown_grace,
     )
     server = GatewayServer(config, drain_seconds=settings.drain_seconds)
