@@ -11,7 +11,7 @@ queries answer once. A subscription ends:
 - when the caller's token expires (JWT ``exp``, plus the leeway the authenticator allows): a last
   error, ``UNAUTHENTICATED``;
 - when its queue in the feed overflowed (a consumer slower than the changes): ``SLOW_CONSUMER``,
-  which the transport turns into a close of the connection (WebSocket 4429, SSE a last error).
+  which the transport turns into a close of the connection (WebSocket 4008, SSE a last error).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ log = logging.getLogger("gateway.live")
 
 SLOW_CONSUMER = "SLOW_CONSUMER"
 """The code of the last error of a subscription whose queue overflowed (SSE); on a WebSocket the
-connection closes with 4429 instead."""
+connection closes with 4008 instead (gateway.http.websocket)."""
 
 ContextFor = Callable[[Caller, str], Any]
 """Builds one operation's context (``GatewayContext``) for a caller and request id."""
