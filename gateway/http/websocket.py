@@ -52,7 +52,7 @@ from urllib.parse import urlsplit
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from gateway.auth import Caller
 from gateway.errors import GatewayError
@@ -207,7 +207,12 @@ class _Connection:
                 return
             if self.websocket.application_state is not WebSocketState.CONNECTED:
                 return
-            await self.websocket.send_text(orjson.dumps(message).decode())
+            try:
+                await self.websocket.send_text(orjson.dumps(message).decode())
+            except WebSocketDisconnect:
+                self.closed = True  # the client went away; the reader ends the connection
+                if self._reader is not None:
+                    self._reader.cancel()
 
     async def _keepalive(self) -> None:
         while True:
