@@ -421,3 +421,36 @@ def test_sigterm_closes_subscriptions_cleanly(
         assert sse.wait_for(lambda line: line["event"] != "connected")["event"] == "complete"
         # uvicorn re-raises the signal once it has shut down (as tests/e2e/test_lifecycle.py).
         assert draining.process.wait(timeout=15) in (0, -signal.SIGTERM)
+
+
+def test_an_operation_over_a_websocket_is_logged_with_its_request_id(
+    gateway: LiveGateway, issuer: Issuer
+) -> None:
+    url = gateway.url.replace("http", "ws") + "/graphql"
+    request_id = "live-edge-request-id-0001"
+    with connect(
+        url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        additional_headers={"X-Request-Id": request_id},
+    ) as ws:
+        ws.send(json.dumps({"type": "connection_init", "payload": auth(issuer, A, "ws")}))
+        assert json.loads(ws.recv(timeout=5)) == {"type": "connection_ack"}
+        query = "query Tags { tags(first: 1) { nodes { id } } }"
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        messages = []
+        while {"id": "1", "type": "complete"} not in messages:  # keep-alive pings may come too
+            messages.append(json.loads(ws.recv(timeout=5)))
+        assert any(m["type"] == "next" and m["payload"]["data"]["tags"] for m in messages)
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [
+            line
+            for line in gateway.log.read_text().splitlines()
+            if "graphql request" in line and "operation=Tags" in line
+        ]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    (line,) = lines
+    assert f"request_id={request_id}" in line
+    assert "method=WEBSOCKET" in line and f"integration={A}" in line
