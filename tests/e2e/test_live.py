@@ -60,7 +60,7 @@ def issuer() -> Issuer:
 
 
 @pytest.fixture(scope="module")
-def gateway(sandbox_url: str, server_logs: Path, issuer: Issuer) -> Iterator[LiveGateway]:
+def live(sandbox_url: str, server_logs: Path, issuer: Issuer) -> Iterator[LiveGateway]:
     with live_gateway(
         sandbox_url,
         server_logs / "gateway-live.log",
@@ -78,12 +78,12 @@ def gateway(sandbox_url: str, server_logs: Path, issuer: Issuer) -> Iterator[Liv
 
 
 @pytest.fixture(autouse=True)
-def no_subscriber_left(gateway: LiveGateway) -> Iterator[None]:
+def no_subscriber_left(live: LiveGateway) -> Iterator[None]:
     """Each test starts with no subscription, and ends its clients."""
-    gateway.close_clients()
-    gateway.wait_for_subscribers(0)
+    live.close_clients()
+    live.wait_for_subscribers(0)
     yield
-    gateway.close_clients()
+    live.close_clients()
 
 
 def auth(issuer: Issuer, integration: str, transport: str, **claims: Any) -> dict[str, str]:
@@ -97,26 +97,26 @@ def auth(issuer: Issuer, integration: str, transport: str, **claims: Any) -> dic
 
 
 def test_each_subscriber_gets_only_its_types_and_its_integration(
-    gateway: LiveGateway, issuer: Issuer
+    live: LiveGateway, issuer: Issuer
 ) -> None:
-    a_interviews = gateway.subscribe(
+    a_interviews = live.subscribe(
         CHANGES, variables={"types": ["INTERVIEW"]}, params=auth(issuer, A, "ws")
     )
-    a_candidates = gateway.subscribe(
+    a_candidates = live.subscribe(
         CHANGES,
         transport="sse",
         variables={"types": ["CANDIDATE"]},
         params=auth(issuer, A, "sse"),
     )
-    b_everything = gateway.subscribe(CHANGES, params=auth(issuer, B, "ws"))
-    gateway.wait_for_subscribers(3)
+    b_everything = live.subscribe(CHANGES, params=auth(issuer, B, "ws"))
+    live.wait_for_subscribers(3)
 
     b_interview, a_candidate, a_interview = raw("Interview", B), raw("Candidate"), raw("Interview")
     # Each subscriber's first result is what it should get, published last for it: anything
     # it should not get was published before and would have come first.
-    assert gateway.publish(B, "Interview", b_interview) == 1
-    assert gateway.publish(A, "Candidate", a_candidate) == 1
-    assert gateway.publish(A, "Interview", a_interview) == 1
+    assert live.publish(B, "Interview", b_interview) == 1
+    assert live.publish(A, "Candidate", a_candidate) == 1
+    assert live.publish(A, "Interview", a_interview) == 1
     change = b_everything.next_result()["data"]["changes"]
     assert change["node"]["id"] == global_id("Interview", b_interview["id"])
     assert change["type"] == "INTERVIEW" and change["deleted"] is False
@@ -136,7 +136,7 @@ def test_each_subscriber_gets_only_its_types_and_its_integration(
         "a_interviews": (A, "Interview", raw("Interview", A, 1)),
     }
     for integration, model, record in sentinels.values():
-        gateway.publish(integration, model, record)
+        live.publish(integration, model, record)
     for subscriber, (_, model, record) in zip(
         (b_everything, a_candidates, a_interviews), sentinels.values(), strict=True
     ):
@@ -146,21 +146,19 @@ def test_each_subscriber_gets_only_its_types_and_its_integration(
 
 
 def test_the_integration_comes_from_the_token_never_from_a_header(
-    gateway: LiveGateway, issuer: Issuer
+    live: LiveGateway, issuer: Issuer
 ) -> None:
     params = {**auth(issuer, A, "ws"), "X-Integration-Id": B}
-    refused = gateway.subscribe(CHANGES, params=params)
+    refused = live.subscribe(CHANGES, params=params)
     closed = refused.wait_for(lambda line: line["event"] == "closed")
     assert closed["code"] == 4403
     assert "another integration" in closed["reason"]
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_a_bad_token_is_refused(gateway: LiveGateway, issuer: Issuer, transport: str) -> None:
+def test_a_bad_token_is_refused(live: LiveGateway, issuer: Issuer, transport: str) -> None:
     impostor = issuer.impostor()
-    subscriber = gateway.subscribe(
-        CHANGES, transport=transport, params=auth(impostor, A, transport)
-    )
+    subscriber = live.subscribe(CHANGES, transport=transport, params=auth(impostor, A, transport))
     if transport == "ws":
         closed = subscriber.wait_for(lambda line: line["event"] == "closed")
         assert closed["code"] == 4403
@@ -168,7 +166,7 @@ def test_a_bad_token_is_refused(gateway: LiveGateway, issuer: Issuer, transport:
     else:
         error = subscriber.wait_for(lambda line: line["event"] == "error")
         assert "401" in json.dumps(error) or "signature" in json.dumps(error)
-    assert gateway.subscriber_count() == 0
+    assert live.subscriber_count() == 0
 
 
 # -- what arrives -----------------------------------------------------------------------------
@@ -176,14 +174,14 @@ def test_a_bad_token_is_refused(gateway: LiveGateway, issuer: Issuer, transport:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_nested_fields_resolve_batched_and_fresh_for_each_change(
-    gateway: LiveGateway, issuer: Issuer, sandbox_url: str, transport: str
+    live: LiveGateway, issuer: Issuer, sandbox_url: str, transport: str
 ) -> None:
     sandbox = Sandbox(sandbox_url)
-    subscriber = gateway.subscribe(NESTED, transport=transport, params=auth(issuer, A, transport))
-    gateway.wait_for_subscribers(1)
+    subscriber = live.subscribe(NESTED, transport=transport, params=auth(issuer, A, transport))
+    live.wait_for_subscribers(1)
     sandbox.clear()
     interview = raw("Interview")
-    gateway.publish(A, "Interview", interview)
+    live.publish(A, "Interview", interview)
     node = subscriber.next_result()["data"]["changes"]["node"]
 
     users = {u["id"]: u for u in (r.payload for r in records_for(A, "User"))}
@@ -207,7 +205,7 @@ def test_nested_fields_resolve_batched_and_fresh_for_each_change(
     )
 
     # The same record again: nothing was kept from the first change, so the same calls again.
-    gateway.publish(A, "Interview", interview)
+    live.publish(A, "Interview", interview)
     assert subscriber.next_result()["data"]["changes"]["node"] == node
     calls = Counter(r["path"] for r in sandbox.requests())
     assert calls == expected + expected
@@ -215,19 +213,19 @@ def test_nested_fields_resolve_batched_and_fresh_for_each_change(
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_deletion_arrives_with_deleted_true(
-    gateway: LiveGateway, issuer: Issuer, transport: str
+    live: LiveGateway, issuer: Issuer, transport: str
 ) -> None:
-    subscriber = gateway.subscribe(
+    subscriber = live.subscribe(
         CHANGES,
         transport=transport,
         variables={"types": ["APPLICATION"]},
         params=auth(issuer, A, transport),
     )
-    gateway.wait_for_subscribers(1)
+    live.wait_for_subscribers(1)
     record = raw("Application")
     record["remote_deleted_at"] = "2026-12-06T09:00:00.000Z"
     record["changed_at"] = "2026-12-06T09:00:01.000Z"
-    gateway.publish(A, "Application", record)
+    live.publish(A, "Application", record)
     change = subscriber.next_result()["data"]["changes"]
     assert change == {
         "type": "APPLICATION",
@@ -241,30 +239,28 @@ def test_a_deletion_arrives_with_deleted_true(
 
 
 def test_one_subscription_too_many_on_a_connection_is_refused(
-    gateway: LiveGateway, issuer: Issuer
+    live: LiveGateway, issuer: Issuer
 ) -> None:
-    subscriber = gateway.subscribe(
-        CHANGES, params=auth(issuer, A, "ws"), count=MAX_PER_CONNECTION + 1
-    )
+    subscriber = live.subscribe(CHANGES, params=auth(issuer, A, "ws"), count=MAX_PER_CONNECTION + 1)
     error = subscriber.wait_for(lambda line: line["event"] == "error")
     assert error["error"][0]["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
     assert "GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION" in error["error"][0]["message"]
-    gateway.wait_for_subscribers(MAX_PER_CONNECTION)
+    live.wait_for_subscribers(MAX_PER_CONNECTION)
     # The others run on.
     record = raw("Tag")
-    assert gateway.publish(A, "Tag", record) == MAX_PER_CONNECTION
+    assert live.publish(A, "Tag", record) == MAX_PER_CONNECTION
     received = [subscriber.wait_for(lambda line: line["event"] == "next") for _ in range(3)]
     assert sorted(line["sub"] for line in received) == sorted({0, 1, 2, 3} - {error["sub"]})
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_slow_consumer_is_cut_off_with_a_clear_code(
-    gateway: LiveGateway, issuer: Issuer, transport: str
+    live: LiveGateway, issuer: Issuer, transport: str
 ) -> None:
-    subscriber = gateway.subscribe(CHANGES, transport=transport, params=auth(issuer, A, transport))
-    gateway.wait_for_subscribers(1)
+    subscriber = live.subscribe(CHANGES, transport=transport, params=auth(issuer, A, transport))
+    live.wait_for_subscribers(1)
     # Forty changes at once: more than the subscriber's queue (8) holds before it is read.
-    gateway.publish(A, "Tag", raw("Tag"), repeat=40)
+    live.publish(A, "Tag", raw("Tag"), repeat=40)
     if transport == "ws":
         closed = subscriber.wait_for(lambda line: line["event"] == "closed", timeout=15)
         assert closed["code"] == 4008
@@ -275,11 +271,11 @@ def test_a_slow_consumer_is_cut_off_with_a_clear_code(
         )
         assert last["payload"]["errors"][0]["extensions"]["code"] == "SLOW_CONSUMER"
         assert subscriber.next_line()["event"] == "complete"
-    gateway.wait_for_subscribers(0)
+    live.wait_for_subscribers(0)
 
 
-def test_an_idle_connection_is_closed(gateway: LiveGateway, issuer: Issuer) -> None:
-    subscriber = gateway.subscribe(CHANGES, params=auth(issuer, A, "ws"), connect_only=True)
+def test_an_idle_connection_is_closed(live: LiveGateway, issuer: Issuer) -> None:
+    subscriber = live.subscribe(CHANGES, params=auth(issuer, A, "ws"), connect_only=True)
     assert subscriber.next_line()["event"] == "connected"
     started = time.monotonic()
     closed = subscriber.wait_for(lambda line: line["event"] == "closed", timeout=10)
@@ -287,15 +283,15 @@ def test_an_idle_connection_is_closed(gateway: LiveGateway, issuer: Issuer) -> N
     assert time.monotonic() - started >= IDLE_SECONDS - 0.2
 
 
-def test_a_malformed_connection_init_is_closed_4400(gateway: LiveGateway) -> None:
-    subscriber = gateway.subscribe(CHANGES, params={"authorization": 42})
+def test_a_malformed_connection_init_is_closed_4400(live: LiveGateway) -> None:
+    subscriber = live.subscribe(CHANGES, params={"authorization": 42})
     closed = subscriber.wait_for(lambda line: line["event"] == "closed")
     assert closed["code"] == 4400
     assert "connection_init" in closed["reason"]
 
 
-def test_no_connection_init_in_time_is_closed_4408(gateway: LiveGateway) -> None:
-    url = gateway.url.replace("http", "ws") + "/graphql"
+def test_no_connection_init_in_time_is_closed_4408(live: LiveGateway) -> None:
+    url = live.url.replace("http", "ws") + "/graphql"
     with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         started = time.monotonic()
         with pytest.raises(Exception) as closed:
@@ -304,15 +300,15 @@ def test_no_connection_init_in_time_is_closed_4408(gateway: LiveGateway) -> None
     assert 0.8 <= time.monotonic() - started < 5
 
 
-def test_the_protocol_is_required(gateway: LiveGateway) -> None:
-    url = gateway.url.replace("http", "ws") + "/graphql"
+def test_the_protocol_is_required(live: LiveGateway) -> None:
+    url = live.url.replace("http", "ws") + "/graphql"
     with pytest.raises(Exception) as refused:
         connect(url, subprotocols=["graphql-ws"])  # type: ignore[list-item]
     assert "403" in str(refused.value)
 
 
-def test_the_server_pings_and_answers_pings(gateway: LiveGateway, issuer: Issuer) -> None:
-    url = gateway.url.replace("http", "ws") + "/graphql"
+def test_the_server_pings_and_answers_pings(live: LiveGateway, issuer: Issuer) -> None:
+    url = live.url.replace("http", "ws") + "/graphql"
     with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         ws.send(json.dumps({"type": "connection_init", "payload": auth(issuer, A, "ws")}))
         assert json.loads(ws.recv(timeout=5)) == {"type": "connection_ack"}
@@ -324,13 +320,13 @@ def test_the_server_pings_and_answers_pings(gateway: LiveGateway, issuer: Issuer
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_an_expired_token_ends_the_subscription_unauthenticated(
-    gateway: LiveGateway, issuer: Issuer, transport: str
+    live: LiveGateway, issuer: Issuer, transport: str
 ) -> None:
     # Accepted for six more seconds (the gateway allows 30 s of clock skew past `exp`): time
     # for the client to start and subscribe, even on a busy machine.
     params = auth(issuer, A, transport, exp=int(time.time()) - 24)
-    subscriber = gateway.subscribe(CHANGES, transport=transport, params=params)
-    gateway.wait_for_subscribers(1)
+    subscriber = live.subscribe(CHANGES, transport=transport, params=params)
+    live.wait_for_subscribers(1)
     if transport == "ws":
         error = subscriber.wait_for(lambda line: line["event"] == "error", timeout=15)
         assert error["error"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -338,10 +334,10 @@ def test_an_expired_token_ends_the_subscription_unauthenticated(
         last = subscriber.wait_for(lambda line: line["event"] == "next", timeout=15)
         assert last["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         assert subscriber.next_line()["event"] == "complete"
-    gateway.wait_for_subscribers(0)
+    live.wait_for_subscribers(0)
 
 
-def test_the_limits_of_queries_hold_for_subscriptions(gateway: LiveGateway, issuer: Issuer) -> None:
+def test_the_limits_of_queries_hold_for_subscriptions(live: LiveGateway, issuer: Issuer) -> None:
     deep = (
         "subscription D { changes { node { ... on Interview { application { job { "
         + ("interviews { nodes { application { job { " * 6)
@@ -349,14 +345,14 @@ def test_the_limits_of_queries_hold_for_subscriptions(gateway: LiveGateway, issu
         + " } } } }" * 6
         + " } } } } } }"
     )
-    subscriber = gateway.subscribe(deep, params=auth(issuer, A, "ws"))
+    subscriber = live.subscribe(deep, params=auth(issuer, A, "ws"))
     error = subscriber.wait_for(lambda line: line["event"] == "error")
     assert error["error"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
-    assert gateway.subscriber_count() == 0
+    assert live.subscriber_count() == 0
 
 
-def test_sse_is_cors_readable_like_graphql(gateway: LiveGateway) -> None:
-    preflight = gateway.http.options(
+def test_sse_is_cors_readable_like_graphql(live: LiveGateway) -> None:
+    preflight = live.http.options(
         "/graphql/stream",
         headers={
             "Origin": ORIGIN,
@@ -366,7 +362,7 @@ def test_sse_is_cors_readable_like_graphql(gateway: LiveGateway) -> None:
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == ORIGIN
-    refused = gateway.http.post(
+    refused = live.http.post(
         "/graphql/stream",
         json={"query": CHANGES},
         headers={"Origin": ORIGIN, "Accept": "text/event-stream"},
@@ -376,11 +372,11 @@ def test_sse_is_cors_readable_like_graphql(gateway: LiveGateway) -> None:
     assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-def test_sse_sends_keepalive_comments(gateway: LiveGateway, issuer: Issuer) -> None:
+def test_sse_sends_keepalive_comments(live: LiveGateway, issuer: Issuer) -> None:
     headers = {"Accept": "text/event-stream", **auth(issuer, A, "sse")}
     with httpx.stream(
         "GET",
-        gateway.url + "/graphql/stream",
+        live.url + "/graphql/stream",
         params={"query": CHANGES},
         headers=headers,
         timeout=10,
@@ -424,9 +420,9 @@ def test_sigterm_closes_subscriptions_cleanly(
 
 
 def test_an_operation_over_a_websocket_is_logged_with_its_request_id(
-    gateway: LiveGateway, issuer: Issuer
+    live: LiveGateway, issuer: Issuer
 ) -> None:
-    url = gateway.url.replace("http", "ws") + "/graphql"
+    url = live.url.replace("http", "ws") + "/graphql"
     request_id = "live-edge-request-id-0001"
     with connect(
         url,
@@ -445,7 +441,7 @@ def test_an_operation_over_a_websocket_is_logged_with_its_request_id(
     while True:
         lines = [
             line
-            for line in gateway.log.read_text().splitlines()
+            for line in live.log.read_text().splitlines()
             if "graphql request" in line and "operation=Tags" in line
         ]
         if lines or time.monotonic() > deadline:
