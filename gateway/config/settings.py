@@ -229,13 +229,20 @@ class LiveTransportSettings:
     one more is answered with an ``error`` message (``TOO_MANY_SUBSCRIPTIONS``)."""
     keepalive_seconds: float = 15.0
     """``GATEWAY_LIVE_KEEPALIVE_SECONDS``: a WebSocket ``ping`` message, or an SSE ``:`` comment
-    line, after this long without a message, so proxies keep the connection open."""
+    line, this often, so that proxies keep the connection open; a message the client has not
+    taken in two such periods drops the connection (:attr:`send_timeout_seconds`)."""
     idle_seconds: float = 60.0
     """``GATEWAY_LIVE_IDLE_SECONDS``: a WebSocket with no running operation this long is closed
     (1000)."""
     init_timeout_seconds: float = 10.0
     """``GATEWAY_LIVE_INIT_TIMEOUT_SECONDS``: a WebSocket that sends no ``connection_init`` this
     long is closed (4408, as the protocol says)."""
+
+    @property
+    def send_timeout_seconds(self) -> float:
+        """A message a subscriber's connection has not taken in two keep-alive periods: the
+        client is gone or reads nothing, and the connection is dropped (a slow consumer)."""
+        return 2 * self.keepalive_seconds
 
 
 @dataclass(frozen=True)

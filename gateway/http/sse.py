@@ -142,13 +142,27 @@ class _Stream:
         self._receive = receive
         self._lock = asyncio.Lock()
         self._ended = False
+        self.stuck = asyncio.Event()  # set when the client stopped reading
 
     async def _write(self, chunk: bytes) -> None:
         async with self._lock:
-            if not self._ended:
-                await self._send_raw(
-                    {"type": "http.response.body", "body": chunk, "more_body": True}
+            if self._ended:
+                return
+            message = {"type": "http.response.body", "body": chunk, "more_body": True}
+            try:
+                await asyncio.wait_for(
+                    self._send_raw(message), self.operations.settings.send_timeout_seconds
                 )
+            except TimeoutError:
+                # The client has read nothing for two keep-alive periods (a slow consumer): no
+                # event would reach it, `complete` included. The stream ends here.
+                log.warning(
+                    "ending an event stream whose client reads nothing (slow consumer): an "
+                    "event waited %gs to be sent",
+                    self.operations.settings.send_timeout_seconds,
+                )
+                self._ended = True
+                self.stuck.set()
 
     async def run(self, params: GraphQLParams, caller: Any) -> bool:
         """Stream the operation; False when the client went away first."""
@@ -173,7 +187,7 @@ class _Stream:
         operation = asyncio.create_task(
             self.operations.run(params, caller, current_request_id(), deliver)
         )
-        disconnected = asyncio.create_task(self._until_disconnected())
+        disconnected = asyncio.create_task(self._until_disconnected_or_stuck())
         keepalive = asyncio.create_task(self._keepalive())
 
         async def going_away() -> None:
@@ -214,20 +228,29 @@ class _Stream:
             for task in (operation, disconnected, keepalive):
                 task.cancel()
             async with self._lock:
-                self._ended = True
-                with contextlib.suppress(Exception):
-                    await self._send_raw({"type": "http.response.body", "body": b""})
+                stuck, self._ended = self.stuck.is_set(), True
+                if not stuck:  # a stuck client would hold this last send too: uvicorn closes it
+                    with contextlib.suppress(Exception):
+                        await self._send_raw({"type": "http.response.body", "body": b""})
 
     async def _keepalive(self) -> None:
         while True:
             await asyncio.sleep(self.operations.settings.keepalive_seconds)
             await self._write(_KEEPALIVE)
 
-    async def _until_disconnected(self) -> None:
-        while True:
-            message: Message = await self._receive()
-            if message["type"] == "http.disconnect":
-                return
+    async def _until_disconnected_or_stuck(self) -> None:
+        async def disconnected() -> None:
+            while True:
+                message: Message = await self._receive()
+                if message["type"] == "http.disconnect":
+                    return
+
+        watchers = {asyncio.ensure_future(disconnected()), asyncio.ensure_future(self.stuck.wait())}
+        try:
+            await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
 
 
 def _end_of(operation: asyncio.Task[OperationEnd]) -> OperationEnd | None:

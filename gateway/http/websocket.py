@@ -14,7 +14,9 @@ Close codes (the protocol's, and the gateway's own in 4000-4099):
 1001      going away: the process is shutting down (SIGTERM drain); clients reconnect elsewhere
 1009      a message longer than ``GATEWAY_MAX_BODY_BYTES``
 4008      slow consumer: a subscription's queue in the feed overflowed (the client reads changes
-          slower than they come); clients reconnect, with graphql-ws' back-off
+          slower than they come); clients reconnect, with graphql-ws' back-off. A client that
+          takes no message at all for two keep-alive periods is dropped without a close frame
+          (none would get through)
 4400      a malformed message (not JSON, no ``type``, a ``connection_init`` payload that is not
           an object of strings, a ``subscribe`` without ``id`` or ``payload.query``…)
 4401      ``subscribe`` before the connection was acknowledged
@@ -208,11 +210,27 @@ class _Connection:
             if self.websocket.application_state is not WebSocketState.CONNECTED:
                 return
             try:
-                await self.websocket.send_text(orjson.dumps(message).decode())
+                await asyncio.wait_for(
+                    self.websocket.send_text(orjson.dumps(message).decode()),
+                    self.settings.send_timeout_seconds,
+                )
             except WebSocketDisconnect:
-                self.closed = True  # the client went away; the reader ends the connection
-                if self._reader is not None:
-                    self._reader.cancel()
+                self._drop()  # the client went away
+            except TimeoutError:
+                # The client has taken nothing for two keep-alive periods: its buffers are full,
+                # and no close frame would get through either. The connection is dropped.
+                log.warning(
+                    "dropping a WebSocket whose client reads nothing (slow consumer): a message "
+                    "waited %gs to be sent",
+                    self.settings.send_timeout_seconds,
+                )
+                self._drop()
+
+    def _drop(self) -> None:
+        """End the connection without a close handshake: the operations end with the reader."""
+        self.closed = True
+        if self._reader is not None:
+            self._reader.cancel()
 
     async def _keepalive(self) -> None:
         while True:

@@ -9,9 +9,12 @@ what each subscriber receives is decided here. npm's ``graphql-ws`` (WebSocket,
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
+import os
 import signal
+import socket
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -450,3 +453,85 @@ def test_an_operation_over_a_websocket_is_logged_with_its_request_id(
     (line,) = lines
     assert f"request_id={request_id}" in line
     assert "method=WEBSOCKET" in line and f"integration={A}" in line
+
+
+TITLES = (
+    "subscription Titles { changes(types: [INTERVIEW]) { node { ... on Interview { title } } } }"
+)
+
+
+@pytest.fixture(scope="module")
+def roomy(sandbox_url: str, server_logs: Path, issuer: Issuer) -> Iterator[LiveGateway]:
+    """A gateway whose subscribers' queues never overflow here (100,000 changes each): a client
+    that stops reading is caught by the send timeout, two keep-alive periods (1 s)."""
+    with live_gateway(
+        sandbox_url,
+        server_logs / "gateway-live-roomy.log",
+        GATEWAY_AUTH="jwt",
+        GATEWAY_JWT_AUDIENCE=AUDIENCE,
+        GATEWAY_JWT_ISSUER=ISSUER,
+        GATEWAY_LIVE_KEEPALIVE_SECONDS="0.5",
+        TEST_LIVE_QUEUE_SIZE="100000",
+        **issuer.gateway_env,
+    ) as running:
+        yield running
+
+
+def _flood_until_dropped(live: LiveGateway) -> None:
+    """Publish large changes until the feed has no subscriber left (its connection dropped)."""
+    record = raw("Interview")
+    record["title"] = "x" * 2_000_000
+    deadline = time.monotonic() + 30
+    while live.subscriber_count():
+        assert time.monotonic() < deadline, "the client that reads nothing was never dropped"
+        live.publish(A, "Interview", record, repeat=4)
+
+
+def _client_frame(text: str) -> bytes:
+    """One masked text frame, as a client sends it (RFC 6455 5.2)."""
+    payload, mask = text.encode(), os.urandom(4)
+    size = len(payload)
+    head = bytes([0x81]) + (
+        bytes([0x80 | size]) if size < 126 else bytes([0x80 | 126]) + size.to_bytes(2, "big")
+    )
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def test_a_websocket_client_that_reads_nothing_is_dropped(
+    roomy: LiveGateway, issuer: Issuer
+) -> None:
+    live = roomy
+    host, port = "127.0.0.1", int(live.url.rsplit(":", 1)[1])
+    # A raw socket with a small receive buffer that, once upgraded, is never read again.
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65_536)
+        sock.connect((host, port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (
+                f"GET /graphql HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+            ).encode()
+        )
+        assert sock.recv(4096).startswith(b"HTTP/1.1 101")
+        init = {"type": "connection_init", "payload": auth(issuer, A, "ws")}
+        subscribe = {"id": "1", "type": "subscribe", "payload": {"query": TITLES}}
+        sock.sendall(_client_frame(json.dumps(init)) + _client_frame(json.dumps(subscribe)))
+        live.wait_for_subscribers(1)
+        _flood_until_dropped(live)
+    assert "dropping a WebSocket whose client reads nothing" in live.log.read_text()
+
+
+def test_an_event_stream_client_that_reads_nothing_is_dropped(
+    roomy: LiveGateway, issuer: Issuer
+) -> None:
+    live = roomy
+    headers = {"Accept": "text/event-stream", **auth(issuer, A, "sse")}
+    with httpx.stream(
+        "POST", live.url + "/graphql/stream", json={"query": TITLES}, headers=headers, timeout=30
+    ) as response:
+        assert response.status_code == 200  # and nothing of the body is ever read
+        live.wait_for_subscribers(1)
+        _flood_until_dropped(live)
+    assert "ending an event stream whose client reads nothing" in live.log.read_text()
