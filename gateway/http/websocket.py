@@ -192,8 +192,13 @@ class _Connection:
                 task.cancel()
         async with self._send_lock:
             if self.websocket.application_state is WebSocketState.CONNECTED:
-                with contextlib.suppress(Exception):  # the client may be gone already
-                    await self.websocket.close(code, reason.encode()[:123].decode(errors="ignore"))
+                # The client may be gone already, or read nothing (then the close frame waits
+                # no longer than any message would, and the connection is dropped).
+                reason = reason.encode()[:123].decode(errors="ignore")
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        self.websocket.close(code, reason), self.settings.send_timeout_seconds
+                    )
         if self._reader is not None and self._reader is not current:
             self._reader.cancel()
 
