@@ -311,7 +311,9 @@ def create_app(
         1,
         WebSocketRoute(
             "/graphql",
-            GraphQLWebSocket(live_operations, settings.max_body_bytes, settings.cors_origins),
+            GraphQLWebSocket(
+                live_operations, settings.max_body_bytes, settings.cors_origins, redactor
+            ),
         ),
     )
     routes.insert(

@@ -71,6 +71,7 @@ from gateway.observability.request_id import (
     current_request_id,
     set_request_id,
 )
+from gateway.redaction import Redactor
 from gateway.schema.subscription import TooManySubscriptions
 
 __all__ = ["PROTOCOL", "GraphQLWebSocket"]
@@ -100,10 +101,12 @@ class GraphQLWebSocket:
         operations: LiveOperations,
         max_message_bytes: int,
         cors_origins: Collection[str] = (),
+        redactor: Redactor | None = None,
     ) -> None:
         self._operations = operations
         self._max_message_bytes = max_message_bytes
         self._origins = frozenset(cors_origins)
+        self._redactor = redactor
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive, send)
@@ -117,7 +120,9 @@ class GraphQLWebSocket:
             return
         set_request_id(accept_request_id(headers.get("x-request-id")))
         await websocket.accept(subprotocol=PROTOCOL)
-        await _Connection(websocket, self._operations, self._max_message_bytes).serve()
+        connection = _Connection(websocket, self._operations, self._max_message_bytes)
+        connection.redactor = self._redactor
+        await connection.serve()
 
     def _allows(self, headers: Headers) -> bool:
         origin = headers.get("origin")
@@ -161,6 +166,8 @@ class _Connection:
         self._send_lock = asyncio.Lock()
         self._activity = asyncio.Event()  # an operation started or ended
         self._reader: asyncio.Task[None] | None = None
+        self.redactor: Redactor | None = None
+        """Scrubs the process's secrets from every message sent (``None``: not scrubbed)."""
 
     async def serve(self) -> None:
         drain.live_closers.add(self.going_away)
@@ -214,9 +221,16 @@ class _Connection:
                 return
             if self.websocket.application_state is not WebSocketState.CONNECTED:
                 return
+            text = orjson.dumps(message)
+            if self.redactor is not None:
+                # As SecretGuard does for HTTP answers (it sees no WebSocket message).
+                scrubbed = self.redactor.scrub(text)
+                if scrubbed is not None:
+                    log.error("a WebSocket message carried a secret: redacted")
+                    text = scrubbed
             try:
                 await asyncio.wait_for(
-                    self.websocket.send_text(orjson.dumps(message).decode()),
+                    self.websocket.send_text(text.decode()),
                     self.settings.send_timeout_seconds,
                 )
             except WebSocketDisconnect:

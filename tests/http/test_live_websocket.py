@@ -261,3 +261,24 @@ def test_connection_init_payload_is_read_as_headers(
         client.portal.call(_until, lambda: feed.subscriber_count() == 1)
         (subscription,) = feed.subscriptions
         assert subscription.integration_id == INTEGRATIONS[1]
+
+
+def test_no_secret_leaves_in_a_websocket_message() -> None:
+    key = "kombo-live-test-api-key-0123456789abcdef"
+    feed = MemoryFeed()
+    settings = Settings.from_env({"KOMBO_API_KEY": key, "KOMBO_INTEGRATION_ID": INTEGRATIONS[0]})
+    record = dict(records_for(INTEGRATIONS[0], "Interview")[0].payload)
+    record["title"] = f"leaked {key} here"
+    query = "subscription T { changes { node { ... on Interview { title } } } }"
+    with (
+        TestClient(create_app(settings, live=feed)) as client,
+        client.websocket_connect("/graphql", subprotocols=PROTOCOL) as ws,
+    ):
+        acknowledged(ws)
+        send(ws, {"id": "1", "type": "subscribe", "payload": {"query": query}})
+        client.portal.call(_until, lambda: feed.subscriber_count() == 1)
+        client.portal.call(_publish, feed, INTEGRATIONS[0], "Interview", record)
+        change = receive(ws)
+    title = change["payload"]["data"]["changes"]["node"]["title"]
+    assert key not in json.dumps(change)
+    assert title == "leaked [redacted] here"
