@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps frontend-deps mesh-deps lint schema clean bench wrk redis
+.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps live-deps frontend-deps mesh-deps lint schema clean bench wrk redis
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -106,6 +106,18 @@ $(STAMPS)/codegen-npm: $(CODEGEN_E2E)/package-lock.json $(CODEGEN_E2E)/package.j
 	cd $(CODEGEN_E2E) && npm ci --no-audit --no-fund
 	touch $@
 
+# npm's graphql-ws and graphql-sse clients (and ws, Node's WebSocket), used by tests/e2e/test_live.py.
+live-deps:
+	@test -d $(LIVE_E2E)/node_modules/graphql-sse || rm -f $(STAMPS)/live-npm
+	@$(MAKE) --no-print-directory $(STAMPS)/live-npm
+
+LIVE_E2E := tests/e2e/live
+
+# `npm ci` again only when the lock file (or package.json, which it must match) changes.
+$(STAMPS)/live-npm: $(LIVE_E2E)/package-lock.json $(LIVE_E2E)/package.json | $(STAMPS)
+	cd $(LIVE_E2E) && npm ci --no-audit --no-fund
+	touch $@
+
 # Apollo Client 4 and 3, urql + Graphcache, Relay's runtime, GraphQL Code Generator and esbuild,
 # used by tests/browser/test_frontend_apps.py to bundle the README's frontend snippets.
 frontend-deps:
@@ -138,7 +150,7 @@ run: install
 
 # The suite on both cores (pytest-xdist; each worker starts its own servers), then the tests
 # marked serial alone: they measure CPU time, memory or timing, which a busy neighbour would skew.
-test: install chromium audit-deps apq-deps clients-deps codegen-deps frontend-deps wrk redis
+test: install chromium audit-deps apq-deps clients-deps codegen-deps live-deps frontend-deps wrk redis
 	$(PY) -m pytest -n 2 -m "not serial"
 	$(PY) -m pytest -m serial
 

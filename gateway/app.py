@@ -13,17 +13,20 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from gateway import graphiql
 from gateway.admission import MemoryAdmission
-from gateway.auth import authenticator_for
+from gateway.auth import Caller, authenticator_for
 from gateway.config import SANDBOX_BASE_URL, Settings, SettingsError
 from gateway.execution import executable_schema
 from gateway.http import GraphQLEndpoint
 from gateway.http.caching import HttpCaching
 from gateway.http.cors import CORS
+from gateway.http.live import LiveOperations
+from gateway.http.sse import GraphQLEventStream
 from gateway.http.webhooks import KomboWebhook
+from gateway.http.websocket import GraphQLWebSocket
 from gateway.kombo import Deadline, KomboClient, KomboConfig, Page, RetryPolicy
 from gateway.kombo.observer import KomboObserver, Observers
 from gateway.lifecycle import drain
@@ -203,10 +206,14 @@ def live_feed_for(settings: Settings, state: dict[str, KomboClient]) -> LiveFeed
     )
 
 
-def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlette:
+def create_app(
+    settings: Settings, *, tracing: Tracing | None = None, live: LiveFeed | None = None
+) -> Starlette:
     """The gateway as an ASGI app. Nothing happens at import time; the lifespan opens the client.
 
     ``tracing`` replaces the one the settings ask for (tests pass an in-memory exporter's).
+    ``live`` is the change feed ``Subscription.changes`` reads (tests pass an in-memory one);
+    the lifespan starts it (``start()``) and closes it (``aclose()``) when it has those.
     Raises :class:`SettingsError` when a setting fails a check that needs the gateway's other
     code: a JWT public key, the trusted-documents manifest, the sandbox's fault names.
     """
@@ -243,8 +250,8 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
     redactor = Redactor(settings.secrets())
     # Per process: what the requests executing at once may hold (README "Sizing memory").
     memory = MemoryAdmission(settings.max_inflight_cost)
-    state: dict[str, KomboClient] = {}
-    live = live_feed_for(settings, state)
+    state: dict[str, Any] = {}
+    live = live if live is not None else live_feed_for(settings, state)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -261,13 +268,15 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             await redis.ping()  # an unreachable Redis is warned about now, not at first query
         state["kombo"] = client
         await live.start()
-        drain.on_shutdown.append(live.begin_drain)
+        begin_drain = getattr(live, "begin_drain", None)
+        if begin_drain is not None:
+            drain.on_shutdown.append(begin_drain)
         try:
             async with embedded_sandbox(config):  # SANDBOX_CHANGE_EVERY's edits and webhooks
                 yield
         finally:
-            if live.begin_drain in drain.on_shutdown:
-                drain.on_shutdown.remove(live.begin_drain)
+            if begin_drain is not None and begin_drain in drain.on_shutdown:
+                drain.on_shutdown.remove(begin_drain)
             await live.aclose()  # every subscription ended, every refresh lease given back
             state.pop("kombo", None)
             await client.aclose()
@@ -295,6 +304,29 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
             request_id=request_id,
             admission=memory.ticket(),
             live=live,
+        )
+
+    def upstream_for(integration_id: str | None) -> UpstreamAccess:
+        return UpstreamAccess(
+            kombo=state["kombo"],
+            integration_id=integration_id,
+            budget=UpstreamBudget(settings.limits.upstream_budget),
+            deadline=Deadline.after(request_timeout),
+            spans=tracing,
+            observe_batch=observe_batch,
+            redact=redactor,
+        )
+
+    def live_context(caller: Caller, request_id: str) -> GatewayContext:
+        # A WebSocket or SSE operation: the caller is authenticated already. Each change of a
+        # subscription gets an upstream access of its own (budget, deadline, loaders).
+        return GatewayContext(
+            upstream=upstream_for(caller.integration_id),
+            cursor_key=cursor_key,
+            request_id=request_id,
+            admission=memory.ticket(),
+            live=live,
+            renew_upstream=lambda: upstream_for(caller.integration_id),
         )
 
     async def healthz(_request: Request) -> Response:
@@ -344,6 +376,26 @@ def create_app(settings: Settings, *, tracing: Tracing | None = None) -> Starlet
         )
     # Every method reaches the endpoint: its own 405 (JSON) says no-store like every answer.
     routes.insert(0, Route("/graphql", endpoint))
+    live_operations = LiveOperations(
+        schema,
+        authenticator.authenticate,
+        live_context,
+        settings.live_transport,
+        persisted=persisted,
+        telemetry=telemetry,
+    )
+    routes.insert(
+        1,
+        WebSocketRoute(
+            "/graphql",
+            GraphQLWebSocket(
+                live_operations, settings.max_body_bytes, settings.cors_origins, redactor
+            ),
+        ),
+    )
+    routes.insert(
+        2, Route("/graphql/stream", GraphQLEventStream(live_operations, settings.max_body_bytes))
+    )
     # Outermost: every answer carries the request id, the CORS ones included. Then no answer
     # carries a secret (README "Errors": upstream texts are redacted before that).
     middleware = [Middleware(RequestIdMiddleware), Middleware(SecretGuard, redactor=redactor)]

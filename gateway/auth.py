@@ -71,6 +71,9 @@ class Caller:
     """The integration this request reads; None when nothing names one (NoAuth only)."""
     subject: str | None = None
     """The token's ``sub`` claim, for logs; None without auth or when the token has none."""
+    expires_at: float | None = None
+    """When the token stops being accepted (its ``exp`` plus the leeway), in seconds since the
+    epoch: a subscription ends then (``UNAUTHENTICATED``). None without auth."""
 
 
 class Authenticator(Protocol):
@@ -191,7 +194,9 @@ class JwtAuth:
                 "grants; send the token's own, or omit the header."
             )
         subject = claims.get("sub")
-        return Caller(integration, subject if isinstance(subject, str) else None)
+        exp = claims.get("exp")
+        expires_at = float(exp) + self._leeway if isinstance(exp, int | float) else None
+        return Caller(integration, subject if isinstance(subject, str) else None, expires_at)
 
     def _verified_claims(self, token: str) -> dict[str, Any]:
         import jwt  # PyJWT and cryptography: ~9 MB a worker, loaded in jwt mode only

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import socket
+from collections.abc import Awaitable, Callable
 from types import FrameType
 
 import uvicorn
@@ -21,11 +22,19 @@ import uvicorn
 log = logging.getLogger("gateway")
 
 
+LIVE_CLOSE_SECONDS = 5.0
+"""At most this long for the live connections to close before uvicorn shuts the rest down."""
+
+
 class DrainState:
-    """Whether this process has been asked to stop, and what to do once its shutdown begins."""
+    """Whether this process has been asked to stop, and what must end before it does."""
 
     def __init__(self) -> None:
         self.draining = False
+        self.live_closers: set[Callable[[], Awaitable[None]]] = set()
+        """Each open subscriber connection's clean close (WebSocket 1001, SSE ``complete``):
+        registered by :mod:`gateway.http.live` while the connection is open."""
+
         self.on_shutdown: list[Callable[[], None]] = []
         """Called (in the event loop's thread) when the server's shutdown begins, before it
         waits for open connections: the live feed ends its subscriptions here, so that their
@@ -39,6 +48,17 @@ class DrainState:
                 callback()
             except Exception:
                 log.exception("a shutdown callback failed")
+
+    async def close_live(self, timeout: float = LIVE_CLOSE_SECONDS) -> None:
+        """End every subscriber connection cleanly, at once, within ``timeout`` seconds."""
+        closers = list(self.live_closers)
+        if not closers:
+            return
+        log.info("draining: closing %d subscriber connection(s)", len(closers))
+        pending = [asyncio.ensure_future(close()) for close in closers]
+        _done, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
 
 
 drain = DrainState()
@@ -60,6 +80,14 @@ class GatewayServer(uvicorn.Server):
         log.info("draining: not ready any more; shutting down in %gs", self.drain_seconds)
         loop = asyncio.get_event_loop()
         loop.call_later(self.drain_seconds, self._shut_down, sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Subscriptions first, each with its protocol's clean ending (WebSocket 1001 "going
+        # away", SSE `complete`): uvicorn's own shutdown would close WebSockets with 1012 and
+        # wait out the grace period on event streams that never end by themselves.
+        drain.draining = True
+        await drain.close_live()
+        await super().shutdown(sockets)
 
     def _shut_down(self, sig: int, frame: FrameType | None) -> None:
         drain.shutting_down()

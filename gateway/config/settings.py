@@ -219,6 +219,35 @@ class TracingSettings:
 
 
 @dataclass(frozen=True)
+class LiveTransportSettings:
+    """What one subscriber connection may hold (README "Live changes"): WebSocket
+    (``graphql-transport-ws`` on ``/graphql``) and SSE (``/graphql/stream``).
+
+    The feed's own limits (per integration, per process, the queue of a subscriber, refreshes)
+    are :mod:`gateway.live`'s settings."""
+
+    max_subscriptions_per_connection: int = 20
+    """``GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION``: operations one WebSocket runs at once;
+    one more is answered with an ``error`` message (``TOO_MANY_SUBSCRIPTIONS``)."""
+    keepalive_seconds: float = 15.0
+    """``GATEWAY_LIVE_KEEPALIVE_SECONDS``: a WebSocket ``ping`` message, or an SSE ``:`` comment
+    line, this often, so that proxies keep the connection open; a message the client has not
+    taken in two such periods drops the connection (:attr:`send_timeout_seconds`)."""
+    idle_seconds: float = 60.0
+    """``GATEWAY_LIVE_IDLE_SECONDS``: a WebSocket with no running operation this long is closed
+    (1000)."""
+    init_timeout_seconds: float = 10.0
+    """``GATEWAY_LIVE_INIT_TIMEOUT_SECONDS``: a WebSocket that sends no ``connection_init`` this
+    long is closed (4408, as the protocol says)."""
+
+    @property
+    def send_timeout_seconds(self) -> float:
+        """A message a subscriber's connection has not taken in two keep-alive periods: the
+        client is gone or reads nothing, and the connection is dropped (a slow consumer)."""
+        return 2 * self.keepalive_seconds
+
+
+@dataclass(frozen=True)
 class LiveSettings:
     """Live changes (``Subscription.changes``, README "Live changes"); each field has its
     variable and range in :data:`LIVE_VARIABLES` (a field added there is read like these).
@@ -309,6 +338,8 @@ class Settings:
     is on) and APQ documents (when APQ is)."""
     log: LogSettings = field(default_factory=LogSettings)
     tracing: TracingSettings | None = None
+    live_transport: LiveTransportSettings = field(default_factory=LiveTransportSettings)
+    """Subscriber connections: WebSocket and SSE (README "Live changes")."""
     """OpenTelemetry tracing; ``None``: off (nothing of OpenTelemetry is loaded)."""
     live: LiveSettings = field(default_factory=LiveSettings)
     """Live changes: polling, refresh rate, subscription limits (``GATEWAY_LIVE_*``)."""
@@ -480,6 +511,7 @@ class Settings:
             redis_url=_redis_url(variables),
             log=LogSettings.from_env(env),
             tracing=_tracing_settings(variables),
+            live_transport=_live_transport(variables),
             live=_live(variables),
             kombo_webhook_secret=get("KOMBO_WEBHOOK_SECRET"),
         )
@@ -784,3 +816,24 @@ def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     except (OSError, ValueError):
         pass
     return max(1, cores)
+
+
+def _live_transport(variables: Environment) -> LiveTransportSettings:
+    defaults = LiveTransportSettings()
+    return LiveTransportSettings(
+        max_subscriptions_per_connection=variables.whole_number(
+            "GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+            defaults.max_subscriptions_per_connection,
+            1,
+            1000,
+        ),
+        keepalive_seconds=variables.seconds(
+            "GATEWAY_LIVE_KEEPALIVE_SECONDS", defaults.keepalive_seconds, 0.1, 3600
+        ),
+        idle_seconds=variables.seconds(
+            "GATEWAY_LIVE_IDLE_SECONDS", defaults.idle_seconds, 0.1, 86400
+        ),
+        init_timeout_seconds=variables.seconds(
+            "GATEWAY_LIVE_INIT_TIMEOUT_SECONDS", defaults.init_timeout_seconds, 0.1, 600
+        ),
+    )

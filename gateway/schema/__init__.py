@@ -22,6 +22,7 @@ from gateway.schema.limits import (
 from gateway.schema.query import MODEL_TYPE_LIST, Query
 from gateway.schema.request_context import GatewayContext
 from gateway.schema.scalars import DateTimeScalar
+from gateway.schema.subscription import Subscription
 
 
 class GatewaySchema(strawberry.Schema):
@@ -60,6 +61,7 @@ def build_schema(
     """
     return GatewaySchema(
         query=Query,
+        subscription=Subscription,
         types=MODEL_TYPE_LIST,
         # Listed after ContractErrors, the limits' hooks end first and shape their errors.
         extensions=[

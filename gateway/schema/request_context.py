@@ -8,11 +8,12 @@ carry, and the request's share of the memory budget (README "Layout").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gateway.admission import AdmissionTicket
 from gateway.kombo import Deadline
-from gateway.live import LiveFeed
+from gateway.live import LiveFeed, LiveSubscription
 from gateway.upstream import UpstreamAccess
 
 __all__ = ["GatewayContext"]
@@ -35,14 +36,26 @@ class GatewayContext:
     page's ``items``, :class:`~gateway.kombo.records.Page`): set by the fast path's executor,
     which completes them (:mod:`gateway.execution.fastpath`). Otherwise parsed records."""
     live: LiveFeed | None = field(default=None, repr=False)
-    """The process's live feed (``Subscription.changes`` subscribes there); None: no live
-    changes (unit tests)."""
+    """The process's change feed, for ``Subscription.changes``; None: no live changes."""
+    renew_upstream: Callable[[], UpstreamAccess] | None = field(default=None, repr=False)
+    """For subscriptions: a fresh upstream access (budget, deadline, loaders) for each event."""
+    live_subscription: LiveSubscription | None = field(default=None, repr=False)
+    """The feed subscription the operation holds, once it has subscribed (the transport reads
+    ``overflowed`` from it when the stream ends)."""
 
     @property
     def deadline(self) -> Deadline:
         """The request's deadline: its upstream calls end by it, and its wait for the memory
         budget too."""
         return self.upstream.deadline
+
+    def next_event(self) -> None:
+        """A subscription's next event is about to execute: whatever the previous one left
+        running ends, and the event gets an upstream access of its own (new loaders, budget and
+        deadline), so nothing read for one event is reused for another."""
+        self.upstream.cancel_pending()
+        if self.renew_upstream is not None:
+            self.upstream = self.renew_upstream()
 
     def cancel_pending(self) -> None:
         """End whatever upstream work of this request is still running: its answer is sent."""

@@ -11,6 +11,7 @@ from typing import Any
 from graphql import GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
 from gateway.admission import AdmissionTicket
 from gateway.errors import GatewayAtCapacity
@@ -26,7 +27,12 @@ class CostLimit(SchemaExtension):
     (the variables are known then) and before any resolver runs; then, when the request's
     context carries an ``admission`` ticket (:mod:`gateway.admission`), wait for the process's
     memory budget to admit the estimated interviews (the endpoint releases them once the
-    response is sent). Waiting past the request's deadline refuses it, 503."""
+    response is sent). Waiting past the request's deadline refuses it, 503.
+
+    A subscription is estimated per change (its selection executes once per event) and never
+    waits for the memory budget, which it would otherwise hold for as long as it runs; Strawberry
+    subscribes whatever the result already holds, so a refusal is raised instead, which ends the
+    subscription with that error before the resolver runs."""
 
     def __init__(self, max_cost: int, max_estimated_calls: int) -> None:
         self.max_cost = max_cost
@@ -38,9 +44,12 @@ class CostLimit(SchemaExtension):
         operation = (
             None if document is None else get_operation_ast(document, context.operation_name)
         )
+        subscription = context.operation_type is OperationType.SUBSCRIPTION
         refusal = None if operation is None else variables_refusal(operation, context.variables)
         if refusal is not None and context.result is None:
             # Before coercion, which is linear per error but builds suggestions and copies.
+            if subscription:
+                raise bad_variables(refusal)
             context.result = PreExecutionError(data=None, errors=[bad_variables(refusal)])
         if document is not None and context.result is None:
             try:
@@ -50,7 +59,9 @@ class CostLimit(SchemaExtension):
             except GraphQLError:
                 estimate = None  # an argument execution will refuse, before any resolver runs
             errors = self._refusals(estimate) if estimate is not None else []
-            if not errors and estimate is not None:
+            if errors and subscription:
+                raise errors[0]
+            if not errors and estimate is not None and not subscription:
                 errors = await _admit(context.context, estimate)
             if errors:
                 # Strawberry skips execution when a result is already there.
