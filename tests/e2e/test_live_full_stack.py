@@ -1,0 +1,153 @@
+"""Live changes end to end, every part real (issue 13's first test): the sandbox process edits a
+record (``POST /__sandbox/changes``) and sends its signed ``data-changed`` webhook to the gateway
+process (``serve``, ``GATEWAY_AUTH=jwt``, ``KOMBO_WEBHOOK_SECRET``), whose feed refreshes
+(``updated_after`` + ``include_deleted``) and delivers to npm's ``graphql-ws`` and ``graphql-sse``
+clients. Nothing is injected: what a subscriber receives came from the upstream.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.sandbox.data import INTEGRATIONS
+from gateway.schema.ids import global_id
+from tests.support.live_clients import Subscriber
+from tests.support.secret_scanning import API_KEY
+from tests.support.servers import free_port, gateway_env, run_server
+from tests.support.tenancy_tokens import AUDIENCE, ISSUER, Issuer, make_issuer
+
+A, B = INTEGRATIONS[0], INTEGRATIONS[1]
+WEBHOOK_SECRET = "whsec_live-full-stack-test-secret-0123456789"
+DELIVERY_SECONDS = 1.0
+"""A change reaches its subscribers within this long of its webhook (issue 13)."""
+
+INTERVIEWS = """subscription Interviews {
+  changes(types: [INTERVIEW]) {
+    type deleted changedAt
+    node { id ... on Interview { title stage { name } application { job { name status } } } }
+  }
+}"""
+
+
+@dataclass
+class Stack:
+    gateway: str
+    sandbox: httpx.Client
+    issuer: Issuer
+
+    def subscribe(self, integration: str, transport: str) -> Subscriber:
+        token = self.issuer.token(integration)
+        params = json.dumps({"Authorization": f"Bearer {token}"})
+        return Subscriber(
+            [
+                "--transport",
+                transport,
+                "--url",
+                self.gateway,
+                "--query",
+                INTERVIEWS,
+                "--params",
+                params,
+            ]
+        )
+
+    def subscribers(self) -> int:
+        text = httpx.get(self.gateway + "/metrics", timeout=5).text
+        match = re.search(r"^kombo_gateway_live_subscribers(?:\{[^}]*\})? (\S+)$", text, re.M)
+        return int(float(match.group(1))) if match else 0
+
+    def wait_for_subscribers(self, count: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.subscribers() != count:
+            assert time.monotonic() < deadline, f"{self.subscribers()} subscribers, not {count}"
+            time.sleep(0.02)
+
+    def change(self, integration: str, model: str, **extra: Any) -> dict[str, Any]:
+        """Edit one record upstream; the sandbox has posted its webhook when this returns."""
+        response = self.sandbox.post(
+            "/__sandbox/changes", json={"integration_id": integration, "model": model, **extra}
+        )
+        assert response.status_code == 201, response.text
+        edit = dict(response.json())
+        assert edit["webhook"] == {"status": 200}, edit
+        return edit
+
+
+@pytest.fixture(scope="module")
+def stack(server_logs: Path) -> Iterator[Stack]:
+    issuer = make_issuer("HS256")
+    sandbox_port, gateway_port = free_port(), free_port()
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    sandbox_args = [
+        "sandbox",
+        "--port",
+        str(sandbox_port),
+        "--api-key",
+        API_KEY,
+        "--webhook-url",
+        gateway + "/webhooks/kombo",
+    ]
+    env = gateway_env(
+        f"http://127.0.0.1:{sandbox_port}",
+        gateway_port,
+        GATEWAY_AUTH="jwt",
+        GATEWAY_JWT_AUDIENCE=AUDIENCE,
+        GATEWAY_JWT_ISSUER=ISSUER,
+        KOMBO_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        **issuer.gateway_env,
+    )
+    with (
+        run_server(
+            sandbox_args,
+            {"SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET},
+            "/healthz",
+            sandbox_port,
+            server_logs / "sandbox-live.log",
+        ) as sandbox_url,
+        run_server(
+            ["serve"], env, "/readyz", gateway_port, server_logs / "gateway-live-full-stack.log"
+        ),
+        httpx.Client(base_url=sandbox_url, timeout=10) as sandbox,
+    ):
+        yield Stack(gateway, sandbox, issuer)
+
+
+@pytest.mark.parametrize("transport", ["ws", "sse"])
+def test_a_sandbox_change_reaches_its_subscribers_within_a_second_of_its_webhook(
+    stack: Stack, transport: str
+) -> None:
+    mine, other = stack.subscribe(A, transport), stack.subscribe(B, transport)
+    try:
+        stack.wait_for_subscribers(2)
+        edit = stack.change(A, "Interview")
+        sent = time.monotonic()
+        change = mine.next_result(timeout=5)["data"]["changes"]
+        assert time.monotonic() - sent < DELIVERY_SECONDS
+        assert change["node"]["id"] == global_id("Interview", edit["id"])
+        assert change["changedAt"] == edit["changed_at"] and change["deleted"] is False
+        node = change["node"]
+        # Nested fields resolved: the stage looked up, the job completed (status is not inlined).
+        assert node["stage"] is None or isinstance(node["stage"]["name"], str)
+        assert node["application"] is None or "status" in node["application"]["job"]
+
+        # A deletion; and the other tenant's first change is its own (none of A's came before).
+        edit = stack.change(A, "Interview", delete=True)
+        change = mine.next_result(timeout=5)["data"]["changes"]
+        assert change["deleted"] is True
+        assert change["node"]["id"] == global_id("Interview", edit["id"])
+        theirs = stack.change(B, "Interview")
+        change = other.next_result(timeout=5)["data"]["changes"]
+        assert change["node"]["id"] == global_id("Interview", theirs["id"])
+    finally:
+        mine.close()
+        other.close()
+    stack.wait_for_subscribers(0)
