@@ -65,6 +65,7 @@ __all__ = [
     "LiveReport",
     "main",
     "metric_value",
+    "negotiated_compression",
     "percentile",
     "render",
     "rss_kib",
@@ -532,6 +533,13 @@ async def _change(
     )
 
 
+def negotiated_compression(extensions: set[str]) -> str:
+    """What the subscribers' handshakes agreed on: permessage-deflate on all, none, or some."""
+    if all("permessage-deflate" in e for e in extensions):
+        return "negotiated"
+    return "off" if not any(extensions) else "mixed"
+
+
 async def _measure(stack: _Stack, config: LiveConfig) -> LiveReport:
     n = config.subscribers
     ws_url = stack.gateway.url.replace("http://", "ws://", 1) + "/graphql"
@@ -583,9 +591,8 @@ async def _measure(stack: _Stack, config: LiveConfig) -> LiveReport:
             subscribe_seconds=subscribe_seconds,
             rss_before_kib=rss_before,
             rss_after_kib=rss_after,
-            compression=("negotiated" if extensions == {e for e in extensions if e}
-                         and extensions else "off" if extensions == {""} else "mixed"),
-        )  # fmt: skip
+            compression=negotiated_compression(extensions),
+        )
         try:
             for index in range(1, config.changes + 1):
                 result = await _change(index, stack, sandbox, gateway, subscribers, config)

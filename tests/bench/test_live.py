@@ -16,6 +16,7 @@ from bench.live import (
     LiveReport,
     gateway_env,
     metric_value,
+    negotiated_compression,
     percentile,
     render,
     rss_kib,
@@ -56,6 +57,13 @@ def test_metric_value_sums_the_samples_with_the_labels() -> None:
     )
     assert metric_value(METRICS, "kombo_gateway_live_drops_total") == 0
     assert metric_value(METRICS, "kombo_gateway_live_refreshes") == 0  # names match exactly
+
+
+def test_compression_names_what_the_handshakes_agreed() -> None:
+    deflate = "permessage-deflate; server_max_window_bits=12"
+    assert negotiated_compression({deflate}) == "negotiated"
+    assert negotiated_compression({""}) == "off"
+    assert negotiated_compression({deflate, ""}) == "mixed"
 
 
 def test_the_gateway_has_room_for_the_subscribers() -> None:
