@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMPS := .stamps
 
-.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps live-deps frontend-deps mesh-deps lint schema clean bench wrk redis
+.PHONY: run test install lock assets chromium audit-deps apq-deps clients-deps codegen-deps live-deps frontend-deps mesh-deps lint schema clean bench bench-live wrk redis
 
 $(STAMPS):
 	mkdir -p $(STAMPS)
@@ -155,8 +155,14 @@ test: install chromium audit-deps apq-deps clients-deps codegen-deps live-deps f
 	$(PY) -m pytest -m serial
 
 # The load benchmark (a few minutes; bench/README.md). Options: make bench BENCH_ARGS='--help'.
+# Then the live one: 1,000 WebSocket subscribers on one worker receive 5 changes (LIVE_ARGS).
 bench: install wrk mesh-deps
 	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench.live $(LIVE_ARGS)
+
+# The live benchmark alone (~1 minute): make bench-live LIVE_ARGS='--subscribers 2000'.
+bench-live: install
+	$(PY) -m bench.live $(LIVE_ARGS)
 
 lint: $(STAMPS)/venv
 	$(VENV)/bin/lint-imports
