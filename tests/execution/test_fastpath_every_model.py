@@ -125,9 +125,7 @@ def run(
                 cursor_key=CURSOR_KEY,
                 request_id="request-1",
             )
-            return await schema.execute(
-                document, variable_values=variables, context_value=context
-            )
+            return await schema.execute(document, variable_values=variables, context_value=context)
         finally:
             await client.aclose()
 
