@@ -146,10 +146,14 @@ class Stack:
 
         wait(lambda: new_holders(), 10, "a lease holder")
         (holder,) = new_holders()
-        if self.redis is not None and self.names is not None:
-            key = self.names.lease_key(refresh_key(A, "Interview"))
-            assert self.redis.client().exists(key), "the lease is not in Redis"
+        if self.redis is not None:
+            assert self.lease_held(), "the lease is not in Redis"
         return holder
+
+    def lease_held(self) -> bool:
+        """Whether the Interview lease of ``A`` is in Redis (held, or not yet expired)."""
+        assert self.redis is not None and self.names is not None
+        return bool(self.redis.client().exists(self.names.lease_key(refresh_key(A, "Interview"))))
 
 
 @contextmanager
@@ -291,28 +295,29 @@ def test_the_lease_is_handed_over_when_its_holder_is_killed(
 def handover(
     running: Stack, survivor: Gateway, doomed: Gateway, mine: Subscriber, on_doomed: Subscriber
 ) -> None:
-    if True:
-        if True:
-            first = running.change()
-            expect(mine, first)
-            expect(on_doomed, first)
-            wait(lambda: doomed.refreshes("webhook") == 1, 5, "the holder's refresh")
-            assert survivor.refreshes() == 0
+    """The holder (``doomed``) dies; a change whose webhook reaches the survivor while the dead
+    lease still stands arrives once the survivor takes the lease over, and later ones at once."""
+    first = running.change()
+    expect(mine, first)
+    expect(on_doomed, first)
+    wait(lambda: doomed.refreshes("webhook") == 1, 5, "the holder's refresh")
+    assert survivor.refreshes() == 0
 
-            doomed.server.process.kill()  # SIGKILL: the lease is not given back
-            doomed.server.process.wait()
-            killed = time.monotonic()
-            second = running.change()  # while the dead replica's lease still stands
-            expect(mine, second, timeout=LEASE_SECONDS * 4 / 3 + 5)
-            took_over = time.monotonic() - killed
-            assert survivor.took_lease() == 1
-            assert took_over < LEASE_SECONDS * 4 / 3 + DELIVERY_SECONDS, took_over
+    doomed.server.process.kill()  # SIGKILL: the lease is not given back
+    doomed.server.process.wait()
+    killed = time.monotonic()
+    second = running.change()
+    assert running.lease_held(), "the dead replica's lease expired before the change's webhook"
+    expect(mine, second, timeout=LEASE_SECONDS * 4 / 3 + 5)
+    took_over = time.monotonic() - killed
+    assert survivor.took_lease() == 1
+    assert took_over < LEASE_SECONDS * 4 / 3 + DELIVERY_SECONDS, took_over
 
-            sent = time.monotonic()
-            third = running.change()
-            expect(mine, third)  # and nothing of the first two again before it
-            assert time.monotonic() - sent < DELIVERY_SECONDS
-            assert survivor.refreshes("poll") == 0
+    sent = time.monotonic()
+    third = running.change()
+    expect(mine, third)  # and nothing of the first two again before it
+    assert time.monotonic() - sent < DELIVERY_SECONDS
+    assert survivor.refreshes("poll") == 0
 
 
 def test_polling_alone_delivers_changes(server_logs: Path) -> None:
