@@ -202,6 +202,7 @@ def live_feed_for(settings: Settings, state: dict[str, KomboClient]) -> LiveFeed
         max_subscriptions_per_integration=live.max_subscriptions_per_integration,
         max_subscriptions=live.max_subscriptions,
         queue_size=live.queue_size,
+        lease_seconds=live.lease_seconds,
         observer=LiveMetrics(),
     )
 

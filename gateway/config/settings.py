@@ -259,7 +259,10 @@ class LiveSettings:
     ``max_subscriptions``: subscriptions at once, of one integration and of the whole process
     (``GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_INTEGRATION``, ``GATEWAY_LIVE_MAX_SUBSCRIPTIONS``).
     ``queue_size``: changes one subscription may have waiting; a subscriber that falls further
-    behind is ended (``GATEWAY_LIVE_QUEUE_SIZE``).
+    behind is ended (``GATEWAY_LIVE_QUEUE_SIZE``). ``lease_seconds``: the life of the Redis
+    lease that makes one replica the refresher of an (integration, model), renewed every third
+    of it; a replica that dies holding it stops refreshing, and another takes over at most this
+    long and a third later (``GATEWAY_LIVE_LEASE_SECONDS``).
     """
 
     poll_seconds: float = 60.0
@@ -267,6 +270,7 @@ class LiveSettings:
     max_subscriptions_per_integration: int = 1_000
     max_subscriptions: int = 10_000
     queue_size: int = 1_000
+    lease_seconds: float = 15.0
 
 
 LIVE_VARIABLES: Mapping[str, tuple[str, float, float]] = {
@@ -279,6 +283,7 @@ LIVE_VARIABLES: Mapping[str, tuple[str, float, float]] = {
     ),
     "max_subscriptions": ("GATEWAY_LIVE_MAX_SUBSCRIPTIONS", 1, 10_000_000),
     "queue_size": ("GATEWAY_LIVE_QUEUE_SIZE", 1, 1_000_000),
+    "lease_seconds": ("GATEWAY_LIVE_LEASE_SECONDS", 1, 3_600),
 }
 """The variable and range of each :class:`LiveSettings` field; ``int`` fields are whole
 numbers, ``float`` ones seconds."""

@@ -20,7 +20,11 @@ Triggers: :meth:`Refresher.trigger` (a webhook's hint, or any hint), and a poll 
 ``poll_seconds`` since the last refresh. Never two refreshes of the pair at once (one task does
 them in turn, and one lease holder cluster-wide); never two starts within
 ``min_refresh_seconds``: hints arriving meanwhile, or during a refresh, fold into exactly one
-follow-up refresh.
+follow-up refresh. A refresher that is not the holder ignores a webhook's hint (the holder got
+it too), but remembers it: when it takes the lease within :data:`MISSED_HINT_LEASES` lease lives
+of that hint, it refreshes at once, since the holder it replaces may have died before acting on
+it (without this, a webhook received while a dead replica's lease runs out waits for the next
+poll).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from gateway.live.observer import NO_OBSERVER, LiveObserver
 from gateway.lru import BoundedLRU
 
 __all__ = [
+    "MISSED_HINT_LEASES",
     "PUBLISHED_MEMORY",
     "Lister",
     "RefreshPolicy",
@@ -60,6 +65,10 @@ log = logging.getLogger(__name__)
 
 PUBLISHED_MEMORY = 10_000
 """Event keys one refresher remembers having published."""
+MISSED_HINT_LEASES = 2.0
+"""A webhook's hint ignored by a refresher not holding the lease is acted on when that refresher
+takes the lease within this many lease lives of it: a dead holder's lease expires at most one
+life after the hint, and a survivor takes it a third of a life later at most."""
 
 
 class Lister(Protocol):
@@ -147,6 +156,7 @@ class Refresher:
         self._query_model = CATALOG[model]
         self._wake = asyncio.Event()
         self._trigger: str | None = None
+        self._missed_at: float | None = None  # a webhook's hint ignored while not the holder
         self._published: BoundedLRU[str, bool] = BoundedLRU(PUBLISHED_MEMORY, PUBLISHED_MEMORY)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
@@ -207,7 +217,14 @@ class Refresher:
                     "took" if held else "lost",
                     self.integration_id,
                 )
+            taken = held and not self.holder
             self.holder = held
+            if held:
+                missed, self._missed_at = self._missed_at, None
+                recent = MISSED_HINT_LEASES * policy.lease_seconds
+                if taken and missed is not None and time.monotonic() - missed <= recent:
+                    # The holder this one replaces may have died before acting on that hint.
+                    self.trigger("webhook")
             await asyncio.sleep(policy.lease_seconds / 3)
 
     async def _refresh_loop(self) -> None:
@@ -233,6 +250,8 @@ class Refresher:
             self._trigger = None
             next_poll = time.monotonic() + policy.poll_seconds
             if not self.holder:
+                if trigger == "webhook":
+                    self._missed_at = time.monotonic()
                 continue
             last_start = time.monotonic()
             await self.refresh(trigger)

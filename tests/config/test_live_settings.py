@@ -18,6 +18,7 @@ def test_the_defaults() -> None:
         max_subscriptions_per_integration=1_000,
         max_subscriptions=10_000,
         queue_size=1_000,
+        lease_seconds=15.0,
     )
     assert settings.kombo_webhook_secret is None
     feed = live_feed_for(settings, {})
@@ -25,6 +26,7 @@ def test_the_defaults() -> None:
     assert (feed.policy.poll_seconds, feed.policy.min_refresh_seconds) == (60.0, 2.0)
     assert (feed.max_subscriptions_per_integration, feed.max_subscriptions) == (1_000, 10_000)
     assert feed.queue_size == 1_000
+    assert feed.policy.lease_seconds == 15.0
 
 
 def test_every_variable_is_read() -> None:
@@ -34,11 +36,12 @@ def test_every_variable_is_read() -> None:
         "GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_INTEGRATION": "10",
         "GATEWAY_LIVE_MAX_SUBSCRIPTIONS": "20",
         "GATEWAY_LIVE_QUEUE_SIZE": "5",
+        "GATEWAY_LIVE_LEASE_SECONDS": "2.5",
         "GATEWAY_REDIS_URL": "redis://127.0.0.1:6379/0",
     }
     assert set(env) - {"GATEWAY_REDIS_URL"} == {name for name, _, _ in LIVE_VARIABLES.values()}
     settings = Settings.from_env(env)
-    assert settings.live == LiveSettings(30.0, 0.5, 10, 20, 5)
+    assert settings.live == LiveSettings(30.0, 0.5, 10, 20, 5, 2.5)
     feed = live_feed_for(settings, {})
     assert isinstance(feed.coordinator, RedisCoordinator)
     assert (feed.policy.poll_seconds, feed.policy.min_refresh_seconds) == (30.0, 0.5)
@@ -47,6 +50,7 @@ def test_every_variable_is_read() -> None:
         20,
         5,
     )
+    assert feed.policy.lease_seconds == 2.5
 
 
 @pytest.mark.parametrize(
@@ -58,6 +62,9 @@ def test_every_variable_is_read() -> None:
         ("GATEWAY_LIVE_MAX_SUBSCRIPTIONS", "0"),
         ("GATEWAY_LIVE_MAX_SUBSCRIPTIONS_PER_INTEGRATION", "1.5"),
         ("GATEWAY_LIVE_QUEUE_SIZE", "0"),
+        ("GATEWAY_LIVE_LEASE_SECONDS", "0.5"),
+        ("GATEWAY_LIVE_LEASE_SECONDS", "3601"),
+        ("GATEWAY_LIVE_LEASE_SECONDS", "nan"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
