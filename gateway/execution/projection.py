@@ -255,11 +255,10 @@ class _Compiler:
                 keyword_ = "elif"
         out.append(f"{pad}else: raise _Miss")
 
-    def _object(self, type_: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
-        """A function completing one object of ``type_`` with the sub-selection of the group."""
-        classes = PROJECTED_CLASSES.get(type_.name)
-        if classes is None:
-            raise _Ineligible(f"{type_.name} has no projected class")
+    def _subfields(
+        self, type_: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> dict[str, FieldDetailsList]:
+        """The group's sub-selection on ``type_``, collected as graphql-core collects it."""
         executor = self._executor
         grouped, defer_usages, forbidden = collect_subfields(
             self._schema,
@@ -272,6 +271,14 @@ class _Compiler:
         )
         if defer_usages or forbidden:
             raise _Ineligible("@defer")
+        return cast("dict[str, FieldDetailsList]", grouped)
+
+    def _object(self, type_: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
+        """A function completing one object of ``type_`` with the sub-selection of the group."""
+        classes = PROJECTED_CLASSES.get(type_.name)
+        if classes is None:
+            raise _Ineligible(f"{type_.name} has no projected class")
+        grouped = self._subfields(type_, field_details_list)
         guards = [self._constant("_class", cls) for cls in classes]
         test = " and ".join(f"o.__class__ is not {guard}" for guard in guards)
         body = [f"    if {test}: raise _Miss"]
@@ -327,18 +334,7 @@ class _Compiler:
         (``shape.id_from``: an offer's ``application`` by ``application_id``) gets that id as
         a second argument ``i``, as reading it does."""
         parameters = "o, i" if shape.id_from is not None else "o"
-        executor = self._executor
-        grouped, defer_usages, forbidden = collect_subfields(
-            self._schema,
-            executor.fragments,
-            executor.variable_values,
-            executor.operation,
-            type_,
-            field_details_list,
-            executor.hide_suggestions,
-        )
-        if defer_usages or forbidden:
-            raise _Ineligible("@defer")
+        grouped = self._subfields(type_, field_details_list)
         keys = {f.name: f for f in fields_read(shape, inline)}
         body = ["    if o.__class__ is not dict: raise _Miss", "    get = o.get"]
         entries: list[str] = []
