@@ -21,11 +21,17 @@ import pytest
 from gateway.sandbox.data import INTEGRATIONS
 from gateway.schema.ids import global_id
 from tests.support.live_clients import Subscriber
+from tests.support.record_truth import visible
 from tests.support.secret_scanning import API_KEY
 from tests.support.servers import free_port, gateway_env, run_server
 from tests.support.tenancy_tokens import AUDIENCE, ISSUER, Issuer, make_issuer
 
 A, B = INTEGRATIONS[0], INTEGRATIONS[1]
+RICH_INTERVIEWS = [
+    p["id"]
+    for p in visible(A, "Interview")
+    if p.get("stage_id") and (p.get("application") or {}).get("job")
+]
 WEBHOOK_SECRET = "whsec_live-full-stack-test-secret-0123456789"
 DELIVERY_SECONDS = 1.0
 """A change reaches its subscribers within this long of its webhook (issue 13)."""
@@ -131,7 +137,10 @@ def test_a_sandbox_change_reaches_its_subscribers_within_a_second_of_its_webhook
     mine, other = stack.subscribe(A, transport), stack.subscribe(B, transport)
     try:
         stack.wait_for_subscribers(2)
-        edit = stack.change(A, "Interview")
+        # An interview with a stage and a job to resolve (the data also has ones without);
+        # each transport edits and deletes its own.
+        edited, deleted = RICH_INTERVIEWS[0:2] if transport == "ws" else RICH_INTERVIEWS[2:4]
+        edit = stack.change(A, "Interview", id=edited)
         sent = time.monotonic()
         change = mine.next_result(timeout=5)["data"]["changes"]
         assert time.monotonic() - sent < DELIVERY_SECONDS
@@ -140,11 +149,11 @@ def test_a_sandbox_change_reaches_its_subscribers_within_a_second_of_its_webhook
         node = change["node"]
         # Nested fields resolved: the stage looked up, the job completed (status is not inlined).
         # (a stage's name may be null in the data; the looked-up stage is the one named)
-        assert (node["stage"] or {}).get("komboId") == node["stageId"]
-        assert node["application"] is None or "status" in node["application"]["job"]
+        assert node["stage"]["komboId"] == node["stageId"]
+        assert "status" in node["application"]["job"]
 
         # A deletion; and the other tenant's first change is its own (none of A's came before).
-        edit = stack.change(A, "Interview", delete=True)
+        edit = stack.change(A, "Interview", id=deleted, delete=True)
         change = mine.next_result(timeout=5)["data"]["changes"]
         assert change["deleted"] is True
         assert change["node"]["id"] == global_id("Interview", edit["id"])
