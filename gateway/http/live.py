@@ -26,16 +26,14 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from gateway.auth import Caller
 from gateway.config import LiveTransportSettings
 from gateway.errors import GatewayError, PersistedQueryError, Unauthenticated
 from gateway.http.params import GraphQLParams
-from gateway.http.responses import error_body
+from gateway.http.responses import error_body, never_executed, result_body
 from gateway.observability.telemetry import RequestTelemetry, note_errors, note_integration
 from gateway.persisted import DocumentPolicy
 from gateway.persisted.protocol import with_document_id
@@ -203,18 +201,6 @@ def _payload(result: ExecutionResult, request_id: str) -> Payload:
     errors = [error_body(error) for error in shaped]
     if errors:
         note_errors(errors)
-    if _never_executed(result, shaped):
+    if never_executed(result):
         return Payload({"errors": errors}, final_error=True)
-    body: dict[str, Any] = {}
-    if errors:
-        body["errors"] = errors
-    body["data"] = result.data
-    if result.extensions:
-        body["extensions"] = result.extensions
-    return Payload(body)
-
-
-def _never_executed(result: ExecutionResult, errors: list[GraphQLError]) -> bool:
-    if isinstance(result, PreExecutionError):
-        return True
-    return result.data is None and bool(errors) and all(e.path is None for e in errors)
+    return Payload(result_body(result, errors))

@@ -58,7 +58,7 @@ def result_response(result: ExecutionResult, media_type: str, request_id: str | 
     (an exception raised before execution) are shaped here the same way."""
     shaped = [translate_error(error, request_id) for error in result.errors or ()]
     errors = [error_body(error) for error in shaped]
-    if _never_executed(result):
+    if never_executed(result):
         # No `data` key at all: the spec's signal that execution did not start.
         status = 200 if media_type == JSON else _pre_execution_status(errors)
         capacity = _at_capacity(shaped)
@@ -68,13 +68,19 @@ def result_response(result: ExecutionResult, media_type: str, request_id: str | 
             return _json_response(media_type, capacity.http_status, {"errors": errors}, retry)
         return _json_response(media_type, status, {"errors": errors}, _auth_challenge(status))
 
+    return _json_response(media_type, 200, result_body(result, errors))
+
+
+def result_body(result: ExecutionResult, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The response of an operation that executed: its serialized ``errors`` (when any), then
+    ``data`` and ``extensions``, in the spec's order (every transport answers it so)."""
     body: dict[str, Any] = {}
     if errors:
         body["errors"] = errors
     body["data"] = result.data
     if result.extensions:
         body["extensions"] = result.extensions
-    return _json_response(media_type, 200, body)
+    return body
 
 
 def error_body(error: GraphQLError) -> dict[str, Any]:
@@ -100,7 +106,9 @@ def _at_capacity(errors: Sequence[GraphQLError]) -> GatewayAtCapacity | None:
     return None
 
 
-def _never_executed(result: ExecutionResult) -> bool:
+def never_executed(result: ExecutionResult) -> bool:
+    """Whether execution never started (parse, validation, variables, operation selection):
+    then the answer has ``errors`` and no ``data`` key at all."""
     if isinstance(result, PreExecutionError):  # parse and validation errors
         return True
     # graphql-core reports variable-coercion and operation-selection failures as `data: None`
