@@ -33,6 +33,7 @@ from typing import Any, cast
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLField,
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
@@ -271,6 +272,9 @@ class _Compiler:
         )
         if defer_usages or forbidden:
             raise _Ineligible("@defer")
+        for group in grouped.values():
+            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
+                raise _Ineligible("@defer or fragment arguments")
         return cast("dict[str, FieldDetailsList]", grouped)
 
     def _object(self, type_: GraphQLObjectType, field_details_list: FieldDetailsList) -> str:
@@ -284,8 +288,6 @@ class _Compiler:
         body = [f"    if {test}: raise _Miss"]
         entries: list[str] = []
         for index, (response_name, group) in enumerate(grouped.items()):
-            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
-                raise _Ineligible("@defer or fragment arguments")
             node = group[0].node
             field_name = node.name.value
             if field_name == "__typename":
@@ -339,45 +341,36 @@ class _Compiler:
         body = ["    if o.__class__ is not dict: raise _Miss", "    get = o.get"]
         entries: list[str] = []
         for index, (response_name, group) in enumerate(grouped.items()):
-            if any(d.defer_usage is not None or d.fragment_variable_values for d in group):
-                raise _Ineligible("@defer or fragment arguments")
             node = group[0].node
             field_name = node.name.value
             if field_name == "__typename":
                 entries.append(f"{response_name!r}: {type_.name!r}")
                 continue
-            definition = type_.fields.get(field_name)
-            if definition is None or definition.args or node.arguments:
-                raise _Ineligible(f"{type_.name}.{field_name} takes arguments")
-            strawberry_field = definition.extensions.get(_BACKREF)
-            resolver = getattr(strawberry_field, "base_resolver", None)
-            record_read = getattr(resolver.wrapped_func, "record_read", None) if resolver else None
-            if record_read is None or strawberry_field.extensions:
+            definition, strawberry_field = _definition(type_, field_name, node)
+            record_read = _record_read(strawberry_field)
+            if record_read is None:
                 raise _Ineligible(f"{type_.name}.{field_name} needs its resolver")
             how, what = record_read
+            key = what if how == "key" else "id"  # the global id is made of the Kombo id
             var = f"v{index}"
             entries.append(f"{response_name!r}: {var}")
-            own_id = what == "id" or how != "key"
-            if own_id and "id" not in keys and shape.id_from is not None:
-                body.append(f"    {var} = i")  # the holder's, checked there
-            elif how == "key" or "id" in keys:
-                key = what if how == "key" else "id"
-                key_field = keys.get(key)
-                if key_field is None:  # not inlined here: the record is completed upstream
-                    return self._function(f"_{type_.name}_raw_", parameters, ["    raise _Miss"])
+            key_field = keys.get(key)
+            if key_field is not None:
                 body.append(f"    {var} = get({key!r})")
-                if how != "key":
-                    body.append(f"    if {var}.__class__ is not str: raise _Miss")
-                elif isinstance(key_field.shape, ObjectShape) and key_field.shape.id_from:
-                    self._raw_identified(var, definition.type, key_field.shape, group, body)
-                    continue
-                else:
-                    self._raw_value(var, definition.type, key_field.shape, group, body, 1)
-                    continue
-            else:
+            elif key == "id" and shape.id_from is not None:
+                body.append(f"    {var} = i")  # the holder's, checked there
+            else:  # not inlined here: the record is completed upstream
                 return self._function(f"_{type_.name}_raw_", parameters, ["    raise _Miss"])
             if how != "key":
+                if key_field is not None:
+                    body.append(f"    if {var}.__class__ is not str: raise _Miss")
                 body.append(f"    {var} = {self._global_id(what, var)}")
+            elif key_field is None:  # ``komboId`` of a record its holder identifies
+                continue
+            elif isinstance(key_field.shape, ObjectShape) and key_field.shape.id_from:
+                self._raw_identified(var, definition.type, key_field.shape, group, body)
+            else:
+                self._raw_value(var, definition.type, key_field.shape, group, body, 1)
         body.append("    return {" + ", ".join(entries) + "}")
         return self._function(f"_{type_.name}_raw_", parameters, body)
 
@@ -520,17 +513,10 @@ class _Compiler:
 
     def _read(self, type_: GraphQLObjectType, field_name: str, node: FieldNode) -> str:
         """The expression Strawberry's resolver for this field amounts to, reading from ``o``."""
-        definition = type_.fields.get(field_name)
-        if definition is None:
-            raise _Ineligible(f"unknown field {type_.name}.{field_name}")
-        if definition.args or node.arguments:
-            raise _Ineligible(f"{type_.name}.{field_name} takes arguments")
-        strawberry_field = definition.extensions.get(_BACKREF)
-        if not isinstance(strawberry_field, StrawberryField):
-            raise _Ineligible(f"{type_.name}.{field_name} is not a Strawberry field")
+        definition, strawberry_field = _definition(type_, field_name, node)
         resolver = strawberry_field.base_resolver
-        record_read = getattr(resolver.wrapped_func, "record_read", None) if resolver else None
-        if record_read is not None and not strawberry_field.extensions:
+        record_read = _record_read(strawberry_field)
+        if record_read is not None:
             how, what = record_read
             if how == "key":
                 # A whole record has every key; a partial one lacking it is completed upstream.
@@ -559,6 +545,31 @@ class _Compiler:
         # as ``self`` when it asks for it.
         function = self._constant("_resolver", resolver.wrapped_func)
         return f"{function}(o)" if resolver.self_parameter is not None else f"{function}()"
+
+
+def _definition(
+    type_: GraphQLObjectType, field_name: str, node: FieldNode
+) -> tuple[GraphQLField, StrawberryField]:
+    """The field's definition and its Strawberry field; a field with arguments is ineligible."""
+    definition = type_.fields.get(field_name)
+    if definition is None:
+        raise _Ineligible(f"unknown field {type_.name}.{field_name}")
+    if definition.args or node.arguments:
+        raise _Ineligible(f"{type_.name}.{field_name} takes arguments")
+    strawberry_field = definition.extensions.get(_BACKREF)
+    if not isinstance(strawberry_field, StrawberryField):
+        raise _Ineligible(f"{type_.name}.{field_name} is not a Strawberry field")
+    return definition, strawberry_field
+
+
+def _record_read(strawberry_field: StrawberryField) -> tuple[str, str] | None:
+    """What the field's resolver reads of a record (:mod:`gateway.schema.fields`), when that is
+    all it does: ``("key", kombo_key)`` or ``("global_id", type_name)``."""
+    resolver = strawberry_field.base_resolver
+    record_read = getattr(resolver.wrapped_func, "record_read", None) if resolver else None
+    if record_read is None or strawberry_field.extensions:
+        return None
+    return cast("tuple[str, str]", record_read)
 
 
 _INSTANT = normalize("2023-06-26T14:30:00.000Z")
