@@ -72,7 +72,7 @@ class EdgeCursor:
             mac = _b64decode(mac_text)
         except (binascii.Error, ValueError):
             raise InvalidCursor("not a cursor issued by this gateway") from None
-        if not hmac.compare_digest(mac, _mac(key, integration_id, payload)):
+        if not hmac.compare_digest(mac, _mac(key, _bound_to(integration_id), payload)):
             raise InvalidCursor("not a cursor issued by this gateway for this integration")
         try:
             version, page_size, digest, upstream, skip, exhausted = json.loads(payload)
@@ -101,7 +101,7 @@ class CursorSigner:
         self._page_size = page_size
         self._query_digest = query_digest
         self._key = key
-        self._prefix = integration_id.encode() + b"\x00"
+        self._prefix = _bound_to(integration_id)
         # The payload's JSON before and after ``skip``, per (upstream cursor, exhausted): the
         # edges of one page differ in ``skip`` alone.
         self._around: dict[tuple[str | None, bool], tuple[bytes, str, bytes]] = {}
@@ -123,16 +123,20 @@ class CursorSigner:
             )
         head, head_text, tail = around
         rest = b"%d%b" % (p.skip, tail)
-        mac = hmac.digest(self._key, self._prefix + head + rest, "sha256")[:_MAC_BYTES]
+        mac = _mac(self._key, self._prefix, head + rest)
         text = head_text + _b64encode(rest) + "." + _b64encode(mac)
         if len(text) > MAX_CURSOR_CHARS:
             raise ValueError("the upstream cursor is too long to carry in an edge cursor")
         return text
 
 
-def _mac(key: bytes, integration_id: str, payload: bytes) -> bytes:
-    message = integration_id.encode() + b"\x00" + payload
-    return hmac.digest(key, message, "sha256")[:_MAC_BYTES]
+def _bound_to(integration_id: str) -> bytes:
+    """What the MAC covers before the payload: the integration the cursor is bound to."""
+    return integration_id.encode() + b"\x00"
+
+
+def _mac(key: bytes, bound_to: bytes, payload: bytes) -> bytes:
+    return hmac.digest(key, bound_to + payload, "sha256")[:_MAC_BYTES]
 
 
 def _b64encode(data: bytes) -> str:
