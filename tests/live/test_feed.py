@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from gateway.kombo import KomboClient, KomboConfig, KomboUnavailable, ListQuery
+from gateway.kombo import KomboClient, KomboConfig, KomboUnavailable, ListQuery, RetryPolicy
 from gateway.kombo.catalog import CATALOG
 from gateway.kombo.parsing import parse_record
 from gateway.live import ChangeEvent, LiveFeed, LiveLimitExceeded, LiveSubscription
@@ -334,3 +334,47 @@ async def test_published_records_parse_back_to_the_same_record(model: str) -> No
 
 def test_the_sandbox_upstream_is_an_http_transport() -> None:
     assert isinstance(counting_sandbox(), httpx.AsyncBaseTransport)
+
+
+async def test_a_refresh_goes_through_the_query_client_and_its_retries() -> None:
+    """Refreshes spend what queries spend: the same client, so its retry policy and its
+    per-integration slots. Kombo answers the refresh 503 once; the client retries, and the
+    change arrives."""
+    upstream = counting_sandbox()
+    client = KomboClient.open(
+        KomboConfig(
+            api_key=API_KEY,
+            base_url=BASE_URL,
+            transport=upstream,
+            retry=RetryPolicy(max_retries=2, base_delay=0.0),
+            max_in_flight_per_integration=1,
+        )
+    )
+    live = LiveFeed(client, **QUIET)
+    await live.start()
+    try:
+        subscription = live.subscribe(ACME, frozenset({"Interview"}))
+        await until(lambda: (r := live.refresher(ACME, "Interview")) is not None and r.holder)
+        async with httpx.AsyncClient(transport=upstream, base_url="http://sandbox.test") as http:
+            answer = await http.post(
+                "/__sandbox/changes", json={"integration_id": ACME, "model": "Interview"}
+            )
+        assert answer.status_code == 201, answer.text
+        edited = answer.json()["id"]
+        upstream.requests.clear()
+
+        def unavailable_once(request: httpx.Request) -> httpx.Response:
+            upstream.override = None
+            return httpx.Response(503)  # no error body: a server error, retried
+
+        upstream.override = unavailable_once
+        await live.hint(ACME, frozenset({"Interview"}))
+        event = await next_event(subscription)
+        assert event.record["id"] == edited
+        refresh_calls = [r for r in upstream.requests if r.url.path.endswith("/ats/interviews")]
+        assert len(refresh_calls) == 2  # the 503, then its retry
+        assert refresh_calls[0].url.params == refresh_calls[1].url.params
+        assert refresh_calls[1].url.params["include_deleted"] == "true"
+    finally:
+        await live.aclose()
+        await client.aclose()
