@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from strawberry.extensions import SchemaExtension
 
 from gateway.execution.document_cache import ParseCache, ValidationCache
+from gateway.execution.executor import AcyclicExecutor
 from gateway.execution.fastpath import fast_path_executor
 from gateway.schema import GatewaySchema, QueryLimits, build_schema
 
@@ -37,7 +38,7 @@ def executable_schema(
     """
     return build_schema(
         limits,
-        execution_context_class=fast_path_executor() if fast_path else None,
+        execution_context_class=fast_path_executor() if fast_path else AcyclicExecutor,
         extensions=[*observers, ParseCache, ValidationCache, *extensions],
     )
 

@@ -56,9 +56,9 @@ from graphql.language import (
 )
 from graphql.pyutils import Path
 from graphql.type import GraphQLResolveInfo
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gateway.execution.document_cache import cacheable
+from gateway.execution.executor import AcyclicExecutor
 from gateway.execution.projection import Projection, compile_projection
 from gateway.kombo.catalog import CATALOG, Model
 from gateway.kombo.parsing import parse_record
@@ -115,7 +115,7 @@ _PAGE_RECORDS: dict[str, Model] = {model.name: model for model in CATALOG}
 :class:`~gateway.kombo.records.Page`)."""
 
 
-class FastPathExecutor(StrawberryGraphQLCoreExecutionContext):
+class FastPathExecutor(AcyclicExecutor):
     """Strawberry's graphql-core executor, completing eligible selections with projections.
 
     Use :func:`fast_path_executor` to get a subclass with its own plan cache, and pass it to
