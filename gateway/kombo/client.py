@@ -44,6 +44,9 @@ from gateway.kombo.retry import RetryPolicy, is_retryable, requested_wait
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1_048_576
+
+_CLOSED_STREAM = httpx.ByteStream(b"")
+"""What a read and closed answer's ``stream`` is replaced with (see :meth:`KomboClient._send`)."""
 """16 MiB: the sandbox's 250-interview page is 0.34 MB (1.4 KB an interview); this leaves
 ~67 KB an interview for what ``remote_data`` carries from the ATS."""
 
@@ -363,6 +366,10 @@ class KomboClient:
                 finally:
                     # Unread (too large): the connection is dropped, not returned to the pool.
                     await response.aclose()
+                    # httpx binds a response's stream back to the response (to time it): a
+                    # cycle that keeps every answer, its request and the pool's bookkeeping for
+                    # the cyclic collector (encode/httpx#3733). Closed, the stream is done with.
+                    response.stream = _CLOSED_STREAM
         except TimeoutError as exc:
             raise KomboTimeout(f"Kombo did not answer within {self._total_timeout:g}s") from exc
         except httpx.TimeoutException as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from gateway.kombo.errors import (
 from gateway.kombo.parsing import parse_page
 from gateway.kombo.query import ListQuery, page_params
 from gateway.kombo.records import Page
+from tests.support.heap import collector_off
 from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE, ZERO_BACKOFF
 from tests.support.list_queries import list_queries
 
@@ -304,3 +306,27 @@ def test_unavailable_errors_share_one_base() -> None:
 def test_config_repr_hides_the_api_key() -> None:
     config = KomboConfig(api_key=API_KEY, base_url=BASE_URL)
     assert API_KEY not in repr(config)
+
+
+@pytest.mark.anyio
+async def test_an_answer_is_freed_by_reference_counting_once_read() -> None:
+    """httpx binds a response's stream back to the response (encode/httpx#3733): the client
+    unbinds it once read, so an answer (its body, its request) never waits for the collector."""
+    answers: list[weakref.ref[httpx.Response]] = []
+
+    def answer(_request: httpx.Request) -> httpx.Response:
+        response = httpx.Response(200, json=SPEC_EXAMPLE)
+        answers.append(weakref.ref(response))
+        return response
+
+    client = open_client(answer)
+    try:
+        with collector_off():
+            page = await client.list_records(
+                INTEGRATION, ListQuery.of(INTERVIEWS, {}), page_size=100
+            )
+            assert page.results  # the page itself is the caller's
+            [read] = answers
+            assert read() is None
+    finally:
+        await client.aclose()
