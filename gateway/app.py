@@ -421,8 +421,11 @@ def app_from_environment() -> Starlette:
     """
     import os
 
+    from gateway.heap import settle_for_serving
     from gateway.observability.logs import install_redaction
 
     settings = Settings.from_env(os.environ)
     install_redaction(settings.secrets())
-    return create_app(settings)
+    app = create_app(settings)
+    settle_for_serving()  # the worker's startup heap, frozen (gateway.heap)
+    return app

@@ -29,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
     from uvicorn.supervisors import Multiprocess
 
     from gateway.app import create_app, default_integration
+    from gateway.heap import settle_for_serving
     from gateway.http.server_protocol import ServerConfig, raise_descriptor_limit
     from gateway.observability.metrics import prepare_multiprocess_dir
 
@@ -45,6 +46,8 @@ def _serve(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"kombo-gateway: configuration error: {exc}", file=sys.stderr)
         return 2
+    if settings.workers == 1:
+        settle_for_serving()  # the process's startup heap, frozen (workers: app_from_environment)
     if settings.sandbox:
         fallback = default_integration(settings) if settings.auth == "none" else None
         log.warning(
