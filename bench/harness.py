@@ -12,7 +12,8 @@ serves when installed: :mod:`bench.graphql_mesh`):
    the load replays.
 2. **Warm-up**: ``wrk`` on each target for ``--warmup`` seconds, not measured.
 3. **Load**: ``--rounds`` rounds; in each, every target in turn gets one ``wrk`` slice of
-   ``--duration / --rounds`` seconds while its server's CPU time (its process tree, from
+   ``--duration / --rounds`` seconds, started once every server is quiet (the previous target's
+   after-work is not billed to the next), while its server's CPU time (its process tree, from
    ``/proc``) is read before and after, and its RSS sampled; the sandbox's log gives the
    upstream requests made meanwhile. Interleaving the targets keeps their ratios fair on a
    machine that is also busy with other work. Finally each server must still be alive and
@@ -34,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,13 +279,41 @@ class _Slices:
     upstream_requests: int = 0
     peak_rss_mib: float = 0.0
     rss_sum_mib: float = 0.0
+    quiet_waits: list[float] = field(default_factory=list)
+    """Seconds waited before each slice for the servers to settle."""
+
+
+QUIET_CPU_SHARE = 0.05
+"""The servers are quiet when, together, they use less than this share of one core."""
+QUIET_WINDOW = 0.1
+QUIET_WAIT_MAX = 5.0
+
+
+def wait_until_quiet(pids: Iterable[int]) -> float:
+    """Wait (at most :data:`QUIET_WAIT_MAX` seconds) until the process trees of ``pids`` (the
+    servers) have settled; the seconds waited.
+
+    A server may keep working after its load ends (Node.js's garbage collection and JIT,
+    Python's deallocations): on a 2-core machine that work would slow the next target's slice
+    and raise its CPU per request, a cost of the previous target billed to the next."""
+    pids = set(pids)
+    started = time.monotonic()
+    while time.monotonic() - started < QUIET_WAIT_MAX:
+        before = sum(cpu_seconds(pid) for pid in pids)
+        time.sleep(QUIET_WINDOW)
+        if sum(cpu_seconds(pid) for pid in pids) - before < QUIET_CPU_SHARE * QUIET_WINDOW:
+            break
+    return time.monotonic() - started
 
 
 def _load_slice(
     stack: Stack, target_name: str, requests_file: Path, settings: LoadSettings, into: _Slices
 ) -> None:
-    """One ``wrk`` run on one target, with its CPU time, peak RSS and upstream requests."""
+    """One ``wrk`` run on one target, with its CPU time, peak RSS and upstream requests; it
+    starts once the servers are quiet (:func:`wait_until_quiet`)."""
     server = stack.servers[target_name]
+    every_server = {stack.upstream, *stack.servers.values()}
+    into.quiet_waits.append(wait_until_quiet(s.pid for s in every_server))
     stack.clear_upstream_log()
     cpu_before = cpu_seconds(server.pid)
     with PeakRss(server.pid) as rss:
@@ -329,6 +358,10 @@ def measure(
             )
             for name, requests_file in files.items():
                 _load_slice(stack, name, requests_file, slice_settings, slices[name])
+    _log(
+        f"({scenario.key}) waited for the servers to settle before each slice: "
+        + ", ".join(f"{name} up to {max(done.quiet_waits):.1f} s" for name, done in slices.items())
+    )
     measurements = []
     for name, found in probes.items():
         target = stack.targets[name]

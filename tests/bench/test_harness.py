@@ -23,7 +23,16 @@ from graphql import parse, validate
 
 from bench.baseline import create_baseline_app
 from bench.errors import HarnessError
-from bench.harness import BenchConfig, ProbeSet, Stack, measure, probe, start_stack
+from bench.harness import (
+    QUIET_WAIT_MAX,
+    BenchConfig,
+    ProbeSet,
+    Stack,
+    measure,
+    probe,
+    start_stack,
+    wait_until_quiet,
+)
 from bench.load import LoadResult, LoadSettings, parse_result, run_wrk, write_requests
 from bench.procfs import PeakRss, cpu_seconds, process_tree
 from bench.report import Measurement, Report
@@ -86,6 +95,22 @@ def test_peak_rss_catches_a_short_spike() -> None:
         child.kill()  # nothing once it has exited and been waited for
         child.wait()
     assert rss.peak_mib >= 75
+
+
+def test_a_slice_starts_once_the_servers_have_settled() -> None:
+    # A server still busy after its load (0.5 s of CPU), then idle: the wait lasts until it is.
+    busy = _python(
+        "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\n"
+        "time.sleep(30)"
+    )
+    try:
+        waited = wait_until_quiet([busy.pid])
+        assert cpu_seconds(busy.pid) >= 0.5  # it waited for the work to end
+        assert waited < QUIET_WAIT_MAX
+        assert wait_until_quiet([busy.pid]) < 0.5  # idle: about one window
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 def test_a_dead_server_is_reported_with_its_log(tmp_path: Path) -> None:
