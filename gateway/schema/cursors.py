@@ -24,6 +24,7 @@ import orjson
 
 VERSION = 1
 _MAC_BYTES = 16
+_MAC_DIGEST = "sha256"
 MAX_CURSOR_CHARS = 65536
 """Longest cursor `EdgeCursor.decode` looks at; `EdgeCursor.encode` issues none longer."""
 
@@ -102,9 +103,10 @@ class CursorSigner:
         self._query_digest = query_digest
         self._key = key
         self._prefix = _bound_to(integration_id)
-        # The payload's JSON before and after ``skip``, per (upstream cursor, exhausted): the
-        # edges of one page differ in ``skip`` alone.
-        self._around: dict[tuple[str | None, bool], tuple[bytes, str, bytes]] = {}
+        # Per (upstream cursor, exhausted), what the edges of one page share (they differ in
+        # ``skip`` alone): the payload's JSON head in base64, its tail, and the MAC's state once
+        # it has read the integration and the head (each edge copies it and adds the rest).
+        self._around: dict[tuple[str | None, bool], tuple[str, bytes, hmac.HMAC]] = {}
 
     def encode(self, p: Position) -> str:
         """The cursor resuming at ``p``: the JSON array
@@ -117,14 +119,15 @@ class CursorSigner:
             head = head[:-1] + b"," + b" " * (-len(head) % 3)
             tail = b",true]" if p.exhausted else b",false]"
             around = self._around[(p.upstream_cursor, p.exhausted)] = (
-                head,
                 _b64encode(head),
                 tail,
+                hmac.new(self._key, self._prefix + head, _MAC_DIGEST),
             )
-        head, head_text, tail = around
+        head_text, tail, mac_state = around
         rest = b"%d%b" % (p.skip, tail)
-        mac = _mac(self._key, self._prefix, head + rest)
-        text = head_text + _b64encode(rest) + "." + _b64encode(mac)
+        mac = mac_state.copy()
+        mac.update(rest)
+        text = head_text + _b64encode(rest) + "." + _b64encode(mac.digest()[:_MAC_BYTES])
         if len(text) > MAX_CURSOR_CHARS:
             raise ValueError("the upstream cursor is too long to carry in an edge cursor")
         return text
@@ -136,11 +139,17 @@ def _bound_to(integration_id: str) -> bytes:
 
 
 def _mac(key: bytes, bound_to: bytes, payload: bytes) -> bytes:
-    return hmac.digest(key, bound_to + payload, "sha256")[:_MAC_BYTES]
+    """HMAC-SHA256 of the integration and the payload, cut to :data:`_MAC_BYTES` (what
+    :meth:`CursorSigner.encode` computes in two steps)."""
+    return hmac.digest(key, bound_to + payload, _MAC_DIGEST)[:_MAC_BYTES]
+
+
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """Unpadded base64url (``base64.urlsafe_b64encode`` without its two Python calls)."""
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=").decode()
 
 
 def _b64decode(text: str) -> bytes:

@@ -11,6 +11,7 @@ from gateway.schema.cursors import (
     END,
     MAX_CURSOR_CHARS,
     START,
+    CursorSigner,
     EdgeCursor,
     InvalidCursor,
     Position,
@@ -58,6 +59,25 @@ keys = st.binary(min_size=1, max_size=64)
 def test_decode_of_encode_is_identity(cursor: EdgeCursor, key: bytes, integration: str) -> None:
     text = cursor.encode(key, integration)
     assert EdgeCursor.decode(text, key, integration) == cursor
+
+
+@settings(max_examples=100)
+@given(
+    page=st.lists(positions, min_size=1, max_size=20),
+    page_size=st.integers(min_value=1, max_value=250),
+    key=keys,
+    integration=integrations,
+)
+def test_one_signer_for_a_page_signs_each_edge_as_a_signer_of_its_own(
+    page: list[Position], page_size: int, key: bytes, integration: str
+) -> None:
+    # A connection's signer keeps, per upstream page, the MAC's state after the shared head and
+    # copies it for each edge: each cursor must be the one signed from scratch.
+    shared = CursorSigner(page_size, "ab" * 8, key, integration)
+    for position in page:
+        alone = CursorSigner(page_size, "ab" * 8, key, integration).encode(position)
+        assert shared.encode(position) == alone
+        assert EdgeCursor.decode(alone, key, integration).position == position
 
 
 def test_longest_upstream_cursors_still_round_trip() -> None:
