@@ -31,7 +31,7 @@ def test_a_worker_built_from_the_environment_freezes_its_startup_heap() -> None:
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.splitlines()[-1])
     assert seen["before"]["frozen"] == 0
-    assert seen["before"]["threshold"][0] == 700  # CPython's, until the app is built
+    assert seen["before"]["threshold"][0] < GEN0_THRESHOLD  # CPython's (700), until then
     # The modules, the schema and the app: tens of thousands of objects never traversed again.
     assert seen["after"]["frozen"] > 50_000
     assert seen["after"]["threshold"] == [GEN0_THRESHOLD, *seen["before"]["threshold"][1:]]
