@@ -44,11 +44,11 @@ from gateway.kombo.retry import RetryPolicy, is_retryable, requested_wait
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1_048_576
+"""16 MiB: the sandbox's 250-interview page is 0.34 MB (1.4 KB an interview); this leaves
+~67 KB an interview for what ``remote_data`` carries from the ATS."""
 
 _CLOSED_STREAM = httpx.ByteStream(b"")
 """What a read and closed answer's ``stream`` is replaced with (see :meth:`KomboClient._send`)."""
-"""16 MiB: the sandbox's 250-interview page is 0.34 MB (1.4 KB an interview); this leaves
-~67 KB an interview for what ``remote_data`` carries from the ATS."""
 
 
 class TimeoutSettings(Protocol):
