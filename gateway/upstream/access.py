@@ -159,24 +159,29 @@ class UpstreamAccess:
     def _new_loader(self, model_name: str) -> _SettlingLoader:
         integration = self.integration()
         model = CATALOG[model_name]
+        # What the batches need, taken now: the loader is kept in self._loaders, so a closure
+        # over self would be a reference cycle holding the request's records until the cyclic
+        # collector ran (gateway/heap.py).
+        kombo, deadline, budget, spans = self.kombo, self.deadline, self.budget, self.spans
+        observe_batch, redact, tasks = self.observe_batch, self.redact, self._tasks
 
         async def load(ids: list[str]) -> list[Record | None]:
             task = asyncio.current_task()
             if task is not None:
-                self._tasks.add(task)
+                tasks.add(task)
             query = ListQuery.by_ids(model, tuple(ids))
-            self.observe_batch(model.plural, len(ids))
+            observe_batch(model.plural, len(ids))
             try:
-                with self.spans.span(f"{model.plural} by id", {"gateway.batch_size": len(ids)}):
-                    page = await self.kombo.list_records(
+                with spans.span(f"{model.plural} by id", {"gateway.batch_size": len(ids)}):
+                    page = await kombo.list_records(
                         integration,
                         query,
                         page_size=len(ids),
-                        deadline=self.deadline,
-                        on_upstream_call=self.budget.spend,
+                        deadline=deadline,
+                        on_upstream_call=budget.spend,
                     )
             except KomboError as exc:
-                raise gateway_error(exc, self.redact) from exc
+                raise gateway_error(exc, redact) from exc
             by_id = {record["id"]: record for record in page.results}
             return [by_id.get(i) for i in ids]
 

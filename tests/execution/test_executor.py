@@ -3,7 +3,7 @@
 graphql-core's executor holds resolver helpers bound to itself, a cycle that kept each
 request's context (its upstream access, loaders and pages of Kombo's JSON) alive until a full
 collection (:mod:`gateway.execution.executor`). With the collector off, the context of a request
-that has answered must be gone, fast path on and off, for pages and for nested lookups that go
+that has answered must be gone, fast path on and off, for pages, inline records and id lookups
 through the loaders. (A request whose field fails leaves graphql-core's exception cycles,
 a traceback holding the frame that raised it, for the collector: errors are the rare case.)
 """
@@ -11,6 +11,7 @@ a traceback holding the frame that raised it, for the collector: errors are the 
 from __future__ import annotations
 
 import asyncio
+import json
 import weakref
 from typing import Any
 
@@ -25,6 +26,7 @@ from gateway.schema import GatewayContext
 from gateway.upstream import UpstreamAccess
 from gateway.upstream.budget import UpstreamBudget
 from tests.support.heap import collector_off, cyclic_garbage
+from tests.support.record_truth import visible
 
 API_KEY = "executor-heap-key"
 BASE_URL = "http://sandbox.test/v1"
@@ -33,18 +35,29 @@ SCHEMAS = {
     "fast path": executable_schema(fast_path=True),
     "graphql-core": executable_schema(fast_path=False),
 }
+INTERVIEW_IDS = [
+    f"gid://kombo/Interview/{p['id']}" for p in visible(ALL_INTEGRATIONS[0], "Interview")[:20]
+]
 DOCUMENTS = {
     "a page": "{ interviews(first: 20) { edges { cursor node { id title startingAt } } } }",
-    "loaders": (
+    "inline records": (
         "{ interviews(first: 20) { nodes { id application { id candidate { id firstName } } } } }"
+    ),
+    "id lookups": (
+        f"{{ nodes(ids: {json.dumps(INTERVIEW_IDS)}) {{ id ... on Interview {{ title "
+        "application { id candidate { id firstName } } } } }"
     ),
 }
 
 
-def answered(schema: Any, document: str) -> tuple[weakref.ref[GatewayContext], Any]:
-    """A weak reference to the request's context once the request has answered, and its result."""
+Answered = tuple[weakref.ref[GatewayContext], weakref.ref[UpstreamAccess], Any]
 
-    async def go() -> tuple[weakref.ref[GatewayContext], Any]:
+
+def answered(schema: Any, document: str) -> Answered:
+    """Weak references to the request's context and its upstream access (its loaders, pages and
+    records) once the request has answered, and its result."""
+
+    async def go() -> Answered:
         transport = httpx.ASGITransport(app=SANDBOX)
         client = KomboClient.open(KomboConfig(API_KEY, BASE_URL, transport=transport))
         try:
@@ -56,7 +69,7 @@ def answered(schema: Any, document: str) -> tuple[weakref.ref[GatewayContext], A
                 request_id="request-1",
             )
             result = await schema.execute(document, context_value=context)
-            return weakref.ref(context), result
+            return weakref.ref(context), weakref.ref(context.upstream), result
         finally:
             await client.aclose()
 
@@ -68,17 +81,18 @@ def answered(schema: Any, document: str) -> tuple[weakref.ref[GatewayContext], A
 def test_a_request_is_freed_by_reference_counting(schema: Any, document: str) -> None:
     answered(schema, document)  # warm: plans, caches and imports are not the request's
     with collector_off():
-        context, result = answered(schema, document)
+        context, upstream, result = answered(schema, document)
         assert result.data is not None and not result.errors
         assert context() is None, "the request's context outlived it"
+        assert upstream() is None, "the request's upstream access (its records) outlived it"
 
 
 def test_a_request_leaves_no_cycle_of_the_gateway_or_graphql_core() -> None:
     for schema in SCHEMAS.values():
-        answered(schema, DOCUMENTS["loaders"])
+        answered(schema, DOCUMENTS["id lookups"])
     with cyclic_garbage() as garbage:
         for schema in SCHEMAS.values():
-            _context, result = answered(schema, DOCUMENTS["loaders"])
+            *_references, result = answered(schema, DOCUMENTS["id lookups"])
             assert not result.errors
             del result
     ours = sorted(
