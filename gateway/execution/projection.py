@@ -87,6 +87,23 @@ _MODELS = frozenset(model.name for model in CATALOG)
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
+def _unwrap(type_: GraphQLOutputType) -> tuple[bool, GraphQLOutputType]:
+    """Whether ``type_`` is non-null, and the type it wraps (``type_`` itself when nullable)."""
+    if is_non_null_type(type_):
+        return True, cast("GraphQLOutputType", type_.of_type)  # type: ignore[union-attr]
+    return False, type_
+
+
+def _class_check(var: str, inner: GraphQLOutputType, non_null: bool) -> str | None:
+    """For String, ID and Boolean, the statement missing unless ``var`` is already its answer
+    (a ``str`` or ``bool``, or None where nullable); None for every other type."""
+    if inner not in _BUILTIN_STR_SCALARS and inner is not GraphQLBoolean:
+        return None
+    test = f"{var}.__class__ is not {'bool' if inner is GraphQLBoolean else 'str'}"
+    nullable = "" if non_null else f" and {var} is not None"
+    return f"if {test}{nullable}: raise _Miss"
+
+
 class ProjectionMiss(Exception):
     """A projection met something off its happy path; graphql-core completes the value instead."""
 
@@ -170,12 +187,10 @@ class _Compiler:
         so non-null types cost no separate None check where one is made.
         """
         pad = "    " * depth
-        non_null = is_non_null_type(type_)
-        inner = cast("GraphQLOutputType", type_.of_type if non_null else type_)  # type: ignore[union-attr]
-        if inner in _BUILTIN_STR_SCALARS or inner is GraphQLBoolean:
-            test = f"{var}.__class__ is not {'bool' if inner is GraphQLBoolean else 'str'}"
-            nullable = "" if non_null else f" and {var} is not None"
-            out.append(f"{pad}if {test}{nullable}: raise _Miss")
+        non_null, inner = _unwrap(type_)
+        check = _class_check(var, inner, non_null)
+        if check is not None:
+            out.append(pad + check)
             return
         if is_object_type(inner) or is_list_type(inner) or is_abstract_type(inner):
             if not non_null:
@@ -224,8 +239,7 @@ class _Compiler:
 
     def _item(self, type_: GraphQLOutputType, field_details_list: FieldDetailsList) -> str:
         """The expression completing one list item ``x``."""
-        non_null = is_non_null_type(type_)
-        inner = type_.of_type if non_null else type_  # type: ignore[union-attr]
+        non_null, inner = _unwrap(type_)
         if is_object_type(inner):
             # The object's class guard rejects None: a null item misses, as non-null requires.
             function = self._record(cast("GraphQLObjectType", inner), field_details_list)
@@ -385,14 +399,14 @@ class _Compiler:
         """An inline record identified by its holder's ``shape.id_from`` key: reading it takes
         that id (a non-empty string; else the record reads as null, which is left to
         graphql-core)."""
-        inner = type_.of_type if is_non_null_type(type_) else type_  # type: ignore[union-attr]
+        non_null, inner = _unwrap(type_)
         if not is_object_type(inner):
             raise _Ineligible(f"{inner} from a {shape}")
         function = self._raw_object(
             cast("GraphQLObjectType", inner), shape, True, field_details_list
         )
         out.append(f"    if {var} is None:")
-        out.append("        raise _Miss" if is_non_null_type(type_) else "        pass")
+        out.append("        raise _Miss" if non_null else "        pass")
         out.append("    else:")
         out.append(f"        i = get({shape.id_from!r})")
         out.append("        if i.__class__ is not str or not i: raise _Miss")
@@ -409,13 +423,11 @@ class _Compiler:
     ) -> None:
         """Statements completing ``var``, a value Kombo sent for ``shape``, as ``type_``."""
         pad = "    " * depth
-        non_null = is_non_null_type(type_)
-        inner = cast("GraphQLOutputType", type_.of_type if non_null else type_)  # type: ignore[union-attr]
-        if inner in _BUILTIN_STR_SCALARS or inner is GraphQLBoolean:
+        non_null, inner = _unwrap(type_)
+        check = _class_check(var, inner, non_null)
+        if check is not None:
             # What reading keeps as it is; anything else it converts (numbers to text) or drops.
-            test = f"{var}.__class__ is not {'bool' if inner is GraphQLBoolean else 'str'}"
-            nullable = "" if non_null else f" and {var} is not None"
-            out.append(f"{pad}if {test}{nullable}: raise _Miss")
+            out.append(pad + check)
             return
         if non_null:
             out.append(f"{pad}if {var} is None: raise _Miss")
