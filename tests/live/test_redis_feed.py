@@ -76,6 +76,19 @@ def received(subscription: LiveSubscription) -> list[ChangeEvent]:
     return events
 
 
+async def both_subscribed(
+    a: LiveFeed, b: LiveFeed, redis: RedisServer
+) -> tuple[LiveSubscription, LiveSubscription, LiveFeed]:
+    """Each replica subscribed to Interview, both listening, one holding the lease: the two
+    subscriptions and the holder."""
+    on_a = a.subscribe(INTEGRATION, frozenset({"Interview"}))
+    on_b = b.subscribe(INTEGRATION, frozenset({"Interview"}))
+    await listening(redis, 2)
+    await until(lambda: len(holders(a, b)) == 1, what="one holder")
+    (holder,) = holders(a, b)
+    return on_a, on_b, holder
+
+
 async def settled(*feeds: LiveFeed, refreshes: int) -> None:
     """Until the feeds' refreshers of Interview have done ``refreshes`` in all."""
 
@@ -94,11 +107,7 @@ async def test_one_lease_and_a_hint_to_either_replica_reaches_both(
     replicas: tuple[LiveFeed, LiveFeed], upstream: ChangingKombo, empty_redis: RedisServer
 ) -> None:
     a, b = replicas
-    on_a = a.subscribe(INTEGRATION, frozenset({"Interview"}))
-    on_b = b.subscribe(INTEGRATION, frozenset({"Interview"}))
-    await listening(empty_redis, 2)
-    await until(lambda: len(holders(a, b)) == 1, what="one holder")
-    (holder,) = holders(a, b)
+    on_a, on_b, holder = await both_subscribed(a, b, empty_redis)
     other = b if holder is a else a
     # A webhook received by the replica that does not refresh: the holder refreshes, once.
     upstream.change("iv-1")
@@ -117,11 +126,7 @@ async def test_a_dead_holders_lease_is_taken_over_and_nothing_arrives_twice(
     replicas: tuple[LiveFeed, LiveFeed], upstream: ChangingKombo, empty_redis: RedisServer
 ) -> None:
     a, b = replicas
-    on_a = a.subscribe(INTEGRATION, frozenset({"Interview"}))
-    on_b = b.subscribe(INTEGRATION, frozenset({"Interview"}))
-    await listening(empty_redis, 2)
-    await until(lambda: len(holders(a, b)) == 1, what="one holder")
-    (holder,) = holders(a, b)
+    on_a, on_b, holder = await both_subscribed(a, b, empty_redis)
     survivor, survivor_sub = (b, on_b) if holder is a else (a, on_a)
     upstream.change("iv-0")
     await survivor.hint(INTEGRATION, frozenset({"Interview"}))
@@ -172,10 +177,7 @@ async def test_overlapping_refreshes_never_deliver_a_version_twice(
     replicas: tuple[LiveFeed, LiveFeed], upstream: ChangingKombo, empty_redis: RedisServer
 ) -> None:
     a, b = replicas
-    on_a = a.subscribe(INTEGRATION, frozenset({"Interview"}))
-    on_b = b.subscribe(INTEGRATION, frozenset({"Interview"}))
-    await listening(empty_redis, 2)
-    await until(lambda: len(holders(a, b)) == 1, what="one holder")
+    on_a, on_b, _holder = await both_subscribed(a, b, empty_redis)
     seen_a: list[str] = []
     seen_b: list[str] = []
     for round_ in range(5):
