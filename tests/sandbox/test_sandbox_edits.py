@@ -36,6 +36,15 @@ def updated_at(edits: Edits, integration: str, model: str, record_id: str) -> da
     return entry.updated_at
 
 
+def first_live(integration: str, model: str, *, with_: str) -> dict[str, Any]:
+    """The first record of ``model`` not deleted whose ``with_`` field is set (not empty)."""
+    return next(
+        r.payload
+        for r in records_for(integration, model)
+        if r.payload["remote_deleted_at"] is None and r.payload[with_]
+    )
+
+
 def models_of(integration: str) -> list[str]:
     lacking = MODELS_NOT_AVAILABLE.get(integration, frozenset())
     return [m.name for m in CATALOG if m.path not in lacking]
@@ -119,11 +128,7 @@ def test_an_edit_is_now_in_kombos_format_and_strictly_later_than_the_last() -> N
 
 def test_a_retitled_or_rescheduled_interview_counts_for_its_application_only() -> None:
     edits = Edits()
-    interview = next(
-        r.payload
-        for r in records_for(ACME, "Interview")
-        if r.payload["remote_deleted_at"] is None and r.payload["application"]
-    )
+    interview = first_live(ACME, "Interview", with_="application")
     app_id = interview["application"]["id"]
     candidate_id = by_id(edits, ACME, "Application")[app_id]["candidate_id"]
     before = updated_at(edits, ACME, "Candidate", candidate_id)
@@ -144,11 +149,7 @@ def test_a_retitled_or_rescheduled_interview_counts_for_its_application_only() -
 
 def test_a_renamed_candidate_shows_in_every_inline_copy() -> None:
     edits = Edits()
-    app = next(
-        r.payload
-        for r in records_for(ACME, "Application")
-        if r.payload["remote_deleted_at"] is None and r.payload["interviews"]
-    )
+    app = first_live(ACME, "Application", with_="interviews")
     candidate_id = app["candidate_id"]
     interview_id = app["interviews"][0]["id"]
     interview_before = updated_at(edits, ACME, "Interview", interview_id)
@@ -172,11 +173,7 @@ def test_a_renamed_candidate_shows_in_every_inline_copy() -> None:
 
 def test_a_moved_application_takes_the_next_stage_of_its_job() -> None:
     edits = Edits()
-    app = next(
-        r.payload
-        for r in records_for(ACME, "Application")
-        if r.payload["remote_deleted_at"] is None and r.payload["current_stage"]
-    )
+    app = first_live(ACME, "Application", with_="current_stage")
     stages = by_id(edits, ACME, "Job")[app["job_id"]]["stages"]
     edit = edits.edit(ACME, "Application", app["id"])
     moved = by_id(edits, ACME, "Application")[app["id"]]
@@ -189,11 +186,7 @@ def test_a_moved_application_takes_the_next_stage_of_its_job() -> None:
 
 def test_a_deleted_interview_is_marked_and_leaves_its_applications_list() -> None:
     edits = Edits()
-    app = next(
-        r.payload
-        for r in records_for(ACME, "Application")
-        if r.payload["remote_deleted_at"] is None and r.payload["interviews"]
-    )
+    app = first_live(ACME, "Application", with_="interviews")
     interview_id = app["interviews"][0]["id"]
     edit = edits.edit(ACME, "Interview", interview_id, delete=True)
     deleted = by_id(edits, ACME, "Interview")[interview_id]
