@@ -42,45 +42,9 @@ function errorOf(err) {
   return { message: String(err && err.message ? err.message : err) };
 }
 
-if (opts.transport === "ws") {
-  const client = createWsClient({
-    url: opts.url.replace(/^http/, "ws") + "/graphql",
-    webSocketImpl: WebSocket,
-    connectionParams: params,
-    lazy: !opts.connectOnly,
-    retryAttempts: 0,
-    shouldRetry: () => false,
-    on: {
-      connected: () => print({ event: "connected" }),
-      closed: (event) => {
-        print({ event: "closed", code: event.code, reason: String(event.reason) });
-        setTimeout(() => process.exit(0), 50);
-      },
-    },
-  });
-  for (let sub = 0; sub < count && !opts.connectOnly; sub++) {
-    client.subscribe(
-      { query: opts.query, variables },
-      {
-        next: (payload) => print({ event: "next", sub, payload }),
-        error: (err) => {
-          print({ event: "error", sub, error: errorOf(err) });
-          done();
-        },
-        complete: () => {
-          print({ event: "complete", sub });
-          done();
-        },
-      },
-    );
-  }
-} else {
-  const client = createSseClient({
-    url: opts.url + "/graphql/stream",
-    headers: params,
-    retryAttempts: 0,
-    on: { connected: () => print({ event: "connected" }) },
-  });
+// `count` subscriptions of the document on one client (graphql-ws and graphql-sse alike),
+// each printing its messages.
+function subscribeAll(client) {
   for (let sub = 0; sub < count; sub++) {
     client.subscribe(
       { query: opts.query, variables },
@@ -97,4 +61,31 @@ if (opts.transport === "ws") {
       },
     );
   }
+}
+
+if (opts.transport === "ws") {
+  const client = createWsClient({
+    url: opts.url.replace(/^http/, "ws") + "/graphql",
+    webSocketImpl: WebSocket,
+    connectionParams: params,
+    lazy: !opts.connectOnly,
+    retryAttempts: 0,
+    shouldRetry: () => false,
+    on: {
+      connected: () => print({ event: "connected" }),
+      closed: (event) => {
+        print({ event: "closed", code: event.code, reason: String(event.reason) });
+        setTimeout(() => process.exit(0), 50);
+      },
+    },
+  });
+  if (!opts.connectOnly) subscribeAll(client);
+} else {
+  const client = createSseClient({
+    url: opts.url + "/graphql/stream",
+    headers: params,
+    retryAttempts: 0,
+    on: { connected: () => print({ event: "connected" }) },
+  });
+  subscribeAll(client);
 }
