@@ -12,13 +12,10 @@ the edited interview, then the next one in its place.
 from __future__ import annotations
 
 import json
-import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -29,8 +26,8 @@ from tests.browser.test_graphiql import (
     _editor_text,
     _open_graphiql,
 )
-from tests.support.secret_scanning import API_KEY
-from tests.support.servers import DEFAULT_INTEGRATION, free_port, gateway_env, run_server
+from tests.support.servers import DEFAULT_INTEGRATION
+from tests.support.webhooked_stack import WebhookedStack, webhooked_stack
 
 if TYPE_CHECKING:
     from tests.support.offline_browser import OfflinePage
@@ -38,35 +35,14 @@ if TYPE_CHECKING:
 WEBHOOK_SECRET = "whsec_browser-live-test-secret-0123456789"
 
 
-class LiveStack:
-    """The gateway's URL and the sandbox's controls."""
-
-    def __init__(self, gateway: str, sandbox: httpx.Client) -> None:
-        self.gateway = gateway
-        self.sandbox = sandbox
-
-    def subscribers(self) -> int:
-        text = httpx.get(self.gateway + "/metrics", timeout=5).text
-        match = re.search(r"^kombo_gateway_live_subscribers(?:\{[^}]*\})? (\S+)$", text, re.M)
-        return int(float(match.group(1))) if match else 0
-
-    def wait_for_subscribers(self, count: int, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while (seen := self.subscribers()) != count:
-            assert time.monotonic() < deadline, f"{seen} live subscribers, not {count}"
-            time.sleep(0.05)
+class LiveStack(WebhookedStack):
+    """The whole stack; its changes are interviews of the default integration."""
 
     def change_an_interview(self, avoid: str | None = None) -> dict[str, Any]:
         """Edit one interview of the default integration (not ``avoid``); the gateway has
         answered the webhook when this returns."""
         for _ in range(20):
-            response = self.sandbox.post(
-                "/__sandbox/changes",
-                json={"integration_id": DEFAULT_INTEGRATION, "model": "Interview"},
-            )
-            assert response.status_code == 201, response.text
-            edit = dict(response.json())
-            assert edit["webhook"] == {"status": 200}, edit
+            edit = self.change(DEFAULT_INTEGRATION, "Interview")
             if edit["id"] != avoid:
                 return edit
         raise AssertionError(f"the sandbox kept editing {avoid}")
@@ -74,30 +50,10 @@ class LiveStack:
 
 @pytest.fixture(scope="module")
 def live_stack(server_logs: Path) -> Iterator[LiveStack]:
-    sandbox_port, gateway_port = free_port(), free_port()
-    gateway = f"http://127.0.0.1:{gateway_port}"
-    sandbox_args = ["sandbox", "--port", str(sandbox_port), "--api-key", API_KEY,
-                    "--webhook-url", gateway + "/webhooks/kombo"]  # fmt: skip
-    env = gateway_env(
-        f"http://127.0.0.1:{sandbox_port}",
-        gateway_port,
-        KOMBO_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        GATEWAY_LIVE_MIN_REFRESH_SECONDS="0",
-    )
-    with (
-        run_server(
-            sandbox_args,
-            {"SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET},
-            "/healthz",
-            sandbox_port,
-            server_logs / "sandbox-browser-live.log",
-        ) as sandbox_url,
-        run_server(
-            ["serve"], env, "/readyz", gateway_port, server_logs / "gateway-browser-live.log"
-        ),
-        httpx.Client(base_url=sandbox_url, timeout=10) as sandbox,
-    ):
-        yield LiveStack(gateway, sandbox)
+    with webhooked_stack(
+        server_logs, "browser-live", WEBHOOK_SECRET, GATEWAY_LIVE_MIN_REFRESH_SECONDS="0"
+    ) as running:
+        yield LiveStack(running.gateway, running.sandbox)
 
 
 def _shown_change(page: Page) -> dict[str, Any]:

@@ -8,23 +8,18 @@ clients. Nothing is injected: what a subscriber receives came from the upstream.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 
 from gateway.sandbox.data import INTEGRATIONS
 from gateway.schema.ids import global_id
 from tests.support.live_clients import Subscriber
 from tests.support.record_truth import visible
-from tests.support.secret_scanning import API_KEY
-from tests.support.servers import free_port, gateway_env, run_server
 from tests.support.tenancy_tokens import AUDIENCE, ISSUER, Issuer, make_issuer
+from tests.support.webhooked_stack import WebhookedStack, webhooked_stack
 
 A, B = INTEGRATIONS[0], INTEGRATIONS[1]
 RICH_INTERVIEWS = [
@@ -47,11 +42,12 @@ INTERVIEWS = """subscription Interviews {
 }"""
 
 
-@dataclass
-class Stack:
-    gateway: str
-    sandbox: httpx.Client
-    issuer: Issuer
+class Stack(WebhookedStack):
+    """The whole stack, with the token issuer the gateway trusts."""
+
+    def __init__(self, stack: WebhookedStack, issuer: Issuer) -> None:
+        super().__init__(stack.gateway, stack.sandbox)
+        self.issuer = issuer
 
     def subscribe(self, integration: str, transport: str) -> Subscriber:
         token = self.issuer.token(integration)
@@ -69,65 +65,20 @@ class Stack:
             ]
         )
 
-    def subscribers(self) -> int:
-        text = httpx.get(self.gateway + "/metrics", timeout=5).text
-        match = re.search(r"^kombo_gateway_live_subscribers(?:\{[^}]*\})? (\S+)$", text, re.M)
-        return int(float(match.group(1))) if match else 0
-
-    def wait_for_subscribers(self, count: int, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while self.subscribers() != count:
-            assert time.monotonic() < deadline, f"{self.subscribers()} subscribers, not {count}"
-            time.sleep(0.02)
-
-    def change(self, integration: str, model: str, **extra: Any) -> dict[str, Any]:
-        """Edit one record upstream; the sandbox has posted its webhook when this returns."""
-        response = self.sandbox.post(
-            "/__sandbox/changes", json={"integration_id": integration, "model": model, **extra}
-        )
-        assert response.status_code == 201, response.text
-        edit = dict(response.json())
-        assert edit["webhook"] == {"status": 200}, edit
-        return edit
-
 
 @pytest.fixture(scope="module")
 def stack(server_logs: Path) -> Iterator[Stack]:
     issuer = make_issuer("HS256")
-    sandbox_port, gateway_port = free_port(), free_port()
-    gateway = f"http://127.0.0.1:{gateway_port}"
-    sandbox_args = [
-        "sandbox",
-        "--port",
-        str(sandbox_port),
-        "--api-key",
-        API_KEY,
-        "--webhook-url",
-        gateway + "/webhooks/kombo",
-    ]
-    env = gateway_env(
-        f"http://127.0.0.1:{sandbox_port}",
-        gateway_port,
+    with webhooked_stack(
+        server_logs,
+        "live-full-stack",
+        WEBHOOK_SECRET,
         GATEWAY_AUTH="jwt",
         GATEWAY_JWT_AUDIENCE=AUDIENCE,
         GATEWAY_JWT_ISSUER=ISSUER,
-        KOMBO_WEBHOOK_SECRET=WEBHOOK_SECRET,
         **issuer.gateway_env,
-    )
-    with (
-        run_server(
-            sandbox_args,
-            {"SANDBOX_WEBHOOK_SECRET": WEBHOOK_SECRET},
-            "/healthz",
-            sandbox_port,
-            server_logs / "sandbox-live.log",
-        ) as sandbox_url,
-        run_server(
-            ["serve"], env, "/readyz", gateway_port, server_logs / "gateway-live-full-stack.log"
-        ),
-        httpx.Client(base_url=sandbox_url, timeout=10) as sandbox,
-    ):
-        yield Stack(gateway, sandbox, issuer)
+    ) as running:
+        yield Stack(running, issuer)
 
 
 @pytest.mark.parametrize("transport", ["ws", "sse"])
