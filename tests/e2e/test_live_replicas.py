@@ -13,7 +13,6 @@ the next expected one (one lease holder refreshes at a time; pub/sub keeps order
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -24,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.live import metric_value
 from bench.servers import spawn
 from gateway.live.feed import refresh_key
 from gateway.live.redis import RedisCoordinator, live_secret
@@ -58,10 +58,6 @@ def wait(condition: Callable[[], object], timeout: float, what: str) -> None:
         time.sleep(0.02)
 
 
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$", re.M)
-_LABEL = re.compile(r'(\w+)="([^"]*)"')
-
-
 @dataclass
 class Gateway:
     """One ``serve`` process of the stack."""
@@ -75,12 +71,7 @@ class Gateway:
 
     def metric(self, name: str, **labels: str) -> float:
         """The sum of ``name``'s samples whose labels include ``labels`` (0 when none)."""
-        text = httpx.get(self.url + "/metrics", timeout=5).text
-        total = 0.0
-        for found, label_text, value in _SAMPLE.findall(text):
-            if found == name and labels.items() <= dict(_LABEL.findall(label_text)).items():
-                total += float(value)
-        return total
+        return metric_value(httpx.get(self.url + "/metrics", timeout=5).text, name, **labels)
 
     def subscribers(self) -> int:
         return int(self.metric("kombo_gateway_live_subscribers"))
