@@ -81,13 +81,9 @@ def connection_types(model: Model, module: str) -> tuple[type, type]:
     name = model.name
     label = model.plural[:1].upper() + model.plural[1:]
 
-    def cursor(self: Edge) -> str:
-        return self._signer.encode(self._position)
-
     def nodes(self: Connection) -> list[Record]:
         return [edge.node for edge in self.edges]
 
-    cursor.__annotations__ = {"return": str}
     nodes.__annotations__ = {"return": f"list[{name}]"}
     nodes.__module__ = module
     edge = type(
@@ -99,7 +95,7 @@ def connection_types(model: Model, module: str) -> tuple[type, type]:
             "__init__": Edge.__init__,
             "node": strawberry.field(description=f"The {name}."),
             "cursor": strawberry.field(
-                resolver=cursor,
+                resolver=Edge.cursor,
                 description=(
                     "Opaque cursor of this edge: `after` it resumes with the very next item, "
                     "whatever `first` you ask for."
