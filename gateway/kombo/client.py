@@ -1,4 +1,5 @@
-"""The Kombo REST client: one pooled ``httpx.AsyncClient``, typed pages, typed errors.
+"""The Kombo REST client: pooled connections (:mod:`gateway.kombo.transport`), typed pages,
+typed errors.
 
 Every call goes through, in order: the response cache when one is configured (a hit ends the
 call there, :mod:`gateway.kombo.cache`), request coalescing (identical calls in flight share one
@@ -40,15 +41,14 @@ from gateway.kombo.parsing import parse_page
 from gateway.kombo.query import ListQuery, page_params
 from gateway.kombo.records import Page
 from gateway.kombo.retry import RetryPolicy, is_retryable, requested_wait
+from gateway.kombo.sender import Sender
+from gateway.kombo.transport import AiohttpTransport
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1_048_576
 """16 MiB: the sandbox's 250-interview page is 0.34 MB (1.4 KB an interview); this leaves
 ~67 KB an interview for what ``remote_data`` carries from the ATS."""
-
-_CLOSED_STREAM = httpx.ByteStream(b"")
-"""What a read and closed answer's ``stream`` is replaced with (see :meth:`KomboClient._send`)."""
 
 
 class TimeoutSettings(Protocol):
@@ -101,6 +101,7 @@ class KomboConfig:
     max_in_flight_per_integration: int = 8
     """Upstream requests of one integration in flight at once; more wait for a slot."""
     transport: httpx.AsyncBaseTransport | None = None
+    """``None``: the network, through :class:`~gateway.kombo.transport.AiohttpTransport`."""
     cache: PageCacheSettings | None = None
     """The short-TTL response cache; ``None``: off (every call goes upstream)."""
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
@@ -124,7 +125,7 @@ class KomboClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        sender: Sender,
         total_timeout: float = 20.0,
         *,
         retry: RetryPolicy | None = None,
@@ -133,7 +134,7 @@ class KomboClient:
         cache: PageCache | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        self._http = http
+        self._sender = sender
         self._max_response_bytes = max_response_bytes
         self.cache = cache
         """The response cache consulted before any upstream call, if any (its counters are
@@ -157,29 +158,25 @@ class KomboClient:
             cache = PageCache.for_upstream(
                 store, config.cache.ttl, base_url=config.base_url, api_key=config.api_key
             )
-        http = httpx.AsyncClient(
-            base_url=config.base_url.rstrip("/"),
+        transport = config.transport or AiohttpTransport(max_connections=config.max_connections)
+        sender = Sender(
+            transport,
+            config.base_url,
             headers={
                 "Authorization": f"Bearer {config.api_key}",
                 "Accept": "application/json",
                 "Accept-Encoding": ACCEPT_ENCODING,
                 "User-Agent": "kombo-gateway/0.1",
             },
-            timeout=httpx.Timeout(
-                connect=config.timeouts.connect,
-                read=config.timeouts.read,
-                write=config.timeouts.write,
-                pool=config.timeouts.pool,
-            ),
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_connections,
-            ),
-            transport=config.transport,
-            follow_redirects=False,
+            timeout={
+                "connect": config.timeouts.connect,
+                "read": config.timeouts.read,
+                "write": config.timeouts.write,
+                "pool": config.timeouts.pool,
+            },
         )
         return cls(
-            http,
+            sender,
             total_timeout=config.timeouts.total,
             retry=config.retry,
             max_in_flight_per_integration=config.max_in_flight_per_integration,
@@ -188,7 +185,7 @@ class KomboClient:
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._sender.aclose()
 
     async def list_records(
         self,
@@ -352,24 +349,16 @@ class KomboClient:
     ) -> tuple[httpx.Response, bytes]:
         """The answer and its decoded body, read as it arrives and never past
         ``max_response_bytes`` (:mod:`gateway.kombo.body`), by the per-attempt timeout."""
-        request = self._http.build_request(
-            "GET",
-            path,
-            params=params,
-            headers={**(headers or {}), "X-Integration-Id": integration_id},
-        )
         try:
             async with asyncio.timeout(self._total_timeout):
-                response = await self._http.send(request, stream=True)
+                response = await self._sender.get(
+                    path, params, {**(headers or {}), "X-Integration-Id": integration_id}
+                )
                 try:
                     return response, await read_body(response, self._max_response_bytes)
                 finally:
                     # Unread (too large): the connection is dropped, not returned to the pool.
                     await response.aclose()
-                    # httpx binds a response's stream back to the response (to time it): a
-                    # cycle that keeps every answer, its request and the pool's bookkeeping for
-                    # the cyclic collector (encode/httpx#3733). Closed, the stream is done with.
-                    response.stream = _CLOSED_STREAM
         except TimeoutError as exc:
             raise KomboTimeout(f"Kombo did not answer within {self._total_timeout:g}s") from exc
         except httpx.TimeoutException as exc:

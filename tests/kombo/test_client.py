@@ -26,6 +26,7 @@ from gateway.kombo.errors import (
 from gateway.kombo.parsing import parse_page
 from gateway.kombo.query import ListQuery, page_params
 from gateway.kombo.records import Page
+from gateway.kombo.sender import Sender
 from tests.support.heap import collector_off
 from tests.support.kombo_api import API_KEY, BASE_URL, INTEGRATION, SPEC_EXAMPLE, ZERO_BACKOFF
 from tests.support.list_queries import list_queries
@@ -134,8 +135,7 @@ async def test_sends_bearer_key_integration_and_exact_params_and_parses_the_page
 @pytest.mark.anyio
 async def test_a_client_over_a_given_async_client_sends_the_integration_header() -> None:
     recorder = Recorder(httpx.Response(200, json=EMPTY_PAGE))
-    http = httpx.AsyncClient(transport=httpx.MockTransport(recorder), base_url=BASE_URL)
-    client = KomboClient(http)
+    client = KomboClient(Sender(httpx.MockTransport(recorder), BASE_URL))
     try:
         page = await client.list_records(INTEGRATION, ListQuery.of(INTERVIEWS, {}), page_size=1)
     finally:
@@ -310,8 +310,8 @@ def test_config_repr_hides_the_api_key() -> None:
 
 @pytest.mark.anyio
 async def test_an_answer_is_freed_by_reference_counting_once_read() -> None:
-    """httpx binds a response's stream back to the response (encode/httpx#3733): the client
-    unbinds it once read, so an answer (its body, its request) never waits for the collector."""
+    """An answer (its body, its request) never waits for the collector. (httpx's AsyncClient
+    bound a response's stream back to the response, encode/httpx#3733; the sender does not.)"""
     answers: list[weakref.ref[httpx.Response]] = []
 
     def answer(_request: httpx.Request) -> httpx.Response:

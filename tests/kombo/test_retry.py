@@ -34,6 +34,7 @@ from gateway.kombo.catalog import CATALOG
 from gateway.kombo.errors import KomboUnavailable
 from gateway.kombo.limits import InFlightLimiter
 from gateway.kombo.retry import RETRYABLE_CODES, is_retryable, requested_wait
+from gateway.kombo.sender import Sender
 from gateway.observability.logs import TextFormatter
 from gateway.observability.request_id import set_request_id
 from tests.support.kombo_bodies import KOMBO_ERROR_CODES, kombo_error_body
@@ -103,9 +104,8 @@ def client_for(
     per_integration: int = 8,
     total_timeout: float = 20.0,
 ) -> KomboClient:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url=BASE_URL)
     return KomboClient(
-        http,
+        Sender(httpx.MockTransport(handler), BASE_URL),
         total_timeout=total_timeout,
         retry=retry or RetryPolicy(base_delay=0.0, max_delay=1.0),
         max_in_flight_per_integration=per_integration,
