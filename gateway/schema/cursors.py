@@ -6,25 +6,28 @@ come before, the page size that page was fetched with, and a fingerprint of the 
 upstream cursor is only valid with the exact parameters that produced it, so the page size and
 filters travel with it and are replayed verbatim.
 
-The payload is signed (HMAC-SHA256) with a key derived from the API key and bound to the
-integration: a cursor the gateway did not issue, one altered by a client, or one issued for
-another integration fails :meth:`EdgeCursor.decode` with :class:`InvalidCursor`.
+The payload is signed with a key derived from the API key and bound to the integration: a
+cursor the gateway did not issue, one altered by a client, or one issued for another integration
+fails :meth:`EdgeCursor.decode` with :class:`InvalidCursor`. The MAC is keyed BLAKE2b (RFC 7693,
+a MAC by design, 128 bits kept): one C call per edge, where HMAC-SHA256's Python wrapper took
+five; a page of 100 cursors costs ~140 µs instead of ~360 µs (issue 12).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 
-VERSION = 1
+VERSION = 2
+"""2: BLAKE2b MACs (1 was HMAC-SHA256; such cursors no longer verify)."""
 _MAC_BYTES = 16
-_MAC_DIGEST = "sha256"
 MAX_CURSOR_CHARS = 65536
 """Longest cursor `EdgeCursor.decode` looks at; `EdgeCursor.encode` issues none longer."""
 
@@ -106,7 +109,7 @@ class CursorSigner:
         # Per (upstream cursor, exhausted), what the edges of one page share (they differ in
         # ``skip`` alone): the payload's JSON head in base64, its tail, and the MAC's state once
         # it has read the integration and the head (each edge copies it and adds the rest).
-        self._around: dict[tuple[str | None, bool], tuple[str, bytes, hmac.HMAC]] = {}
+        self._around: dict[tuple[str | None, bool], tuple[str, bytes, Any]] = {}
 
     def encode(self, p: Position) -> str:
         """The cursor resuming at ``p``: the JSON array
@@ -121,13 +124,13 @@ class CursorSigner:
             around = self._around[(p.upstream_cursor, p.exhausted)] = (
                 _b64encode(head),
                 tail,
-                hmac.new(self._key, self._prefix + head, _MAC_DIGEST),
+                _mac_state(self._key, self._prefix + head),
             )
         head_text, tail, mac_state = around
         rest = b"%d%b" % (p.skip, tail)
         mac = mac_state.copy()
         mac.update(rest)
-        text = head_text + _b64encode(rest) + "." + _b64encode(mac.digest()[:_MAC_BYTES])
+        text = head_text + _b64encode(rest) + "." + _b64encode(mac.digest())
         if len(text) > MAX_CURSOR_CHARS:
             raise ValueError("the upstream cursor is too long to carry in an edge cursor")
         return text
@@ -138,10 +141,15 @@ def _bound_to(integration_id: str) -> bytes:
     return integration_id.encode() + b"\x00"
 
 
+def _mac_state(key: bytes, data: bytes) -> Any:
+    """Keyed BLAKE2b of :data:`_MAC_BYTES` bytes, having read ``data``."""
+    return hashlib.blake2b(data, key=key, digest_size=_MAC_BYTES)
+
+
 def _mac(key: bytes, bound_to: bytes, payload: bytes) -> bytes:
-    """HMAC-SHA256 of the integration and the payload, cut to :data:`_MAC_BYTES` (what
-    :meth:`CursorSigner.encode` computes in two steps)."""
-    return hmac.digest(key, bound_to + payload, _MAC_DIGEST)[:_MAC_BYTES]
+    """The MAC of the integration and the payload (what :meth:`CursorSigner.encode` computes
+    in two steps)."""
+    return _mac_state(key, bound_to + payload).digest()
 
 
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")

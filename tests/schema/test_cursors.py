@@ -208,3 +208,17 @@ def test_every_upstream_cursor_kombo_is_taken_at_fits_in_an_edge_cursor(
     cursor = EdgeCursor(Position(upstream, skip), 250, "f" * 16)
     text = cursor.encode(KEY, INTEGRATION)
     assert EdgeCursor.decode(text, KEY, INTEGRATION) == cursor
+
+
+def test_a_cursor_of_the_previous_version_signed_with_hmac_sha256_is_rejected() -> None:
+    # Version 1 cursors (before keyed BLAKE2b) were HMAC-SHA256 of the same bytes, cut to 16.
+    import base64
+    import hmac
+
+    payload = b'[1,100,"digest",null,5,false]'
+    mac = hmac.digest(KEY, INTEGRATION.encode() + b"\x00" + payload, "sha256")[:16]
+    old = ".".join(base64.urlsafe_b64encode(part).rstrip(b"=").decode() for part in (payload, mac))
+    with pytest.raises(InvalidCursor):
+        EdgeCursor.decode(old, KEY, INTEGRATION)
+    fresh = EdgeCursor(Position(None, 5), 100, "digest").encode(KEY, INTEGRATION)
+    assert EdgeCursor.decode(fresh, KEY, INTEGRATION).position == Position(None, 5)
