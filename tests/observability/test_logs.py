@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.config import LogSettings, SettingsError
 from gateway.observability.logs import configure_logging, install_redaction, logging_config
@@ -256,3 +258,13 @@ def test_installed_redaction_covers_messages_arguments_and_tracebacks() -> None:
     assert SHORT_JWT not in out
     assert out.count(REDACTED) >= 3
     assert "RuntimeError: upstream said" in out, "the traceback itself is kept"
+
+
+@given(st.text())
+def test_a_text_value_is_quoted_exactly_when_it_has_a_space_or_a_quote(text: str) -> None:
+    from gateway.observability.logs import _text_value
+
+    needs_quotes = not text or any(c.isspace() or c == '"' for c in text)
+    assert _text_value(text) == (json.dumps(text) if needs_quotes else text)
+    if needs_quotes:
+        assert json.loads(_text_value(text)) == text
