@@ -373,70 +373,109 @@ def _structure_checker(shape: ObjectShape, inline: bool) -> _Check:
     and without structural change (True), or must be parsed (False: it raises, or converts).
 
     Generated once per shape: one test per field that reading could refuse or reshape (scalars
-    need none: the projection checks those it reads)."""
+    need none: the projection checks those it reads). The checks of nested objects are written
+    inline, not called (an interview's application, its candidate, their lists: one call a
+    record instead of seven); a union's, or a shape nested in itself, is called."""
     key = (id(shape), inline)
     checker = _checkers.get(key)
     if checker is not None:
         return checker
     _checkers[key] = lambda value: _checkers[key](value)  # see _converter
-    namespace: dict[str, Any] = {"_normalize": normalize}
-
-    def constant(value: Any) -> str:
-        name = f"_k{len(namespace)}"
-        namespace[name] = value
-        return name
-
-    lines = ["def check(value):", "    if value.__class__ is not dict: return False"]
-    lines.append("    get = value.get")
-    for f in fields_read(shape, inline):
-        read = f"    v = get({f.name!r})"
-        inner = f.shape.item if isinstance(f.shape, ListShape) else None
-        if f.name == "id" and not f.nullable:
-            lines += [read, "    if v.__class__ is not str or not v: return False"]
-        elif f.name == "changed_at" and not f.nullable:
-            lines += [read, "    if v.__class__ is not str or _normalize(v) is None: return False"]
-        elif isinstance(f.shape, ObjectShape | UnionShape):
-            test = constant(_nested_checker(f.shape))
-            lines += [read, f"    if v is not None and not {test}(v): return False"]
-        elif isinstance(f.shape, EnumShape):
-            # An unknown value is logged when read: read now, as the records were.
-            values = constant(frozenset(f.shape.values))
-            lines += [
-                read,
-                f"    if v is not None and (v.__class__ is not str or v not in {values}):",
-                "        return False",
-            ]
-        elif isinstance(f.shape, ListShape):
-            lines += [
-                read,
-                "    if v is not None:",
-                "        if v.__class__ is not list: return False",
-            ]
-            if isinstance(inner, ObjectShape):
-                test = constant(_nested_checker(inner))
-                lines += ["        for x in v:", f"            if x is not None and not {test}(x):"]
-                lines += ["                return False"]
-            elif isinstance(inner, UnionShape):
-                # Reading drops null and unknown members from the list: none here.
-                test = constant(_nested_checker(inner))
-                lines += ["        for x in v:", f"            if not {test}(x): return False"]
-            elif isinstance(inner, EnumShape):
-                values = constant(frozenset(inner.values))
-                lines += [
-                    "        for x in v:",
-                    f"            if x.__class__ is not str or x not in {values}: return False",
-                ]
-    lines.append("    return True")
-    exec(compile("\n".join(lines), f"<structure check of {shape.name}>", "exec"), namespace)
-    check = cast("_Check", namespace["check"])
+    writer = _CheckWriter()
+    writer.lines += ["def check(value):", "    if value.__class__ is not dict: return False"]
+    writer.fields(shape, inline, "value", 1, (id(shape),))
+    writer.lines.append("    return True")
+    source = "\n".join(writer.lines)
+    exec(compile(source, f"<structure check of {shape.name}>", "exec"), writer.namespace)
+    check = cast("_Check", writer.namespace["check"])
     _checkers[key] = check
     return check
 
 
-def _nested_checker(shape: ObjectShape | UnionShape) -> _Check:
-    if isinstance(shape, UnionShape):
-        return _union_checker(shape)
-    return _structure_checker(shape, inline=True)
+class _CheckWriter:
+    """The statements of one structure check, and the constants they name."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {"_normalize": normalize}
+        self._count = 0
+
+    def constant(self, value: Any) -> str:
+        name = f"_k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def name(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}{self._count}"
+
+    def fields(
+        self, shape: ObjectShape, inline: bool, obj: str, depth: int, path: tuple[int, ...]
+    ) -> None:
+        """Statements returning False when ``obj``, a dict, fails one of ``shape``'s tests."""
+        pad = "    " * depth
+        lines = self.lines
+        for f in fields_read(shape, inline):
+            v = self.name("v")
+            read = f"{pad}{v} = {obj}.get({f.name!r})"
+            inner = f.shape.item if isinstance(f.shape, ListShape) else None
+            if f.name == "id" and not f.nullable:
+                lines += [read, f"{pad}if {v}.__class__ is not str or not {v}: return False"]
+            elif f.name == "changed_at" and not f.nullable:
+                lines += [
+                    read,
+                    f"{pad}if {v}.__class__ is not str or _normalize({v}) is None: return False",
+                ]
+            elif isinstance(f.shape, ObjectShape):
+                lines += [read, f"{pad}if {v} is not None:"]
+                self.object(f.shape, v, depth + 1, path)
+            elif isinstance(f.shape, UnionShape):
+                test = self.constant(_union_checker(f.shape))
+                lines += [read, f"{pad}if {v} is not None and not {test}({v}): return False"]
+            elif isinstance(f.shape, EnumShape):
+                # An unknown value is logged when read: read now, as the records were.
+                values = self.constant(frozenset(f.shape.values))
+                lines += [
+                    read,
+                    f"{pad}if {v} is not None and ({v}.__class__ is not str or {v} not in "
+                    f"{values}):",
+                    f"{pad}    return False",
+                ]
+            elif isinstance(f.shape, ListShape):
+                x = self.name("x")
+                lines += [
+                    read,
+                    f"{pad}if {v} is not None:",
+                    f"{pad}    if {v}.__class__ is not list: return False",
+                ]
+                if isinstance(inner, ObjectShape):
+                    lines += [f"{pad}    for {x} in {v}:", f"{pad}        if {x} is not None:"]
+                    self.object(inner, x, depth + 3, path)
+                elif isinstance(inner, UnionShape):
+                    # Reading drops null and unknown members from the list: none here.
+                    test = self.constant(_union_checker(inner))
+                    lines += [
+                        f"{pad}    for {x} in {v}:",
+                        f"{pad}        if not {test}({x}): return False",
+                    ]
+                elif isinstance(inner, EnumShape):
+                    values = self.constant(frozenset(inner.values))
+                    lines += [
+                        f"{pad}    for {x} in {v}:",
+                        f"{pad}        if {x}.__class__ is not str or {x} not in {values}:",
+                        f"{pad}            return False",
+                    ]
+
+    def object(self, shape: ObjectShape, var: str, depth: int, path: tuple[int, ...]) -> None:
+        """Statements returning False unless ``var`` (not None) is a dict passing the tests of
+        ``shape`` read inline; a shape already on ``path`` (nested in itself) is called."""
+        pad = "    " * depth
+        self.lines.append(f"{pad}if {var}.__class__ is not dict: return False")
+        if id(shape) in path:
+            test = self.constant(_structure_checker(shape, inline=True))
+            self.lines.append(f"{pad}if not {test}({var}): return False")
+        else:
+            self.fields(shape, True, var, depth, (*path, id(shape)))
 
 
 def _union_checker(shape: UnionShape) -> _Check:

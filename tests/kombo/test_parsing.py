@@ -16,10 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.kombo import RECORDS, Page, Record, parsing
-from gateway.kombo.catalog import CATALOG, EnumShape, Model, ObjectShape
+from gateway.kombo.catalog import CATALOG, EnumShape, ListShape, Model, ObjectShape, UnionShape
 from gateway.kombo.errors import KomboMalformedResponse, KomboUnavailable
-from gateway.kombo.instants import Instant, format_instant
+from gateway.kombo.instants import Instant, format_instant, normalize
 from gateway.kombo.parsing import parse_datetime, parse_page, parse_record
+from tests.execution.test_fastpath_differential import raw_object
 from tests.support.kombo_api import SPEC_EXAMPLE
 
 INTERVIEWS = CATALOG["Interview"]
@@ -562,3 +563,73 @@ def test_a_numeric_id_is_kept_as_text() -> None:
     body = example_body()
     interview_of(body)["id"] = 7
     assert parse_interview_page(body).results[0]["id"] == "7"
+
+
+# -- the structure checks' generated code against a plain reading of the same rules -------------
+
+WRONG_STRUCTURE = (None, 5, "", "text", [], {}, [None], [5], {"id": 3}, {"id": ""})
+
+
+def checked_as_written(shape: ObjectShape, inline: bool, value: Any) -> bool:
+    """The structure check's rules (:func:`parsing._structure_checker`), read one by one."""
+    if value.__class__ is not dict:
+        return False
+    for f in parsing.fields_read(shape, inline):
+        v = value.get(f.name)
+        item = f.shape.item if isinstance(f.shape, ListShape) else None
+        if f.name == "id" and not f.nullable:
+            if v.__class__ is not str or not v:
+                return False
+        elif f.name == "changed_at" and not f.nullable:
+            if v.__class__ is not str or normalize(v) is None:
+                return False
+        elif isinstance(f.shape, ObjectShape):
+            if v is not None and not checked_as_written(f.shape, True, v):
+                return False
+        elif isinstance(f.shape, UnionShape):
+            if v is not None and not parsing._union_checker(f.shape)(v):
+                return False
+        elif isinstance(f.shape, EnumShape):
+            if v is not None and (v.__class__ is not str or v not in f.shape.values):
+                return False
+        elif isinstance(f.shape, ListShape) and v is not None:
+            if v.__class__ is not list:
+                return False
+            for x in v:
+                if isinstance(item, ObjectShape) and x is not None:
+                    if not checked_as_written(item, True, x):
+                        return False
+                elif (isinstance(item, UnionShape) and not parsing._union_checker(item)(x)) or (
+                    isinstance(item, EnumShape) and (x.__class__ is not str or x not in item.values)
+                ):
+                    return False
+    return True
+
+
+def places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key and index of a decoded JSON value, nested ones included."""
+    found: list[tuple[Any, ...]] = []
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in items:
+        found.append((*path, key))
+        if isinstance(child, dict | list):
+            found += places(child, (*path, key))
+    return found
+
+
+@settings(max_examples=300)
+@given(data=st.data(), model=st.sampled_from(tuple(CATALOG)))
+def test_a_structure_check_answers_as_its_rules_read_one_by_one(
+    data: st.DataObject, model: Model
+) -> None:
+    raw = data.draw(raw_object(model.shape, 0))
+    for _ in range(data.draw(st.integers(0, 3))):
+        where = places(raw)
+        if where:
+            *holder, key = data.draw(st.sampled_from(where))
+            target = raw
+            for step in holder:
+                target = target[step]
+            target[key] = copy.deepcopy(data.draw(st.sampled_from(WRONG_STRUCTURE)))
+    check = parsing._structure_checker(model.shape, inline=False)
+    assert check(raw) is checked_as_written(model.shape, False, raw)
