@@ -466,10 +466,25 @@ class _Compiler:
                 raise _Ineligible(f"{inner} from a {shape}")
             out.append(f"{pad}if {var}.__class__ is not list: raise _Miss")
             item_type = inner.of_type  # type: ignore[union-attr]
-            body: list[str] = []
-            self._raw_value("x", item_type, shape.item, field_details_list, body, 1)
-            item = self._function("_raw_item", "x", [*body, "    return x"])
-            out.append(f"{pad}{var} = [{item}(x) for x in {var}]")
+            item_non_null, item_inner = _unwrap(item_type)
+            item_shape = shape.item
+            if (
+                is_object_type(item_inner)
+                and isinstance(item_shape, ObjectShape)
+                and item_shape.id_from is None
+            ):
+                # Called directly, as for records: the object's class guard rejects None.
+                function = self._raw_object(
+                    cast("GraphQLObjectType", item_inner), item_shape, True, field_details_list
+                )
+                item = f"{function}(x)"
+                if not item_non_null:
+                    item = f"None if x is None else {item}"
+            else:
+                body: list[str] = []
+                self._raw_value("x", item_type, shape.item, field_details_list, body, 1)
+                item = self._function("_raw_item", "x", [*body, "    return x"]) + "(x)"
+            out.append(f"{pad}{var} = [{item} for x in {var}]")
         elif is_object_type(inner):
             if not isinstance(shape, ObjectShape):
                 raise _Ineligible(f"{inner} from a {shape}")
