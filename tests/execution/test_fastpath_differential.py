@@ -181,6 +181,8 @@ def raw_object(draw: st.DrawFn, shape: ObjectShape, depth: int, own_id: str | No
             raw[f.name] = None
         elif not f.required and draw(st.integers(0, 9)) == 0:
             continue  # an optional key left out
+        elif draw(st.integers(0, 49)) == 0:
+            continue  # a key the spec requires left out (the projection reads it by subscript)
         else:
             raw[f.name] = draw(raw_value(f, f.shape, depth))
     return raw
