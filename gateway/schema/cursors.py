@@ -127,13 +127,32 @@ class CursorSigner:
                 _mac_state(self._key, self._prefix + head),
             )
         head_text, tail, mac_state = around
-        rest = b"%d%b" % (p.skip, tail)
+        rest = _RESTS.get((p.skip, tail))
+        if rest is None:
+            rest = _rest(p.skip, tail)
         mac = mac_state.copy()
-        mac.update(rest)
-        text = head_text + _b64encode(rest) + "." + _b64encode(mac.digest())
+        mac.update(rest[0])
+        text = head_text + rest[1] + "." + _b64encode(mac.digest())
         if len(text) > MAX_CURSOR_CHARS:
             raise ValueError("the upstream cursor is too long to carry in an edge cursor")
         return text
+
+
+_RESTS: dict[tuple[int, bytes], tuple[bytes, str]] = {}
+"""The payload's tail after the head, and its base64, per (``skip``, tail): the same few hundred
+for every page (``skip`` is below the page size)."""
+
+
+def _rest(skip: int, tail: bytes) -> tuple[bytes, str]:
+    rest = b"%d%b" % (skip, tail)
+    pair = (rest, _b64encode(rest))
+    if skip <= MAX_CACHED_SKIP:
+        _RESTS[(skip, tail)] = pair
+    return pair
+
+
+MAX_CACHED_SKIP = 1_000
+"""Tails kept for ``skip`` up to this (pages hold at most 250 records)."""
 
 
 def _bound_to(integration_id: str) -> bytes:
