@@ -24,9 +24,8 @@ does (two trips to a thread per request: its netrc and proxy lookups).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
@@ -38,8 +37,12 @@ CHUNK_BYTES = 65_536
 """The most one read of an answer's body hands over (as httpcore reads)."""
 
 
+RequestFor = Callable[[], httpx.Request]
+"""The httpx request an error names: built only when there is an error to raise."""
+
+
 @contextmanager
-def _as_httpx_errors(request: httpx.Request, *, reading: bool) -> Iterator[None]:
+def _as_httpx_errors(request_for: RequestFor, *, reading: bool) -> Iterator[None]:
     """aiohttp's exceptions, raised inside, as the httpx exceptions the client maps.
 
     ``reading``: the answer's head has arrived; a timeout is then the read timeout's, and a
@@ -48,33 +51,35 @@ def _as_httpx_errors(request: httpx.Request, *, reading: bool) -> Iterator[None]
     try:
         yield
     except aiohttp.ConnectionTimeoutError as exc:
-        raise httpx.ConnectTimeout(str(exc) or "connect timed out", request=request) from exc
+        message = str(exc) or "connect timed out"
+        raise httpx.ConnectTimeout(message, request=request_for()) from exc
     except aiohttp.ServerTimeoutError as exc:
-        raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
+        raise httpx.ReadTimeout(str(exc) or "read timed out", request=request_for()) from exc
     except aiohttp.ClientConnectorError as exc:
-        raise httpx.ConnectError(str(exc), request=request) from exc
+        raise httpx.ConnectError(str(exc), request=request_for()) from exc
     except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
-        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+        raise httpx.RemoteProtocolError(str(exc), request=request_for()) from exc
     except aiohttp.ServerDisconnectedError as exc:
         if reading:
-            raise httpx.ReadError(str(exc), request=request) from exc
-        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+            raise httpx.ReadError(str(exc), request=request_for()) from exc
+        raise httpx.RemoteProtocolError(str(exc), request=request_for()) from exc
     except (aiohttp.ClientConnectionError, OSError) as exc:
-        raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
+        message = str(exc) or type(exc).__name__
+        raise httpx.ReadError(message, request=request_for()) from exc
     except aiohttp.ClientError as exc:
-        raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+        raise httpx.RemoteProtocolError(str(exc), request=request_for()) from exc
 
 
 class _Body(httpx.AsyncByteStream):
     """An answer's body as it arrives, in chunks of at most :data:`CHUNK_BYTES`."""
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, request_for: RequestFor) -> None:
         self._response = response
-        self._request = request
+        self._request_for = request_for
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         content = self._response.content
-        with _as_httpx_errors(self._request, reading=True):
+        with _as_httpx_errors(self._request_for, reading=True):
             while chunk := await content.read(CHUNK_BYTES):
                 yield chunk
 
@@ -97,6 +102,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._keepalive_expiry = keepalive_expiry
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[tuple[str, str], URL | None] = {}
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     def _proxy(self, url: URL) -> URL | None:
         """The environment's proxy for ``url``'s scheme and host, if any (read once per host)."""
@@ -123,42 +129,73 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
         )
 
+    async def get(
+        self, url: str, headers: Mapping[str, str], timeout: Mapping[str, float]
+    ) -> httpx.Response:
+        """GET ``url`` (encoded) with ``headers`` and httpx's per-phase ``timeout``: what
+        :meth:`handle_async_request` does for an httpx request, without one to build (parsing
+        its URL alone costs ~50 µs; issue 12)."""
+        return await self._send(
+            "GET", url, headers, None, timeout, lambda: httpx.Request("GET", url)
+        )
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        headers = CIMultiDict(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
+        )
+        timeout = request.extensions.get("timeout", {})
+        return await self._send(
+            request.method, str(request.url), headers, body or None, timeout, lambda: request
+        )
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: Mapping[str, float],
+        request_for: RequestFor,
+    ) -> httpx.Response:
         session = self._session
         if session is None or session.closed:
             session = self._session = self._open()
-        timeout: dict[str, Any] = request.extensions.get("timeout", {})
-        connect, pool = timeout.get("connect"), timeout.get("pool")
-        body = await request.aread()
-        url = URL(str(request.url), encoded=True)
-        with _as_httpx_errors(request, reading=False):
+        target = URL(url, encoded=True)
+        with _as_httpx_errors(request_for, reading=False):
             response = await session.request(
-                request.method,
-                url,
-                proxy=self._proxy(url),
-                headers=CIMultiDict(
-                    (name.decode("latin-1"), value.decode("latin-1"))
-                    for name, value in request.headers.raw
-                ),
-                data=body or None,
+                method,
+                target,
+                proxy=self._proxy(target),
+                headers=headers,
+                data=body,
                 allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    # aiohttp's ``connect`` covers waiting for a pooled connection and making one.
-                    connect=None if connect is None or pool is None else connect + pool,
-                    sock_connect=connect,
-                    sock_read=timeout.get("read"),
-                ),
+                timeout=self._timeout(timeout),
             )
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),
-            stream=_Body(response, request),
+            stream=_Body(response, request_for),
             extensions={
                 "http_version": b"HTTP/1.1",
                 "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
             },
         )
+
+    def _timeout(self, timeout: Mapping[str, float]) -> aiohttp.ClientTimeout:
+        """httpx's per-phase timeouts as aiohttp's (made once per distinct set)."""
+        connect, pool, read = timeout.get("connect"), timeout.get("pool"), timeout.get("read")
+        key = (connect, pool, read)
+        made = self._timeouts.get(key)
+        if made is None:
+            made = self._timeouts[key] = aiohttp.ClientTimeout(
+                total=None,
+                # aiohttp's ``connect`` covers waiting for a pooled connection and making one.
+                connect=None if connect is None or pool is None else connect + pool,
+                sock_connect=connect,
+                sock_read=read,
+            )
+        return made
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -261,7 +261,7 @@ def test_aiohttp_errors_become_httpx_errors_of_the_same_kind(
 ) -> None:
     # Timeouts first: aiohttp's are TimeoutError and ClientConnectionError at once.
     request = httpx.Request("GET", "http://kombo.test/v1/ats/interviews")
-    with pytest.raises(mapped) as caught, _as_httpx_errors(request, reading=False):
+    with pytest.raises(mapped) as caught, _as_httpx_errors(lambda: request, reading=False):
         raise raised
     assert caught.value.request is request
     assert caught.value.__cause__ is raised
@@ -322,3 +322,17 @@ async def test_an_answer_leaves_no_cycle_for_the_collector() -> None:
                 await fetch(sender, {"page_size": str(n)})
     modules = {type(thing).__module__.split(".")[0] for thing in garbage}
     assert not modules & {"aiohttp", "httpx", "gateway", "yarl", "multidict"}, modules
+
+
+@pytest.mark.anyio
+async def test_as_an_httpx_transport_it_sends_httpx_requests_as_they_are() -> None:
+    # What the client does not use but an httpx transport must do: any method, a body, the
+    # request's own headers and timeouts.
+    client = httpx.AsyncClient(transport=AiohttpTransport(), timeout=2.0)
+    async with serving(answers_each) as (url, seen), client:
+        response = await client.post(url + "/echo?a=%2F", content=b"{}", headers={"X-A": "b"})
+        assert (response.status_code, response.content) == (200, BODY)
+    [head] = seen.heads
+    assert head.startswith(b"POST /v1/echo?a=%2F HTTP/1.1\r\n")
+    assert b"\r\nX-A: b\r\n" in head
+    assert b"\r\nContent-Length: 2\r\n" in head.replace(b"content-length", b"Content-Length")
