@@ -183,7 +183,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     def _timeout(self, timeout: Mapping[str, float]) -> aiohttp.ClientTimeout:
-        """httpx's per-phase timeouts as aiohttp's (made once per distinct set)."""
+        """httpx's per-phase timeouts as aiohttp's (made once per distinct set). ``write`` has
+        no counterpart: a GET's head is one small write, and the client's per-attempt total
+        bounds it."""
         connect, pool, read = timeout.get("connect"), timeout.get("pool"), timeout.get("read")
         key = (connect, pool, read)
         made = self._timeouts.get(key)
