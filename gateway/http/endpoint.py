@@ -121,9 +121,13 @@ class GraphQLEndpoint:
             await response(scope, receive, send)
         finally:
             self._telemetry.finish(record, status)
-            # Sent, failed or cancelled: the request's memory reservation goes back.
+            # Sent, failed or cancelled: the request's memory reservation goes back. The scope
+            # outlives the request (uvicorn keeps it until the connection's next request), and
+            # through this bound method the whole context would too: its pages, loaders and
+            # records, on every idle kept-alive connection, freed when cold.
             response_sent = getattr(request.state, "response_sent", None)
             if response_sent is not None:
+                del request.state.response_sent
                 response_sent()
 
     async def handle(self, request: Request) -> Response:
