@@ -20,8 +20,8 @@ from gateway.kombo.catalog import CATALOG, EnumShape, ListShape, Model, ObjectSh
 from gateway.kombo.errors import KomboMalformedResponse, KomboUnavailable
 from gateway.kombo.instants import Instant, format_instant, normalize
 from gateway.kombo.parsing import parse_datetime, parse_page, parse_record
-from tests.execution.test_fastpath_differential import raw_object
 from tests.support.kombo_api import SPEC_EXAMPLE
+from tests.support.kombo_json import raw_object
 
 INTERVIEWS = CATALOG["Interview"]
 MS_196 = "2022-08-07T14:01:29.196Z"  # date-times are kept as the contract answers them
