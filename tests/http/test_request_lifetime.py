@@ -1,4 +1,4 @@
-"""What an answered request leaves behind on its connection, served as ``serve`` serves it.
+"""What an answered request leaves behind on its connection, served with ``serve``'s HTTP protocol.
 
 uvicorn keeps a connection's last request scope until the connection's next request arrives (or
 it closes). Whatever the scope reaches lives that long: on every idle kept-alive connection, the
@@ -17,12 +17,12 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.http.server_protocol import ServerConfig
-from gateway.lifecycle import GatewayServer
 from gateway.schema.request_context import GatewayContext
 from tests.support.heap import collector_off
 
@@ -46,8 +46,9 @@ class Returned:
 
 @asynccontextmanager
 async def served() -> AsyncIterator[tuple[str, Returned]]:
-    """The sandbox gateway, served as ``serve`` serves it (its HTTP protocol and server class)
-    on a socket of its own, until the block ends."""
+    """The sandbox gateway, served with ``serve``'s HTTP protocol on a socket of its own, until
+    the block ends. (uvicorn's own server class: the gateway's marks the whole process as
+    draining when it stops, which would refuse other tests' subscriptions in this worker.)"""
     settings = Settings.from_env({"GATEWAY_AUTH": "none", "LOG_LEVEL": "warning"})
     app = Returned(create_app(settings))
     sock = socket.socket()
@@ -61,7 +62,7 @@ async def served() -> AsyncIterator[tuple[str, Returned]]:
         log_config=None,
         lifespan="on",
     )
-    server = GatewayServer(config, drain_seconds=0)
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
