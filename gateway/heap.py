@@ -1,7 +1,7 @@
 """A serving process's heap and the cyclic garbage collector.
 
 Reference counting frees what a request leaves behind (the gateway keeps its requests free of
-reference cycles: :mod:`gateway.execution.executor`, :meth:`gateway.kombo.KomboClient._send`);
+reference cycles: :mod:`gateway.execution.executor`, :mod:`gateway.kombo.sender`);
 the cyclic collector only has to look for the rare cycle. By default it looks far too often for
 a server: a generation-0 collection every 700 net container allocations (one page of Kombo's
 JSON alone is ~1,000 dicts and lists), and every so often a full collection that traverses each
