@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import orjson
 
@@ -109,7 +109,7 @@ class CursorSigner:
         # Per (upstream cursor, exhausted), what the edges of one page share (they differ in
         # ``skip`` alone): the payload's JSON head in base64, its tail, and the MAC's state once
         # it has read the integration and the head (each edge copies it and adds the rest).
-        self._around: dict[tuple[str | None, bool], tuple[str, bytes, Any]] = {}
+        self._around: dict[tuple[str | None, bool], tuple[str, bytes, hashlib.blake2b]] = {}
 
     def encode(self, p: Position) -> str:
         """The cursor resuming at ``p``: the JSON array
@@ -160,7 +160,7 @@ def _bound_to(integration_id: str) -> bytes:
     return integration_id.encode() + b"\x00"
 
 
-def _mac_state(key: bytes, data: bytes) -> Any:
+def _mac_state(key: bytes, data: bytes) -> hashlib.blake2b:
     """Keyed BLAKE2b of :data:`_MAC_BYTES` bytes, having read ``data``."""
     return hashlib.blake2b(data, key=key, digest_size=_MAC_BYTES)
 
