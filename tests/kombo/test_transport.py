@@ -21,7 +21,11 @@ import httpx
 import pytest
 
 from bench.servers import free_port
+from gateway.kombo.catalog import CATALOG
+from gateway.kombo.client import KomboClient, KomboConfig, Timeouts
 from gateway.kombo.errors import KomboConnectionError, KomboTimeout
+from gateway.kombo.query import ListQuery
+from gateway.kombo.retry import RetryPolicy
 from gateway.kombo.sender import Sender
 from gateway.kombo.transport import AiohttpTransport, _as_httpx_errors
 from tests.support.heap import cyclic_garbage
@@ -288,11 +292,6 @@ async def test_a_proxy_from_the_environment_carries_requests_unless_the_host_is_
 
 @pytest.mark.anyio
 async def test_the_client_over_the_transport_maps_a_stall_and_a_refusal_to_its_errors() -> None:
-    from gateway.kombo.catalog import CATALOG
-    from gateway.kombo.client import KomboClient, KomboConfig, Timeouts
-    from gateway.kombo.query import ListQuery
-    from gateway.kombo.retry import RetryPolicy
-
     no_retry = RetryPolicy(max_retries=0)
     query = ListQuery.of(CATALOG.by_path("/ats/interviews"), {})
     async with serving(never_answers) as (url, _):
