@@ -78,9 +78,15 @@ async def test_an_answered_request_leaves_no_context_on_its_idle_connection() ->
         assert warm.status_code == 200, warm.text
         assert await app.done.get() == "/graphql"
         with collector_off():
+            # Other tests of this process may keep contexts of their own: only new ones count.
+            before = contexts()
             response = await client.post("/graphql", json={"query": QUERY})
             assert response.status_code == 200 and "errors" not in response.json()
             assert await app.done.get() == "/graphql"
             # The connection is open and idle: its last scope is still uvicorn's.
-            alive = [o for o in gc.get_objects() if isinstance(o, GatewayContext)]
-        assert alive == []
+            left = [c for c in contexts() if not any(c is b for b in before)]
+        assert left == []
+
+
+def contexts() -> list[GatewayContext]:
+    return [o for o in gc.get_objects() if isinstance(o, GatewayContext)]
