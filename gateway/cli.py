@@ -26,11 +26,10 @@ def startup_summary(settings: Settings) -> str:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from uvicorn.supervisors import Multiprocess
-
     from gateway.app import create_app, default_integration
     from gateway.heap import settle_for_serving
     from gateway.http.server_protocol import ServerConfig, raise_descriptor_limit
+    from gateway.http.workers import DealingSupervisor
     from gateway.observability.metrics import prepare_multiprocess_dir
 
     env = dict(os.environ)
@@ -96,10 +95,11 @@ def _serve(args: argparse.Namespace) -> int:
             {"HOST": settings.host, "PORT": str(settings.port), "GATEWAY_WORKERS": "1"}
         )
         install_redaction(settings.secrets())
-        # uvicorn's supervisor runs its own server class in each worker: graceful shutdown
-        # (the grace period) holds, the drain period is for the single-process mode that
-        # containers use (one worker per pod, replicas for scale).
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        # The supervisor accepts and deals the connections to the workers in turn
+        # (gateway.http.workers). Each worker shuts down gracefully (the grace period) with no
+        # drain period: that is for the single-process mode that containers use (one worker
+        # per pod, replicas for scale).
+        DealingSupervisor(config, config.bind_socket()).run()
         return 0
     server = GatewayServer(config, drain_seconds=settings.drain_seconds)
     install_redaction(settings.secrets())  # uvicorn has configured its loggers by now

@@ -54,6 +54,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from gateway.config import ConnectionLimits
+from gateway.observability.metrics import HTTP_CONNECTIONS
 
 __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
@@ -237,6 +238,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self.head_timer: asyncio.TimerHandle | None = None
         self.body_timer: asyncio.TimerHandle | None = None
         self.refusal: tuple[int, str] | None = None
+        self.counted = False  # in kombo_gateway_http_connections
 
     @property
     def evictable(self) -> bool:
@@ -251,10 +253,15 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         if not self.table.admit(self):
             transport.close()
             return
+        HTTP_CONNECTIONS.inc()
+        self.counted = True
         self.head_timer = self.loop.call_later(self.limits.header_timeout, self.on_head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.table.remove(self)
+        if self.counted:
+            self.counted = False
+            HTTP_CONNECTIONS.dec()
         self._cancel_timers()
         super().connection_lost(exc)
 

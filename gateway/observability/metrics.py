@@ -121,6 +121,12 @@ CACHE_LOOKUPS = Counter(
 """Incremented for the response cache by :meth:`MetricsObserver.cache_lookup`."""
 
 
+HTTP_CONNECTIONS = Gauge(
+    "kombo_gateway_http_connections",
+    "Client connections open, per process (with several workers, one series per worker's pid: "
+    "how evenly the supervisor deals connections).",
+    multiprocess_mode="liveall",
+)
 LIVE_SUBSCRIBERS = Gauge(
     "kombo_gateway_live_subscribers",
     "Live subscriptions open (Subscription.changes), every worker's added up.",
@@ -325,3 +331,12 @@ def prepare_multiprocess_dir(env: dict[str, str] | os._Environ[str], workers: in
     atexit.register(shutil.rmtree, created, ignore_errors=True)
     env[MULTIPROCESS_DIR_VARIABLE] = created
     return created
+
+
+def forget_process(pid: int) -> None:
+    """Drop the live gauges (connections, subscribers) of worker ``pid``, which has died:
+    prometheus-client's ``mark_process_dead``, in multiprocess mode only."""
+    if os.environ.get(MULTIPROCESS_DIR_VARIABLE):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
