@@ -34,6 +34,7 @@ request only.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
@@ -61,6 +62,7 @@ from gateway.execution.document_cache import cacheable
 from gateway.execution.executor import AcyclicExecutor
 from gateway.execution.projection import Projection, compile_projection
 from gateway.kombo.catalog import CATALOG, Model
+from gateway.kombo.errors import KomboMalformedResponse
 from gateway.kombo.parsing import parse_record
 from gateway.schema import GatewayContext
 
@@ -163,10 +165,13 @@ class FastPathExecutor(AcyclicExecutor):
                     return completed
         if result.__class__ is dict:
             # Kombo's decoded JSON of a page's record (issue 12): graphql-core completes the
-            # record it reads as.
+            # record it reads as. A page's records were checked to read without failing
+            # (parse_page); a plain dict that fails is none of them (a resolver's foreign
+            # value), and graphql-core refuses it as it is, as without the fast path.
             model = _PAGE_RECORDS.get(get_named_type(return_type).name)
             if model is not None:
-                result = parse_record(model, result)
+                with contextlib.suppress(KomboMalformedResponse):
+                    result = parse_record(model, result)
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )

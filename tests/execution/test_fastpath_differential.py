@@ -450,6 +450,21 @@ def test_every_field_of_a_page_answers_exactly_as_graphql_core(
     assert_same_response(document, {}, lambda: replace(upstream, calls=[]))
 
 
+def test_a_foreign_dict_in_a_record_is_refused_as_without_the_fast_path() -> None:
+    """A plain dict that is no page's record (a resolver's wrong value, here an interview's
+    application) is refused by graphql-core's type check on both paths: the fast path does not
+    read it as Kombo's JSON, which would fail with an upstream error instead (found by the page
+    test above, now and then)."""
+    interview = parse_record(
+        INTERVIEWS, {"id": "interview-0", "changed_at": "2000-01-01T00:00:00.000Z", "users": []}
+    )
+    interview["application"] = {"id": "x"}
+    response = assert_same_response(
+        ALL_FIELDS.replace("$first", "1"), {}, lambda: FakeKombo((interview,))
+    )
+    assert "Expected value of type 'Application'" in response
+
+
 ALL_FIELDS = (
     """
 query Page {
