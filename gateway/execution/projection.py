@@ -352,7 +352,7 @@ class _Compiler:
         parameters = "o, i" if shape.id_from is not None else "o"
         grouped = self._subfields(type_, field_details_list)
         keys = {f.name: f for f in fields_read(shape, inline)}
-        body = ["    if o.__class__ is not dict: raise _Miss", "    get = o.get"]
+        body = ["    if o.__class__ is not dict: raise _Miss"]
         entries: list[str] = []
         for index, (response_name, group) in enumerate(grouped.items()):
             node = group[0].node
@@ -372,7 +372,7 @@ class _Compiler:
             if key_field is not None:
                 # A key the spec requires is read by subscript (a third of ``get``'s cost; a
                 # missing one raises, and the projection misses), the others by ``get``.
-                access = f"o[{key!r}]" if key_field.required else f"get({key!r})"
+                access = f"o[{key!r}]" if key_field.required else f"o.get({key!r})"
                 body.append(f"    {var} = {access}")
             elif key == "id" and shape.id_from is not None:
                 body.append(f"    {var} = i")  # the holder's, checked there
@@ -389,8 +389,6 @@ class _Compiler:
             else:
                 self._raw_value(var, definition.type, key_field.shape, group, body, 1)
         body.append("    return {" + ", ".join(entries) + "}")
-        if not any("get(" in line for line in body[2:]):
-            del body[1]  # every key read by subscript
         return self._function(f"_{type_.name}_raw_", parameters, body)
 
     def _raw_identified(
@@ -413,7 +411,7 @@ class _Compiler:
         out.append(f"    if {var} is None:")
         out.append("        raise _Miss" if non_null else "        pass")
         out.append("    else:")
-        out.append(f"        i = get({shape.id_from!r})")
+        out.append(f"        i = o.get({shape.id_from!r})")
         out.append("        if i.__class__ is not str or not i: raise _Miss")
         out.append(f"        {var} = {function}({var}, i)")
 
