@@ -141,18 +141,24 @@ _SAMPLE = re.compile(
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
+def metric_samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of ``name`` in Prometheus' text format ``text``: each one's labels and value."""
+    samples = []
+    for line in text.splitlines():
+        match = _SAMPLE.match(line)
+        if match is not None and match["name"] == name:
+            samples.append((dict(_LABEL.findall(match["labels"] or "")), float(match["value"])))
+    return samples
+
+
 def metric_value(text: str, name: str, **labels: str) -> float:
     """The sum of the samples of ``name`` in Prometheus' text format ``text`` whose labels
     include ``labels`` (0 when there is none)."""
-    total = 0.0
-    for line in text.splitlines():
-        match = _SAMPLE.match(line)
-        if match is None or match["name"] != name:
-            continue
-        found = dict(_LABEL.findall(match["labels"] or ""))
-        if all(found.get(key) == value for key, value in labels.items()):
-            total += float(match["value"])
-    return total
+    return sum(
+        value
+        for found, value in metric_samples(text, name)
+        if all(found.get(key) == wanted for key, wanted in labels.items())
+    )
 
 
 def run_and_wait_seconds(pid: int) -> tuple[float, float]:

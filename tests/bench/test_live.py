@@ -15,6 +15,7 @@ from bench.live import (
     ChangeResult,
     LiveReport,
     gateway_env,
+    metric_samples,
     metric_value,
     negotiated_compression,
     percentile,
@@ -45,6 +46,16 @@ def test_percentile_is_nearest_rank() -> None:
     assert math.isnan(percentile([], 0.5))
     with pytest.raises(ValueError):
         percentile([1.0], 1.5)
+
+
+def test_metric_samples_are_each_line_of_the_name_with_its_labels() -> None:
+    assert metric_samples(METRICS, "kombo_gateway_live_refreshes_total") == [
+        ({"outcome": "ok", "trigger": "webhook"}, 3.0),
+        ({"outcome": "error", "trigger": "webhook"}, 1.0),
+        ({"outcome": "ok", "trigger": "poll"}, 7.0),
+    ]
+    assert metric_samples(METRICS, "kombo_gateway_live_subscribers") == [({}, 1000.0)]
+    assert metric_samples(METRICS, "kombo_gateway_live_refreshes") == []
 
 
 def test_metric_value_sums_the_samples_with_the_labels() -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -20,15 +19,15 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from bench.live import metric_samples
 from tests.support.servers import serve_gateway
-
-SERIES = re.compile(r'^kombo_gateway_http_connections\{pid="(\d+)"\} (\S+)$', re.MULTILINE)
 
 
 def connections_by_worker(url: str) -> dict[int, int]:
     """Each worker's open connections, this scrape's own included."""
     text = httpx.get(url + "/metrics", timeout=30).text
-    return {int(pid): int(float(value)) for pid, value in SERIES.findall(text)}
+    samples = metric_samples(text, "kombo_gateway_http_connections")
+    return {int(labels["pid"]): int(value) for labels, value in samples}
 
 
 def wait_for(
