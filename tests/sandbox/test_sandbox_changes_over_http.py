@@ -10,7 +10,7 @@ import hmac
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,16 @@ def changed_since(
 
 
 def now() -> str:
-    return kombo_instant(datetime.now(UTC))
+    """An instant after every edit made before the call, and before every edit made after it.
+
+    The sandbox stamps an edit to the millisecond and ``updated_after`` is strict, so "now" as
+    such would miss an edit made within the same millisecond: wait for the clock to enter the
+    next millisecond (at most one) and answer the one before it."""
+    moment = datetime.now(UTC)
+    start = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    while datetime.now(UTC) < start + timedelta(milliseconds=1):
+        pass
+    return kombo_instant(start)
 
 
 def verified(received: Received) -> dict[str, Any]:
